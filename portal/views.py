@@ -1,0 +1,76 @@
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.enums import ASSISTING_ORGANISATION_KINDS
+from accounts.models import Organisation
+from portal.celery import app as celery_app
+from titles.registry import registry
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    return render(request, "portal/home.html", {"title_groups": registry.title_groups()})
+
+
+def help_page(request):
+    return render(request, "portal/help.html")
+
+
+def points_numeriques(request):
+    """The directory of points and espaces numériques, filterable by département."""
+    departement = request.GET.get("departement", "").strip().upper()[:3]
+    places = Organisation.objects.active().filter(kind__in=ASSISTING_ORGANISATION_KINDS).order_by("departement", "name")
+    if departement:
+        places = places.filter(departement=departement)
+    return render(request, "portal/points_numeriques.html", {"places": places, "departement": departement})
+
+
+def legal_page(request, page):
+    return render(request, f"portal/legal/{page}.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Return 200 when the database (and the broker, when one is configured) answers, 503 otherwise."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not healthy"
+        logger.warning("healthz: database check failed: %s", exc)
+        checks["database"] = "error"
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        try:
+            with celery_app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:  # kombu raises many kinds
+            logger.warning("healthz: broker check failed: %s", exc)
+            checks["broker"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def error_400(request, exception=None):
+    return render(request, "errors/400.html", status=400)
+
+
+def error_403(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "errors/500.html", status=500)

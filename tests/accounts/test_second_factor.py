@@ -1,0 +1,59 @@
+import pytest
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import STAFF_CODE, give_static_code
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_without_second_factor_cannot_reach_the_admin(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response.url or "/admin/login/" in response.url
+    response = client.get("/admin/", follow=True)
+    assert reverse("accounts:otp_setup") in response.redirect_chain[-1][0]
+
+
+def test_static_code_opens_the_admin(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    give_static_code(admin)
+    client.force_login(admin)
+    response = client.post(reverse("accounts:otp_verify"), {"token": STAFF_CODE, "next": "/admin/"})
+    assert response.status_code == 302 and response.url == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_totp_enrolment(client):
+    member = MembershipFactory().user
+    assert member.needs_second_factor()
+    client.force_login(member)
+    page = client.get(reverse("accounts:otp_setup"))
+    assert "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user=member)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+    response = client.post(reverse("accounts:otp_setup"), {"token": code})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_enrolling_a_new_device_needs_the_existing_second_factor(client):
+    member = MembershipFactory().user
+    give_static_code(member)
+    client.force_login(member)
+    response = client.get(reverse("accounts:otp_setup"))
+    assert response.status_code == 302 and reverse("accounts:otp_verify") in response.url
+
+
+def test_wrong_code_is_refused_with_a_french_message(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    give_static_code(admin)
+    client.force_login(admin)
+    response = client.post(reverse("accounts:otp_verify"), {"token": "00000000", "next": "/admin/"})
+    assert "Ce code n&#x27;est pas valide" in response.content.decode()
+    assert client.get("/admin/").status_code == 302

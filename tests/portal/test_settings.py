@@ -1,0 +1,59 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "e2Zq9!vR$uYtP0wLmN3sB7xC1aD5fG8hJ4kL6zX-Qw8rTy2uIo4pAs6dFg",
+    "ALLOWED_HOSTS": "demarches.example",
+    "DATABASE_URL": "sqlite:////tmp/portal-check.sqlite3",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://user:secret@smtp.example:587",
+}
+
+
+def run_manage(*args, env):
+    base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    base["PORTAL_VAR_DIR"] = "/tmp/portal-settings-test-var"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "portal.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_embedded_default_boots_with_no_environment():
+    result = run_manage("check", env={})
+    assert result.returncode == 0, result.stderr
+    result = run_manage("diffsettings", "--all", env={})
+    assert "sqlite3" in result.stdout
+    assert "CELERY_TASK_ALWAYS_EAGER = True" in result.stdout
+    assert "filebased.EmailBackend" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = {**PROD_ENV}
+    del env["SECRET_KEY"]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_passes_with_production_variables():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PROD_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_manage("diffsettings", "--all", env=PROD_ENV)
+    assert "django_redis.cache.RedisCache" in result.stdout
+    assert "CELERY_TASK_ALWAYS_EAGER = False" in result.stdout
+    assert "smtp.EmailBackend" in result.stdout
+
+
+def test_s3_storage_switches_on_with_its_settings():
+    env = {**PROD_ENV, "AWS_STORAGE_BUCKET_NAME": "portal-files", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    result = run_manage("diffsettings", "--all", env=env)
+    assert "storages.backends.s3.S3Storage" in result.stdout
