@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class TitlesConfig(AppConfig):
     name = "titles"
     verbose_name = "Démarches"
+
+    def ready(self):
+        # Register the tasks with Celery at start-up: services queue them by name.
+        from titles import tasks  # noqa: F401

@@ -15,3 +15,39 @@ TITLE_DESCRIPTIONS = {
     Title.VEHICLE: "Déclaration de cession, changement de titulaire, changement d'adresse, duplicata : imprimez votre "
     "certificat provisoire et recevez la carte grise chez vous.",
 }
+
+
+class ConsentMethod(models.TextChoices):
+    ELECTRONIC = "electronic", "Confirmation électronique par l'usager"
+    PAPER = "paper", "Mandat papier signé, conservé par l'organisation"
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "En préparation"
+    READY = "ready", "Disponible"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "À envoyer"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec définitif"
+
+
+class PaymentStatus(models.TextChoices):
+    PAID = "paid", "Payé"
+    REFUNDED = "refunded", "Remboursé"
+
+
+class InfoRequestReason(models.TextChoices):
+    INCOMPLETE = "incomplete", "Dossier incomplet"
+    INCORRECT = "incorrect", "Information ou pièce incorrecte"
+    OUTDATED = "outdated", "Pièce périmée"
+
+
+class Filer(models.TextChoices):
+    """Who may file a procedure."""
+
+    CITIZEN = "citizen", "L'usager lui-même"
+    AUTO_ECOLE = "auto_ecole", "Une école de conduite mandatée"
+    PRO_AUTO = "pro_auto", "Un professionnel de l'automobile habilité et mandaté"
+    MEDIATEUR = "mediateur", "Un médiateur numérique, aux côtés de l'usager"

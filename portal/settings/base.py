@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.site",
             ],
+            "builtins": ["titles.templatetags.titles_tags"],
         },
     },
 ]
@@ -171,6 +172,10 @@ CELERY_TASK_ROUTES = {"titles.tasks.render_*": {"queue": "pdf"}, "*.send_*": {"q
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "requeue-pending-outbox": {"task": "titles.tasks.requeue_pending", "schedule": 60.0},
+    "clean-up-drafts": {"task": "titles.tasks.clean_up_drafts", "schedule": 6 * 3600.0},
+}
 
 # E-mail: SMTP when EMAIL_URL is set (smtp+tls://user:pass@host:587), files under var/mail/ otherwise.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portail des démarches <ne-pas-repondre@demarches.example>")

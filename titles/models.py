@@ -1,0 +1,396 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.enums import Role
+from titles.enums import ConsentMethod, DocumentStatus, EmailStatus, PaymentStatus, Title
+from titles.registry import registry
+from titles.workflow import PENDING_STATUSES, Status
+
+# Crockford base32 without I, L, O, U: typeable, unambiguous when read aloud.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def crockford_check(body):
+    """Return the check character of a Crockford base32 string (mod 37 over the 32 symbols plus 5 extra)."""
+    symbols = CROCKFORD + "*~$=U"
+    value = 0
+    for char in body:
+        value = value * 32 + CROCKFORD.index(char)
+    return symbols[value % 37]
+
+
+def new_public_code(length):
+    """Return a random Crockford code of `length` characters, the last one a check character."""
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(length - 1))
+    return body + crockford_check(body)
+
+
+def normalise_public_code(raw):
+    """Uppercase, drop spaces and hyphens, read O as 0 and I/L as 1, as people type codes."""
+    text = (raw or "").upper().replace("-", "").replace(" ", "")
+    return text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def is_valid_public_code(code):
+    return len(code) >= 2 and all(c in CROCKFORD for c in code[:-1]) and crockford_check(code[:-1]) == code[-1]
+
+
+def new_reference():
+    # 9 random characters = 45 bits, plus a check character: unguessable and short enough to read on the phone.
+    return new_public_code(10)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Return the applications `user` may see: their own, those of organisations they belong to under a
+        mandate still valid, and, for CERT agents, those routed to their CERT."""
+        if not user.is_authenticated:
+            return self.none()
+        now = timezone.now()
+        member_of = user.memberships.active().values("organisation")
+        agent_of = user.memberships.active().filter(role=Role.AGENT).values("organisation")
+        return self.filter(
+            Q(applicant=user)
+            | Q(
+                organisation__in=member_of,
+                mandate__revoked_at__isnull=True,
+                mandate__confirmed_at__isnull=False,
+                mandate__valid_from__lte=now,
+                mandate__valid_until__gte=now,
+            )
+            | (Q(cert__in=agent_of) & ~Q(status=Status.DRAFT))
+        )
+
+    def for_applicant_side(self, user):
+        """Return what `user` may see as the citizen or their mandated organisation (not as an agent)."""
+        return self.for_user(user).filter(Q(applicant=user) | Q(organisation__memberships__user=user)).distinct()
+
+    def routed_to(self, cert):
+        return self.filter(cert=cert).exclude(status=Status.DRAFT)
+
+    def pending(self):
+        return self.filter(status__in=PENDING_STATUSES)
+
+    def drafts(self):
+        return self.filter(status=Status.DRAFT)
+
+
+class Application(models.Model):
+    """One file (dossier) for one procedure, about one citizen (the applicant), whoever filed it."""
+
+    reference = models.CharField("référence", max_length=12, unique=True, default=new_reference, editable=False)
+    procedure_code = models.CharField("démarche", max_length=60, db_index=True)
+    title = models.CharField("titre", max_length=20, choices=Title.choices)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="demandeur", on_delete=models.PROTECT, related_name="applications"
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="déposé par", on_delete=models.PROTECT, related_name="filed_applications"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name="organisation mandatée",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    mandate = models.ForeignKey(
+        "titles.Mandate", verbose_name="mandat", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="accompagné par (médiateur)",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assisted_applications",
+    )
+    status = models.CharField("état", max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    cert = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name="CERT instructeur",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="routed_applications",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="agent en charge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_applications",
+    )
+    data = models.JSONField("données saisies", default=dict, blank=True)
+    # What the citizen reads under the status: why it is there and what is expected, from whom.
+    status_note = models.TextField("précision sur l'état", blank=True)
+    decision_reason = models.TextField("motif de la décision", blank=True)
+    fee_cents = models.PositiveIntegerField("montant dû (centimes)", default=0)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+    submitted_at = models.DateTimeField("déposé le", null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField("décidé le", null=True, blank=True)
+    expected_decision_at = models.DateField("décision prévue le", null=True, blank=True)
+    draft_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "dossier"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["cert", "status", "submitted_at"])]
+
+    def __str__(self):
+        return f"{self.reference} — {self.procedure_label}"
+
+    @property
+    def procedure(self):
+        return registry.get(self.procedure_code)
+
+    @property
+    def procedure_label(self):
+        return registry.get(self.procedure_code).label if self.procedure_code in registry else self.procedure_code
+
+    @property
+    def fee_display(self):
+        return f"{self.fee_cents / 100:.2f} €".replace(".", ",")
+
+    @property
+    def is_draft(self):
+        return self.status == Status.DRAFT
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("ApplicationEvent is append-only")
+
+    def delete(self):
+        raise PermissionError("ApplicationEvent is append-only")
+
+
+class ApplicationEvent(models.Model):
+    """The append-only audit trail: one row per business action, written in the action's transaction."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("type", max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField("en qualité de", max_length=20, blank=True)
+    acting_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    # Shown on the citizen's timeline (some events, e.g. private annotations, are not).
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement"
+        ordering = ["created_at", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("ApplicationEvent is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("ApplicationEvent is append-only")
+
+
+def upload_path(instance, filename):
+    # Internal names only: never the user's file name.
+    return f"uploads/{instance.application.reference}/{secrets.token_hex(16)}{instance.extension}"
+
+
+class UploadedDocument(models.Model):
+    """A file the citizen (or their filer) gave: re-encoded, stored under an internal name."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("pièce", max_length=60)
+    file = models.FileField(upload_to=upload_path, max_length=255)
+    extension = models.CharField(max_length=5)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField("nom du fichier", max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.ForeignKey(
+        "titles.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "pièce justificative"
+        ordering = ["created_at"]
+
+
+def generated_path(instance, filename):
+    return f"generated/{instance.application.reference}/{instance.kind}-{secrets.token_hex(8)}.pdf"
+
+
+def new_verification_code():
+    return new_public_code(12)
+
+
+class GeneratedDocument(models.Model):
+    """A PDF a step produces (récépissé, CPI, attestation…). The row is the outbox: written with the event,
+    rendered by a task after commit, re-queued by a periodic task while pending."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="generated_documents")
+    kind = models.CharField("document", max_length=40)
+    label = models.CharField("intitulé", max_length=120)
+    template_name = models.CharField(max_length=120)
+    template_version = models.CharField(max_length=20, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to=generated_path, blank=True, max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True)
+    verification_code = models.CharField(max_length=12, unique=True, default=new_verification_code)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
+    issued_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateField("valable jusqu'au", null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "document produit"
+        ordering = ["issued_at"]
+        constraints = [models.UniqueConstraint(fields=["application", "kind"], name="one_document_of_a_kind")]
+
+    def __str__(self):
+        return f"{self.label} ({self.application.reference})"
+
+    @property
+    def is_valid_now(self):
+        return self.revoked_at is None and (self.valid_until is None or self.valid_until >= timezone.localdate())
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail is a database row first, written in the transaction of the event that causes it; a task sends it."""
+
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    key = models.CharField("clé d'idempotence", max_length=120, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "courriel"
+        ordering = ["created_at"]
+
+
+class Payment(models.Model):
+    """A timbre fiscal électronique used for one application: its number can pay only once, ever."""
+
+    # Kept (application emptied) when a paid draft is deleted: the timbre must stay single-use forever.
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    timbre_number = models.CharField("numéro du timbre fiscal", max_length=16, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    issuer = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
+    paid_at = models.DateTimeField(default=timezone.now)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "paiement"
+
+
+class TimbreFiscal(models.Model):
+    """The embedded issuer's register of the timbres it sold (the simulated checkout)."""
+
+    number = models.CharField(max_length=16, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    bought_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateField()
+
+
+class MandateQuerySet(models.QuerySet):
+    def valid(self, at=None):
+        at = at or timezone.now()
+        return self.filter(
+            revoked_at__isnull=True, confirmed_at__isnull=False, valid_from__lte=at, valid_until__gte=at
+        )
+
+    def covering(self, citizen, organisation, procedure_code):
+        return self.valid().filter(citizen=citizen, organisation=organisation, procedures__contains=procedure_code)
+
+
+class Mandate(models.Model):
+    """The citizen's authorisation for an organisation to file some procedures in their name."""
+
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mandates")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="mandates")
+    procedures = models.JSONField("démarches couvertes", default=list)
+    consent_method = models.CharField("recueil du consentement", max_length=20, choices=ConsentMethod.choices)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField("confirmé par l'usager le", null=True, blank=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
+
+    objects = MandateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mandat"
+
+    def __str__(self):
+        return f"Mandat de {self.citizen} à {self.organisation}"
+
+    @property
+    def is_valid(self):
+        now = timezone.now()
+        return self.revoked_at is None and self.confirmed_at is not None and self.valid_from <= now <= self.valid_until
+
+
+class Message(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_agent = models.BooleanField(default=False)
+    body = models.TextField("message")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class RoutingRule(models.Model):
+    """Which CERT instructs a title (or one procedure) for a département; a rule with no département is the
+    title's fallback."""
+
+    title = models.CharField(max_length=20, choices=Title.choices)
+    procedure_code = models.CharField(max_length=60, blank=True, help_text="Vide : toutes les démarches du titre.")
+    departement = models.CharField(max_length=3, blank=True, help_text="Vide : tous les départements (repli).")
+    cert = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="routing_rules")
+
+    class Meta:
+        verbose_name = "règle d'orientation"
+        constraints = [
+            models.UniqueConstraint(fields=["title", "procedure_code", "departement"], name="one_rule_per_scope")
+        ]

@@ -1,0 +1,67 @@
+"""One e-mail per event the citizen should hear about. An e-mail is an OutgoingEmail row written in the event's
+transaction; `titles.tasks.send_email` sends it after commit."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from titles.models import OutgoingEmail
+
+# Event kind -> (template, subject). Events not listed here send nothing.
+EMAILS = {
+    "submit": ("submitted", "Votre demande {reference} est enregistrée"),
+    "take": ("in_review", "Votre demande {reference} est en cours d'instruction"),
+    "request_info": ("needs_info", "Votre demande {reference} : un complément est nécessaire"),
+    "accept": ("accepted", "Votre demande {reference} est acceptée"),
+    "reject": ("rejected", "Votre demande {reference} est refusée"),
+    "close": ("rejected", "Votre demande {reference} est close"),
+    "produce": ("produced", "Votre titre ({reference}) est fabriqué"),
+    "send": ("sent", "Votre titre ({reference}) est expédié"),
+    "deliver": ("delivered", "Votre titre ({reference}) est remis"),
+    "withdraw": ("withdrawn", "Votre demande {reference} est retirée"),
+    "message": ("message", "Nouveau message sur votre demande {reference}"),
+}
+
+
+def application_url(application):
+    return settings.SITE_URL + reverse("titles:detail", kwargs={"reference": application.reference})
+
+
+def build(key, *, to, template, subject, context, application=None):
+    """Render and store an e-mail (idempotent on `key`); return the row, or None if it already existed."""
+    context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
+    email, created = OutgoingEmail.objects.get_or_create(
+        key=key,
+        defaults={
+            "application": application,
+            "to": to,
+            "subject": subject,
+            "body_text": render_to_string(f"emails/titles/{template}.txt", context),
+            "body_html": render_to_string(f"emails/titles/{template}.html", context),
+        },
+    )
+    return email if created else None
+
+
+def for_event(event):
+    """Return the e-mail an event causes (already saved), or None."""
+    if event.kind not in EMAILS:
+        return None
+    template, subject = EMAILS[event.kind]
+    application = event.application
+    context = {
+        "application": application,
+        "applicant": application.applicant,
+        "event": event,
+        "reason": event.payload.get("reason", ""),
+        "url": application_url(application),
+        "procedure_label": application.procedure_label,
+    }
+    return build(
+        f"event:{event.pk}",
+        to=application.applicant.email,
+        template=template,
+        subject=subject.format(reference=application.reference),
+        context=context,
+        application=application,
+    )

@@ -1,0 +1,75 @@
+"""Timbre fiscal électronique: the issuer interface and the embedded issuer (a simulated checkout).
+
+A real deployment plugs the tax administration's validation service behind the same interface
+(setting TIMBRE_ISSUER, a dotted path); the embedded default sells and validates its own timbres so that
+the whole journey works end to end.
+"""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from titles.models import TimbreFiscal
+
+TIMBRE_VALIDITY_DAYS = 365  # a timbre électronique is valid 12 months (refundable within 18)
+
+
+@dataclass(frozen=True)
+class TimbreCheck:
+    ok: bool
+    amount_cents: int = 0
+    message: str = ""
+
+
+class TimbreIssuer:
+    name = "abstract"
+
+    def buy(self, *, amount_cents, buyer):
+        """Sell a timbre and return its number (only issuers that sell online implement this)."""
+        raise TypeError(f"{self.name} does not sell timbres")
+
+    def check(self, number, *, amount_cents):
+        """Return whether `number` is a valid, unexpired timbre of exactly `amount_cents`."""
+        raise TypeError(f"{self.name} does not check timbres")
+
+
+class EmbeddedIssuer(TimbreIssuer):
+    """The demo issuer: a simulated card checkout that records what it sold."""
+
+    name = "embedded"
+
+    def buy(self, *, amount_cents, buyer):
+        number = "".join(secrets.choice("0123456789") for _ in range(16))
+        TimbreFiscal.objects.create(
+            number=number,
+            amount_cents=amount_cents,
+            buyer=buyer,
+            valid_until=timezone.localdate() + datetime.timedelta(days=TIMBRE_VALIDITY_DAYS),
+        )
+        return number
+
+    def check(self, number, *, amount_cents):
+        timbre = TimbreFiscal.objects.filter(number=number).first()
+        if timbre is None:
+            return TimbreCheck(False, message="Ce numéro de timbre fiscal est inconnu. Vérifiez les 16 chiffres.")
+        if timbre.valid_until < timezone.localdate():
+            return TimbreCheck(False, message="Ce timbre fiscal a plus de 12 mois : il n'est plus valable.")
+        if timbre.amount_cents != amount_cents:
+            return TimbreCheck(
+                False,
+                message=f"Ce timbre est de {timbre.amount_cents / 100:.2f} € ; cette démarche demande "
+                f"{amount_cents / 100:.2f} €.".replace(".", ","),
+            )
+        return TimbreCheck(True, amount_cents=timbre.amount_cents)
+
+
+def get_issuer():
+    return import_string(getattr(settings, "TIMBRE_ISSUER", "titles.payments.EmbeddedIssuer"))()
+
+
+def normalise_timbre_number(raw):
+    return "".join(ch for ch in (raw or "") if ch.isdigit())

@@ -1,0 +1,349 @@
+"""The write path of the engine. Every state change goes through `apply_transition`."""
+
+import datetime
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.enums import Role
+from portal.celery import app as celery_app
+from titles import notifications
+from titles.enums import PaymentStatus
+from titles.events import record_event
+from titles.models import Application, GeneratedDocument, Mandate, Message, Payment, RoutingRule
+from titles.models import UploadedDocument
+from titles.pdf import template_version
+from titles.registry import registry
+from titles.stats import median_days_to_decision
+from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
+
+logger = logging.getLogger(__name__)
+
+
+def actor_roles(application, user):
+    """Return the capacities in which `user` may act on `application` (empty if none)."""
+    if user is None:
+        return {Actor.SYSTEM}
+    roles = set()
+    if application.applicant_id == user.pk:
+        roles.add(Actor.APPLICANT)
+    if application.organisation_id and application.mandate_id:
+        if application.mandate.is_valid and user.memberships.active().filter(
+            organisation_id=application.organisation_id
+        ).exists():
+            roles.add(Actor.FILER)
+    # The second factor is a property of the request, checked by the back office's views, not here.
+    if application.cert_id:
+        if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():
+            roles.add(Actor.AGENT)
+    return roles
+
+
+def queue_document(application, output, *, procedure):
+    """Write the PDF's outbox row (idempotent per kind) and render it after commit."""
+    issued_at = timezone.now()
+    document, created = GeneratedDocument.objects.get_or_create(
+        application=application,
+        kind=output.kind,
+        defaults={
+            "label": output.label,
+            "template_name": output.template_name,
+            "template_version": template_version(output.template_name),
+            "issued_at": issued_at,
+            "valid_until": procedure.valid_until(application, output, issued_at),
+            "context": procedure.output_context(application, output),
+        },
+    )
+    if created:
+        run_after_commit("titles.tasks.render_document", document.pk)
+    return document
+
+
+def queue_email(email):
+    if email is not None:
+        run_after_commit("titles.tasks.send_email", email.pk)
+
+
+def run_after_commit(task_name, *args):
+    """Queue a Celery task once the current transaction commits (looked up by name: tasks call services)."""
+    transaction.on_commit(lambda: celery_app.tasks[task_name].delay(*args))
+
+
+def route(application, procedure):
+    """Return the CERT for this application: procedure rule for the département, title rule for the département,
+    then the title's fallback."""
+    departement = procedure.departement(application)
+    rules = RoutingRule.objects.filter(title=application.title).filter(
+        Q(procedure_code=procedure.code) | Q(procedure_code="")
+    ).filter(Q(departement=departement) | Q(departement="")).select_related("cert")
+
+    def rank(rule):
+        return (rule.procedure_code == "", rule.departement == "")
+
+    best = min(rules, key=rank, default=None)
+    return best.cert if best else None
+
+
+def expected_decision_date(application, procedure):
+    """Return the date a decision can be expected, from the CERT's recent median delay (issue 6) or the default."""
+    days = median_days_to_decision(procedure.code, application.cert) or procedure.expected_days
+    return (timezone.localdate() + datetime.timedelta(days=round(days)))
+
+
+@transaction.atomic
+def create_draft(procedure, *, applicant, filed_by, organisation=None, mandate=None, assisted_by=None):
+    """Start an application; only what a caller already checked (mandate, organisation) is recorded."""
+    application = Application.objects.create(
+        procedure_code=procedure.code,
+        title=procedure.title,
+        applicant=applicant,
+        filed_by=filed_by,
+        organisation=organisation,
+        mandate=mandate,
+        assisted_by=assisted_by,
+    )
+    # Drafts write no event: the audit trail starts when a file is filed (the submit event says who created it).
+    application.data = procedure.initial_data(application)
+    application.save(update_fields=["data"])
+    return application
+
+
+@transaction.atomic
+def delete_draft(application):
+    """Delete a draft and its files; a timbre it paid stays recorded (single-use) and is marked refunded."""
+    if application.status != Status.DRAFT:
+        raise InvalidTransition("state", "Seul un brouillon peut être supprimé.")
+    refund(application)
+    application.payments.update(application=None)
+    for document in application.documents.all():
+        document.file.delete(save=False)
+    application.delete()
+
+
+def save_step(application, step_slug, cleaned_data):
+    """Store a step's data on the draft (resumable from any device)."""
+    data = dict(application.data)
+    data[step_slug] = cleaned_data
+    application.data = data
+    application.save(update_fields=["data", "updated_at"])
+
+
+def missing_for_submission(application):
+    """Return the French messages that prevent submitting (empty when the file is complete)."""
+    procedure = application.procedure
+    problems = []
+    for step in procedure.steps:
+        form = procedure.stored_step_form(step, application)
+        if not form.is_bound or not form.is_valid():
+            problems.append(f"L'étape « {step.label} » n'est pas complète.")
+    given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
+    for document in procedure.documents:
+        if document.required and document.kind not in given:
+            problems.append(f"Il manque la pièce « {document.label} ».")
+    if procedure.fee_total(application) and not is_paid(application):
+        problems.append("Le timbre fiscal n'est pas encore payé.")
+    problems.extend(procedure.validate_submission(application))
+    return problems
+
+
+def is_paid(application):
+    paid = sum(p.amount_cents for p in application.payments.all() if p.status == PaymentStatus.PAID)
+    return paid >= application.procedure.fee_total(application)
+
+
+@transaction.atomic(durable=True)
+def apply_transition(application, name, *, actor, reason="", payload=None):
+    """Make one transition: lock, check the table, the actor and the procedure's guard, write the event,
+    then queue e-mails and PDFs after commit. Raise InvalidTransition with a named reason."""
+    return _apply_transition(application, name, actor=actor, reason=reason, payload=payload)
+
+
+def _apply_transition(application, name, *, actor, reason="", payload=None):
+    """The body of apply_transition, for services that make a transition inside their own transaction."""
+    application = Application.objects.select_for_update().select_related(
+        "applicant", "mandate", "organisation", "cert"
+    ).get(pk=application.pk)
+    roles = actor_roles(application, actor)
+    transition = check_transition(application, name, roles)
+    acting_role = next(iter(sorted(roles & transition.actors)))
+    if transition.needs_reason and not reason.strip():
+        raise InvalidTransition("reason", "Indiquez le motif : il sera communiqué au demandeur.")
+    procedure = registry.get(application.procedure_code)
+    procedure.guard(application, transition, roles)
+
+    previous = application.status
+    now = timezone.now()
+    application.status = transition.target
+    fields = ["status", "updated_at", "status_note"]
+    application.status_note = ""
+    if name == "submit":
+        problems = missing_for_submission(application)
+        if problems:
+            raise InvalidTransition("incomplete", " ".join(problems))
+        application.submitted_at = now
+        application.cert = route(application, procedure)
+        application.fee_cents = procedure.fee_total(application)
+        application.expected_decision_at = expected_decision_date(application, procedure)
+        fields += ["submitted_at", "cert", "fee_cents", "expected_decision_at"]
+    elif name == "take":
+        application.assigned_to = actor
+        fields.append("assigned_to")
+    elif name == "request_info":
+        application.status_note = reason
+    elif name in ("accept", "reject", "close"):
+        application.decided_at = now
+        application.decision_reason = reason
+        fields += ["decided_at", "decision_reason"]
+    application.save(update_fields=fields)
+    payload = {**(payload or {}), **({"reason": reason} if reason else {})}
+    if name == "submit":
+        payload.update(procedure=procedure.code, created_by=application.filed_by_id, created_at=str(
+            application.created_at), timbres=[p.timbre_number[-4:] for p in application.payments.all()])
+    event = record_event(application, name, actor=actor, role=acting_role, from_status=previous,
+                         to_status=application.status, payload=payload)
+
+    if name == "submit":
+        procedure.on_submitted(application, actor)
+        for output in procedure.on_submit:
+            queue_document(application, output, procedure=procedure)
+    elif name == "accept":
+        procedure.on_accepted(application, actor)
+        for output in procedure.on_accept:
+            queue_document(application, output, procedure=procedure)
+    elif name == "deliver":
+        procedure.on_delivered(application, actor)
+    elif name == "withdraw" and previous == Status.SUBMITTED:
+        refund(application)
+    queue_email(notifications.for_event(event))
+    return application
+
+
+def refund(application):
+    """Mark the timbres of an application withdrawn before instruction as refunded (the issuer refunds them)."""
+    for payment in application.payments.filter(status=PaymentStatus.PAID):
+        payment.status = PaymentStatus.REFUNDED
+        payment.refunded_at = timezone.now()
+        payment.save(update_fields=["status", "refunded_at"])
+
+
+@transaction.atomic
+def add_document(application, *, kind, clean_file, uploaded_by, message=None):
+    """Store a checked upload under an internal name; a new file for the same required kind replaces the old one."""
+    if application.status in FINAL_STATUSES:
+        raise InvalidTransition("state", "Ce dossier est clos : il n'est plus possible d'y ajouter de pièce.")
+    if message is None and application.status == Status.DRAFT:
+        for old in application.documents.filter(kind=kind, message__isnull=True):
+            old.file.delete(save=False)
+            old.delete()
+    document = UploadedDocument(
+        application=application,
+        kind=kind,
+        extension=clean_file.extension,
+        content_type=clean_file.content_type,
+        original_name=clean_file.original_name,
+        size=len(clean_file.content),
+        sha256=clean_file.sha256,
+        uploaded_by=uploaded_by,
+        message=message,
+    )
+    document.file.save("upload", ContentFile(clean_file.content), save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic(durable=True)
+def record_payment(application, *, timbre_number, amount_cents, issuer, actor):
+    """Record a validated timbre fiscal; the unique number makes a second use impossible."""
+    if application.status != Status.DRAFT:
+        raise InvalidTransition("state", "Le paiement se fait avant le dépôt de la demande.")
+    return Payment.objects.create(
+        application=application, timbre_number=timbre_number, amount_cents=amount_cents, issuer=issuer
+    )
+
+
+@transaction.atomic(durable=True)
+def post_message(application, *, author, body, from_agent, files=()):
+    """Add a message (and its attachments) to a file; the other side is told by e-mail."""
+    message = Message.objects.create(application=application, author=author, body=body, from_agent=from_agent)
+    for kind, clean_file in files:
+        add_document(application, kind=kind, clean_file=clean_file, uploaded_by=author, message=message)
+    event = record_event(application, "message", actor=author, role=Actor.AGENT if from_agent else Actor.APPLICANT,
+                   payload={"message_id": message.pk, "attachments": len(files)})
+    if from_agent:
+        queue_email(notifications.for_event(event))
+    return message
+
+
+@transaction.atomic(durable=True)
+def answer_information_request(application, *, actor, body, files=()):
+    """The citizen's answer: a message with documents, and the file goes back to review."""
+    message = Message.objects.create(application=application, author=actor, body=body, from_agent=False)
+    for kind, clean_file in files:
+        add_document(application, kind=kind, clean_file=clean_file, uploaded_by=actor, message=message)
+    return _apply_transition(application, "answer", actor=actor, payload={"message_id": message.pk})
+
+
+@transaction.atomic(durable=True)
+def revoke_mandate(mandate, *, by):
+    """Revoke at once: the organisation loses access to the files filed under it from now on."""
+    mandate.revoked_at = timezone.now()
+    mandate.save(update_fields=["revoked_at"])
+    return mandate
+
+
+@transaction.atomic(durable=True)
+def confirm_mandate(mandate, *, by):
+    mandate.confirmed_at = timezone.now()
+    mandate.save(update_fields=["confirmed_at"])
+    return mandate
+
+
+def valid_mandate_for(citizen, organisation, procedure_code):
+    return Mandate.objects.covering(citizen, organisation, procedure_code).first()
+
+
+DRAFT_LIFETIME = datetime.timedelta(days=90)
+DRAFT_REMINDER_BEFORE = datetime.timedelta(days=14)
+
+
+def remind_stale_drafts(now=None):
+    """E-mail the owner of each draft untouched for 76 days that it will be deleted in 2 weeks."""
+    now = now or timezone.now()
+    count = 0
+    stale = Application.objects.drafts().filter(
+        updated_at__lte=now - (DRAFT_LIFETIME - DRAFT_REMINDER_BEFORE), draft_reminder_sent_at__isnull=True
+    ).select_related("filed_by")
+    for application in stale:
+        with transaction.atomic():
+            email = notifications.build(
+                f"draft-reminder:{application.pk}:{application.updated_at.isoformat()}",
+                to=application.filed_by.email,
+                template="draft_reminder",
+                subject=f"Votre brouillon {application.reference} sera supprimé dans 2 semaines",
+                context={"application": application, "applicant": application.filed_by,
+                         "procedure_label": application.procedure_label,
+                         "deletion_date": (application.updated_at + DRAFT_LIFETIME).date(),
+                         "url": notifications.application_url(application)},
+                application=application,
+            )
+            # update() keeps updated_at: sending a reminder is not touching the draft.
+            Application.objects.filter(pk=application.pk).update(draft_reminder_sent_at=now)
+            queue_email(email)
+            count += 1
+    return count
+
+
+def delete_stale_drafts(now=None):
+    """Delete the drafts untouched for 3 months whose owner was reminded."""
+    now = now or timezone.now()
+    stale = Application.objects.drafts().filter(
+        updated_at__lte=now - DRAFT_LIFETIME, draft_reminder_sent_at__isnull=False
+    )
+    count = 0
+    for application in stale:
+        delete_draft(application)
+        count += 1
+    return count

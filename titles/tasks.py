@@ -1,0 +1,120 @@
+"""Thin tasks: take ids, re-fetch, do one thing, idempotent. The periodic `requeue_pending` re-sends what a
+crash or a broker outage left behind."""
+
+import datetime
+import hashlib
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from django.core.files.base import ContentFile
+
+from titles import services
+from titles.enums import DocumentStatus, EmailStatus
+from titles.events import record_event
+from titles.models import GeneratedDocument, OutgoingEmail
+from titles.pdf import qr_data_uri, render_pdf
+from titles.workflow import Actor
+
+logger = logging.getLogger(__name__)
+
+MAX_EMAIL_ATTEMPTS = 10
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_email(self, email_id):
+    """Send one OutgoingEmail once: the row is locked and marked sent in the same transaction."""
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+            pk=email_id, status=EmailStatus.PENDING
+        ).first()
+        if email is None:
+            return "skipped"
+        email.attempts += 1
+        message = EmailMultiAlternatives(
+            email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.to],
+            headers={"Message-ID": f"<{email.key.replace(':', '-')}@{settings.SITE_URL.split('//')[-1]}>"},
+        )
+        message.attach_alternative(email.body_html, "text/html")
+        try:
+            message.send()
+        except OSError as exc:
+            email.last_error = str(exc)[:500]
+            if email.attempts >= MAX_EMAIL_ATTEMPTS:
+                email.status = EmailStatus.FAILED
+            email.save(update_fields=["attempts", "last_error", "status"])
+            raise
+        email.status = EmailStatus.SENT
+        email.sent_at = timezone.now()
+        email.save(update_fields=["attempts", "status", "sent_at"])
+    return "sent"
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def render_document(self, document_id):
+    """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event."""
+    document = GeneratedDocument.objects.select_related("application__applicant", "application__cert").filter(
+        pk=document_id, status=DocumentStatus.PENDING
+    ).first()
+    if document is None:
+        return "skipped"
+    application = document.application
+    procedure = application.procedure
+    verify_url = settings.SITE_URL + f"/verifier/{document.verification_code}/"
+    context = {
+        "document_title": document.label,
+        "reference": application.reference,
+        "procedure_label": procedure.label,
+        "applicant_name": application.applicant.get_full_name(),
+        "filed_by": application.organisation.name if application.organisation_id else "",
+        "submitted_at": application.submitted_at,
+        "cert_name": application.cert.name if application.cert_id else "",
+        "expected_decision_date": application.expected_decision_at,
+        "lines": procedure.summary_lines(application),
+        "verification_code": document.verification_code,
+        "verify_url": verify_url,
+        "issued_at": document.issued_at,
+        "valid_until": document.valid_until,
+        "qr": qr_data_uri(verify_url),
+        **document.context,
+    }
+    content = render_pdf(document.template_name, context)
+    with transaction.atomic():
+        locked = GeneratedDocument.objects.select_for_update().get(pk=document.pk)
+        if locked.status != DocumentStatus.PENDING:
+            return "skipped"
+        sha256 = hashlib.sha256(content).hexdigest()
+        locked.file.save("document.pdf", ContentFile(content), save=False)
+        locked.sha256 = sha256
+        locked.status = DocumentStatus.READY
+        locked.rendered_at = timezone.now()
+        locked.save(update_fields=["file", "sha256", "status", "rendered_at"])
+        record_event(application, "document_issued", actor=None, role=Actor.SYSTEM, payload={
+            "kind": locked.kind, "template": locked.template_name, "template_version": locked.template_version,
+            "sha256": sha256, "verification_code": locked.verification_code})
+    return "rendered"
+
+
+@shared_task
+def requeue_pending(older_than_seconds=60):
+    """Re-queue e-mails and PDFs still pending after a crash, a killed worker or a broker outage."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    emails = list(OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=cutoff)
+                  .values_list("pk", flat=True))
+    documents = list(GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, issued_at__lte=cutoff)
+                     .values_list("pk", flat=True))
+    for pk in emails:
+        send_email.delay(pk)
+    for pk in documents:
+        render_document.delay(pk)
+    return {"emails": len(emails), "documents": len(documents)}
+
+
+@shared_task
+def clean_up_drafts():
+    """Daily: remind the owners of drafts about to expire, delete those that expired."""
+    return {"reminded": services.remind_stale_drafts(), "deleted": services.delete_stale_drafts()}

@@ -1,0 +1,554 @@
+"""The one place that checks and cleans a file uploaded for a téléprocédure.
+
+Citizens upload scans and photos (identity documents, proofs of address, contrôle technique…). Every upload goes
+through :func:`clean_upload`, which:
+
+* reads at most ``max_bytes + 1`` bytes, whatever the request claims;
+* detects the type from the content (magic bytes), never from the name or the browser's content type;
+* for an image: checks the pixel count from the header *before* decoding, decodes it fully (a truncated file is
+  refused), applies the EXIF orientation and re-encodes it (JPEG quality 85, or PNG when it really has
+  transparency) with no metadata at all: no EXIF (so no GPS), no XMP, no ICC profile, no comment;
+* for a PDF: parses it with pypdf, refuses encrypted ones, counts pages, and refuses active content (JavaScript,
+  launch actions, embedded files, automatic actions other than "go to a page"); the original bytes are kept.
+
+Every refusal is an :class:`UploadRejected`, a ``ValidationError`` with a French message and a code, so a form that
+calls ``clean_upload`` in its ``clean_<field>`` shows it on the field. Warnings and pypdf's log records raised while
+looking at the untrusted file never escape.
+
+The stored file name must never come from the user: callers use internal names. :func:`safe_display_name` is only
+for showing the name and for ``Content-Disposition`` (:func:`content_disposition`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import threading
+import unicodedata
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.core.exceptions import ValidationError
+from PIL import Image, ImageFile, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("image", "pdf")
+_KIND_LABELS = {"image": ("JPEG", "PNG"), "pdf": ("PDF",)}
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PDF_MAGIC = b"%PDF-"
+PDF_HEADER_WINDOW = 1024
+
+JPEG_QUALITY = 85
+# libjpeg cannot encode a side longer than 65,535 pixels; keep a margin.
+MAX_SIDE = 65_500
+
+DISPLAY_NAME_MAX = 100
+DEFAULT_DISPLAY_NAME = "document"
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    kinds: tuple[str, ...] = ("image", "pdf")  # allowed: "image" (JPEG/PNG), "pdf"
+    max_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 40_000_000  # width*height, checked BEFORE decoding
+    max_pdf_pages: int = 20
+
+    def __post_init__(self):
+        unknown = set(self.kinds) - set(KINDS)
+        if not self.kinds or unknown:
+            raise ValueError(f"UploadRules.kinds must be a non-empty subset of {KINDS}, got {self.kinds!r}")
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.max_pdf_pages < 1:
+            raise ValueError("UploadRules limits must be positive")
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    content: bytes  # re-encoded image (JPEG, or PNG if it had transparency) or the original PDF bytes
+    content_type: str  # "image/jpeg" | "image/png" | "application/pdf"
+    extension: str  # ".jpg" | ".png" | ".pdf"
+    original_name: str  # sanitised display name, see safe_display_name()
+    sha256: str  # of content
+    width: int | None
+    height: int | None
+    pages: int | None
+
+
+class UploadRejected(ValidationError):
+    """A refused upload: the message is in French and meant for the citizen; ``code`` says why.
+
+    Codes: "type", "size", "empty", "pixels", "corrupt", "pdf_encrypted", "pdf_active", "pdf_pages".
+    """
+
+    def __init__(self, message, code, params=None):
+        # Same positional order as ValidationError, so pickling (args) round-trips.
+        super().__init__(message, code=code, params=params)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Messages
+
+
+def _french_list(items):
+    items = list(items)
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " ou " + items[-1]
+
+
+def _french_number(value):
+    return f"{value:,}".replace(",", "\u00a0")
+
+
+def _french_size(n_bytes):
+    for unit, factor in (("Go", 1024**3), ("Mo", 1024**2), ("Ko", 1024)):
+        if n_bytes >= factor:
+            figure = f"{n_bytes / factor:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+            return f"{figure} {unit}"
+    return f"{n_bytes} octet" + ("s" if n_bytes > 1 else "")
+
+
+def _type_error(rules):
+    labels = [label for kind in rules.kinds for label in _KIND_LABELS[kind]]
+    return UploadRejected(
+        f"Ce type de fichier n'est pas accepté. Formats acceptés : {_french_list(labels)}.", code="type"
+    )
+
+
+def _pixels_error(limit):
+    return UploadRejected(
+        f"L'image est trop grande ({_french_number(limit)} pixels au maximum). Réduisez sa résolution.",
+        code="pixels",
+    )
+
+
+def _image_corrupt_error():
+    return UploadRejected(
+        "L'image est illisible ou incomplète. Scannez ou photographiez à nouveau le document.", code="corrupt"
+    )
+
+
+def _pdf_corrupt_error():
+    return UploadRejected("Le PDF est illisible ou endommagé.", code="corrupt")
+
+
+def _pdf_active_error():
+    return UploadRejected(
+        "Le PDF contient du contenu actif (JavaScript, pièce jointe) : imprimez-le en PDF sans ces éléments.",
+        code="pdf_active",
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def clean_upload(uploaded_file, rules: UploadRules = UploadRules()) -> CleanFile:
+    """Check and clean an uploaded file; return what to store, or raise UploadRejected."""
+    data = _read_limited(uploaded_file, rules.max_bytes)
+    kind, image_format = _detect(data)
+    if kind is None or kind not in rules.kinds:
+        raise _type_error(rules)
+
+    if kind == "image":
+        content, content_type, extension, width, height = _clean_image(data, image_format, rules)
+        pages = None
+    else:
+        pages = _check_pdf(data, rules)
+        content, content_type, extension, width, height = data, "application/pdf", ".pdf", None, None
+
+    return CleanFile(
+        content=content,
+        content_type=content_type,
+        extension=extension,
+        original_name=safe_display_name(getattr(uploaded_file, "name", None) or ""),
+        sha256=hashlib.sha256(content).hexdigest(),
+        width=width,
+        height=height,
+        pages=pages,
+    )
+
+
+def _read_limited(uploaded_file, max_bytes):
+    """Read at most max_bytes + 1 bytes; refuse empty and oversized files."""
+    too_big = UploadRejected(f"Le fichier dépasse la taille maximale de {_french_size(max_bytes)}.", code="size")
+    declared = getattr(uploaded_file, "size", None)
+    if isinstance(declared, int) and declared > max_bytes:
+        raise too_big  # Django computes .size itself; no need to read anything
+
+    _rewind(uploaded_file)
+    chunks, remaining = [], max_bytes + 1
+    while remaining > 0:
+        chunk = uploaded_file.read(min(remaining, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    _rewind(uploaded_file)
+    data = b"".join(chunks)
+
+    if len(data) > max_bytes:
+        raise too_big
+    if not data:
+        raise UploadRejected("Le fichier est vide.", code="empty")
+    return data
+
+
+def _rewind(file):
+    try:
+        file.seek(0)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _detect(data):
+    """Return (kind, Pillow format) from the magic bytes, or (None, None)."""
+    if data.startswith(JPEG_MAGIC):
+        return "image", "JPEG"
+    if data.startswith(PNG_MAGIC):
+        return "image", "PNG"
+    if data.find(PDF_MAGIC, 0, PDF_HEADER_WINDOW) != -1:
+        return "pdf", None
+    return None, None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Images
+
+
+def _pixel_limit(rules):
+    """Our limit, never above Pillow's own bomb threshold (which would otherwise warn, then raise)."""
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    return min(rules.max_pixels, pillow_limit) if pillow_limit else rules.max_pixels
+
+
+_truncation_lock = threading.Lock()
+
+
+@contextmanager
+def _strict_truncation():
+    """Refuse truncated images while decoding: WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import."""
+    with _truncation_lock:
+        saved = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+def _clean_image(data, image_format, rules):
+    limit = _pixel_limit(rules)
+    with warnings.catch_warnings():
+        # Pillow warns on odd files (DecompressionBombWarning, corrupt EXIF, palette transparency…): anything it
+        # warns about is either refused below or harmless, and must not escape (nor become an error under -W error).
+        warnings.simplefilter("ignore")
+        try:
+            # Reads the header only; formats= stops Pillow from trying its other plugins.
+            image = Image.open(io.BytesIO(data), formats=[image_format])
+        except Image.DecompressionBombError:
+            raise _pixels_error(limit) from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - untrusted input: any parser failure means "unreadable"
+            logger.info("Upload refused: unreadable %s header (%s)", image_format, type(exc).__name__)
+            raise _image_corrupt_error() from None
+
+        with image:
+            width, height = image.size
+            if width < 1 or height < 1:
+                raise _image_corrupt_error()
+            if width * height > limit or max(width, height) > MAX_SIDE:
+                raise _pixels_error(limit)
+            try:
+                with _strict_truncation():
+                    image.load()
+            except Image.DecompressionBombError:
+                raise _pixels_error(limit) from None
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - truncated, bad CRC, bad zlib stream, bad Huffman table…
+                logger.info("Upload refused: undecodable %s (%s)", image_format, type(exc).__name__)
+                raise _image_corrupt_error() from None
+            try:
+                ImageOps.exif_transpose(image, in_place=True)
+            except Exception as exc:  # noqa: BLE001 - a broken EXIF orientation is not worth refusing the scan
+                logger.info("Upload: EXIF orientation ignored (%s)", type(exc).__name__)
+            clean, output_format = _strip_to_pixels(image)
+            width, height = clean.size
+            buffer = io.BytesIO()
+            try:
+                if output_format == "PNG":
+                    clean.save(buffer, format="PNG")
+                else:
+                    clean.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+            finally:
+                if clean is not image:
+                    clean.close()
+
+    if output_format == "PNG":
+        return buffer.getvalue(), "image/png", ".png", width, height
+    return buffer.getvalue(), "image/jpeg", ".jpg", width, height
+
+
+def _strip_to_pixels(image):
+    """Return (an image holding only pixels, "JPEG" or "PNG"), in a mode that format can store.
+
+    Works on our own decoded image: it may be returned itself, with its info (metadata) emptied.
+
+    PNG only when the image really has transparency (an alpha channel that is not fully opaque, or a tRNS colour
+    that is used); everything else becomes a JPEG (L for grey sources, RGB otherwise: CMYK, P, YCbCr…).
+    """
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":  # 16-bit / 32-bit grey (e.g. a 16-bit PNG scan): scale to 8 bits
+        source = image if mode in ("I", "F") else image.convert("I")
+        image = source.point(lambda value: value * (1 / 256)).convert("L")
+        image.info = {}  # a 16-bit tRNS grey level means nothing once scaled
+        mode = "L"
+
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        if mode not in ("RGBA", "LA"):
+            image = image.convert("RGBA")  # applies a palette / tRNS transparency
+            mode = "RGBA"
+        lowest_alpha, _ = image.getchannel("A").getextrema()
+        if lowest_alpha < 255:
+            image.info = {}  # drops icc_profile, exif, xmp, text chunks, dpi… that PNG save would copy
+            return image, "PNG"
+
+    target = "L" if mode in ("1", "L", "LA", "La") else "RGB"
+    if mode != target:
+        image = image.convert(target)
+    image.info = {}  # JPEG save copies the comment from info
+    return image, "JPEG"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# PDFs
+
+_PYPDF_LOGGER = logging.getLogger("pypdf")
+_pypdf_quiet_lock = threading.Lock()
+_pypdf_quiet_depth = 0
+_pypdf_saved_level = logging.NOTSET
+
+
+@contextmanager
+def _quiet_pypdf():
+    """Silence pypdf's loggers (pypdf.* children inherit the level) and warnings while parsing untrusted PDFs.
+
+    The logger level is shared by threads: a counter makes sure the first one in saves it and the last one out
+    restores it, whatever the interleaving.
+    """
+    global _pypdf_quiet_depth, _pypdf_saved_level
+    with _pypdf_quiet_lock:
+        if _pypdf_quiet_depth == 0:
+            _pypdf_saved_level = _PYPDF_LOGGER.level
+            _PYPDF_LOGGER.setLevel(logging.CRITICAL + 1)
+        _pypdf_quiet_depth += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        with _pypdf_quiet_lock:
+            _pypdf_quiet_depth -= 1
+            if _pypdf_quiet_depth == 0:
+                _PYPDF_LOGGER.setLevel(_pypdf_saved_level)
+
+
+class _ActiveContent(Exception):
+    pass
+
+
+class _TooComplex(Exception):
+    pass
+
+
+# Actions refused wherever they are (even behind a click).
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/GoToE", "/SubmitForm", "/RichMediaExecute"})
+# Actions allowed when they run by themselves (/OpenAction, /AA): moving around the document, nothing else.
+_HARMLESS_AUTOMATIC_ACTIONS = frozenset({"/GoTo", "/Named", "/Thread", "/Trans", "/Hide", "/SetOCGState"})
+_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA", "/RichMediaContent"})
+_ACTIVE_TYPES = frozenset({"/EmbeddedFile"})
+_ACTIVE_SUBTYPES = frozenset({"/FileAttachment", "/RichMedia"})
+# Defence in depth: these names written in clear anywhere in the file (pypdf may have seen another revision).
+_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMediaExecute)(?=[\s/<>\[\]()%{}]|$)")
+# A 20-page scan has a few hundred objects; far more means a crafted file.
+_MAX_PDF_OBJECTS = 200_000
+_MAX_ACTION_CHAIN = 100
+
+
+def _check_pdf(data, rules):
+    """Return the page count, or raise UploadRejected."""
+    with _quiet_pypdf():
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise UploadRejected(
+                    "Le PDF est protégé par un mot de passe : enregistrez-le sans protection.", code="pdf_encrypted"
+                )
+            pages = len(reader.pages)
+            if pages < 1:
+                raise UploadRejected("Le PDF ne contient aucune page.", code="pdf_pages")
+            if pages > rules.max_pdf_pages:
+                maximum = rules.max_pdf_pages
+                raise UploadRejected(
+                    f"Le PDF compte {pages} pages : {maximum} page{'s' if maximum > 1 else ''} au maximum. "
+                    "Envoyez uniquement les pages utiles.",
+                    code="pdf_pages",
+                )
+            _scan_for_active_content(reader)
+        except UploadRejected:
+            raise
+        except _ActiveContent as exc:
+            logger.info("Upload refused: active PDF content %r", str(exc))
+            raise _pdf_active_error() from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - untrusted input: any parser failure (incl. recursion) = unreadable
+            logger.info("Upload refused: unreadable PDF (%s)", type(exc).__name__)
+            raise _pdf_corrupt_error() from None
+
+    if _RAW_ACTIVE.search(data):
+        logger.info("Upload refused: active PDF content name in the raw bytes")
+        raise _pdf_active_error()
+    return pages
+
+
+def _resolve(value):
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _scan_for_active_content(reader):
+    """Walk every object reachable from the trailer; raise _ActiveContent at the first active element."""
+    stack = [reader.trailer]
+    seen = set()
+    visited = 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            node = node.get_object()
+        if isinstance(node, DictionaryObject):  # includes streams (their dictionary; content cannot run code)
+            visited += 1
+            _check_dictionary(node)
+            stack.extend(value for value in node.values() if isinstance(value, _CONTAINERS))
+        elif isinstance(node, ArrayObject):
+            visited += 1
+            stack.extend(value for value in node if isinstance(value, _CONTAINERS))
+        if visited > _MAX_PDF_OBJECTS:
+            raise _TooComplex("too many PDF objects")
+
+
+_CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
+
+
+def _check_dictionary(dictionary):
+    for key in _ACTIVE_KEYS:
+        if key in dictionary:
+            raise _ActiveContent(key)
+    if _resolve(dictionary.get("/Type")) in _ACTIVE_TYPES:
+        raise _ActiveContent("/Type /EmbeddedFile")
+    if _resolve(dictionary.get("/Subtype")) in _ACTIVE_SUBTYPES:
+        raise _ActiveContent(f"/Subtype {_resolve(dictionary.get('/Subtype'))}")
+    action_type = _resolve(dictionary.get("/S"))
+    if action_type in _ACTIVE_ACTIONS:
+        raise _ActiveContent(f"/S {action_type}")
+    if "/OpenAction" in dictionary:
+        _check_automatic_action(dictionary["/OpenAction"], "/OpenAction")
+    additional = _resolve(dictionary.get("/AA"))
+    if isinstance(additional, DictionaryObject):
+        for trigger, action in additional.items():
+            _check_automatic_action(action, f"/AA {trigger}")
+
+
+def _check_automatic_action(action, where):
+    """An action run without a click (document open, page open, field focus…): only navigation is allowed."""
+    pending = [action]
+    for _ in range(_MAX_ACTION_CHAIN):
+        if not pending:
+            return
+        current = _resolve(pending.pop())
+        if isinstance(current, DictionaryObject):
+            action_type = _resolve(current.get("/S"))
+            if action_type is not None and action_type not in _HARMLESS_AUTOMATIC_ACTIONS:
+                raise _ActiveContent(f"{where} {action_type}")
+            following = _resolve(current.get("/Next"))
+            if isinstance(following, ArrayObject):
+                pending.extend(following)
+            elif following is not None:
+                pending.append(following)
+        # Anything else (a destination array, a named destination) just opens a page.
+    raise _TooComplex("action chain too long")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Names
+
+
+_EXTENSION = re.compile(r"\.[^.\s]{1,10}$")
+
+
+def safe_display_name(name: str) -> str:
+    """Return a harmless name to show or to put in Content-Disposition; never use it to store the file.
+
+    Keeps only the last path component (``/`` and ``\\``), removes NUL, control and invisible format characters
+    (bidi overrides…), turns any whitespace into single spaces, strips leading dots and trailing dots/spaces,
+    keeps accents (NFC), and limits the length to 100 characters while keeping the extension.
+    Falls back to "document".
+    """
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[/\\]", name)[-1]
+    characters = []
+    for character in name:
+        if character.isspace() or unicodedata.category(character) in ("Zl", "Zp"):
+            characters.append(" ")
+        elif unicodedata.category(character) not in ("Cc", "Cf", "Cs"):
+            characters.append(character)
+    name = " ".join("".join(characters).split())
+    name = name.lstrip(". ").rstrip(". ")
+    if not name:
+        return DEFAULT_DISPLAY_NAME
+    if len(name) > DISPLAY_NAME_MAX:
+        match = _EXTENSION.search(name)
+        extension = match.group(0) if match and match.start() > 0 else ""
+        stem = name[: len(name) - len(extension)]
+        name = stem[: DISPLAY_NAME_MAX - len(extension)].rstrip(". ") + extension
+    return name
+
+
+_ASCII_REPLACEMENTS = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "‘": "'", "«": "", "»": "", "–": "-", "—": "-"}
+)
+
+
+def _ascii_fallback(name):
+    decomposed = unicodedata.normalize("NFKD", name.translate(_ASCII_REPLACEMENTS))
+    ascii_name = decomposed.encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\')
+    ascii_name = " ".join(ascii_name.split())
+    match = _EXTENSION.search(ascii_name)
+    extension = match.group(0) if match else ""
+    stem = ascii_name[: len(ascii_name) - len(extension)].strip(". ")
+    return (stem or DEFAULT_DISPLAY_NAME) + extension
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """Content-Disposition value (RFC 6266): an ASCII ``filename`` fallback and the exact ``filename*`` (RFC 8187).
+
+    ``content_disposition("Facture été.pdf")`` gives
+    ``attachment; filename="Facture ete.pdf"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf``.
+    """
+    name = safe_display_name(filename)
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{_ascii_fallback(name)}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -1,0 +1,112 @@
+"""The life of an application, as data: which transition goes from which states to which, and who may make it.
+
+Title apps add guards through their Procedure (``Procedure.guard``); they never bypass this table.
+`titles.services.apply_transition` is the only code that writes ``Application.status``.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    SUBMITTED = "submitted", "Déposé"
+    IN_REVIEW = "in_review", "En cours d'instruction"
+    NEEDS_INFO = "needs_info", "En attente de compléments"
+    ACCEPTED = "accepted", "Accepté"
+    PRODUCED = "produced", "Titre fabriqué"
+    SENT = "sent", "Titre expédié"
+    DELIVERED = "delivered", "Titre remis"
+    REJECTED = "rejected", "Refusé"
+    WITHDRAWN = "withdrawn", "Retiré"
+
+
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.REJECTED, Status.WITHDRAWN})
+DECIDED_STATUSES = frozenset({Status.ACCEPTED, Status.PRODUCED, Status.SENT, Status.DELIVERED, Status.REJECTED})
+# Filed and waiting for a decision: what the CERT queue and the statistics count.
+PENDING_STATUSES = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO})
+
+
+class Actor(models.TextChoices):
+    """The capacity in which someone acts on an application."""
+
+    APPLICANT = "applicant", "le demandeur"
+    FILER = "filer", "le professionnel mandaté"
+    MEDIATEUR = "mediateur", "le médiateur numérique"
+    AGENT = "agent", "l'agent instructeur"
+    SYSTEM = "system", "le portail"
+
+
+APPLICANT_SIDE = frozenset({Actor.APPLICANT, Actor.FILER, Actor.MEDIATEUR})
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset
+    target: str
+    actors: frozenset
+    # Whether the actor must give a reason (shown to the citizen).
+    needs_reason: bool = False
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition("submit", "Déposer la demande", frozenset({Status.DRAFT}), Status.SUBMITTED, APPLICANT_SIDE),
+        Transition("take", "Prendre en charge", frozenset({Status.SUBMITTED}), Status.IN_REVIEW,
+                   frozenset({Actor.AGENT})),
+        Transition("request_info", "Demander un complément", frozenset({Status.IN_REVIEW}), Status.NEEDS_INFO,
+                   frozenset({Actor.AGENT}), needs_reason=True),
+        Transition("answer", "Envoyer ma réponse", frozenset({Status.NEEDS_INFO}), Status.IN_REVIEW, APPLICANT_SIDE),
+        Transition("accept", "Accepter", frozenset({Status.IN_REVIEW}), Status.ACCEPTED, frozenset({Actor.AGENT})),
+        Transition("reject", "Refuser", frozenset({Status.IN_REVIEW}), Status.REJECTED, frozenset({Actor.AGENT}),
+                   needs_reason=True),
+        Transition("produce", "Titre fabriqué", frozenset({Status.ACCEPTED}), Status.PRODUCED,
+                   frozenset({Actor.AGENT, Actor.SYSTEM})),
+        Transition("send", "Titre expédié", frozenset({Status.PRODUCED}), Status.SENT,
+                   frozenset({Actor.AGENT, Actor.SYSTEM})),
+        Transition("deliver", "Titre remis", frozenset({Status.SENT}), Status.DELIVERED,
+                   frozenset({Actor.AGENT, Actor.SYSTEM})),
+        Transition("withdraw", "Retirer ma demande",
+                   frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO}), Status.WITHDRAWN,
+                   frozenset({Actor.APPLICANT})),
+        # A file left without the answer or the paper part the law requires is closed by the portal.
+        Transition("close", "Clore le dossier", frozenset({Status.SUBMITTED, Status.NEEDS_INFO}), Status.REJECTED,
+                   frozenset({Actor.SYSTEM}), needs_reason=True),
+    ]
+}
+
+
+class InvalidTransition(Exception):
+    """A transition that the table, the actor's rights or a procedure guard refuses; `reason` says which, in French."""
+
+    def __init__(self, code, reason):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+def check_transition(application, name, actors):
+    """Return the Transition, or raise InvalidTransition naming why it is refused."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise InvalidTransition("unknown", "Cette action n'existe pas.")
+    if application.status not in transition.sources:
+        raise InvalidTransition(
+            "state", f"Cette action n'est pas possible pour un dossier « {application.get_status_display()} »."
+        )
+    if not (set(actors) & transition.actors):
+        raise InvalidTransition("actor", "Vous n'avez pas le droit de faire cette action sur ce dossier.")
+    return transition
+
+
+def available_transitions(application, actors):
+    """Return the transitions the given actor capacities may make now (for templates and the API)."""
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if application.status in t.sources and set(actors) & t.actors and t.name != "close"
+    ]
