@@ -19,6 +19,9 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/dsfr/dist/favicon/favicon.ico", permanent=True)),
+    path("instruction/", include("titles.backoffice_urls")),
+    path("vehicules/", include("vehicles.urls")),
+    path("permis/", include("licences.urls")),
     path("", include("titles.urls")),
 ]
 

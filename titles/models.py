@@ -394,3 +394,16 @@ class RoutingRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["title", "procedure_code", "departement"], name="one_rule_per_scope")
         ]
+
+
+class Annotation(models.Model):
+    """A private note of a CERT agent on a file: never shown to the citizen or the filer."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="annotations")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField("note")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "annotation privée"
+        ordering = ["created_at"]

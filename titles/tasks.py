@@ -92,7 +92,9 @@ def render_document(self, document_id):
         locked.sha256 = sha256
         locked.status = DocumentStatus.READY
         locked.rendered_at = timezone.now()
-        locked.save(update_fields=["file", "sha256", "status", "rendered_at"])
+        # A secret printed once (e.g. a code de cession) is kept in the row only until it is on paper.
+        locked.context = {key: value for key, value in locked.context.items() if not key.startswith("secret_")}
+        locked.save(update_fields=["file", "sha256", "status", "rendered_at", "context"])
         record_event(application, "document_issued", actor=None, role=Actor.SYSTEM, payload={
             "kind": locked.kind, "template": locked.template_name, "template_version": locked.template_version,
             "sha256": sha256, "verification_code": locked.verification_code})
