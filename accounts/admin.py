@@ -50,7 +50,9 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Valider l'agrément ou l'habilitation des organisations choisies")
     def validate(self, request, queryset):
-        count = queryset.filter(validated_at__isnull=True).update(validated_at=timezone.now(), validated_by=request.user)
+        count = queryset.filter(validated_at__isnull=True).update(
+            validated_at=timezone.now(), validated_by=request.user
+        )
         self.message_user(request, f"{count} organisation(s) validée(s).", messages.SUCCESS)
 
 

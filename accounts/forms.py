@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
@@ -35,15 +35,21 @@ class SignupForm(DsfrBaseForm, forms.ModelForm):
         help_text="Au moins 12 caractères, pas uniquement des chiffres, différent de votre nom ou de votre adresse.",
     )
     password2 = forms.CharField(
-        label="Confirmation du mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Confirmation du mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     class Meta:
         model = User
         fields = ["email", "given_names", "family_name", "birth_date"]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-        error_messages = {"email": {"unique": "Un compte existe déjà avec cette adresse. Connectez-vous ou "
-                                              "réinitialisez votre mot de passe."}}
+        error_messages = {
+            "email": {
+                "unique": "Un compte existe déjà avec cette adresse. Connectez-vous ou "
+                "réinitialisez votre mot de passe."
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,8 +68,11 @@ class SignupForm(DsfrBaseForm, forms.ModelForm):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "Les deux mots de passe ne sont pas identiques.")
         elif p1:
-            candidate = User(email=cleaned.get("email", ""), given_names=cleaned.get("given_names", ""),
-                             family_name=cleaned.get("family_name", ""))
+            candidate = User(
+                email=cleaned.get("email", ""),
+                given_names=cleaned.get("given_names", ""),
+                family_name=cleaned.get("family_name", ""),
+            )
             try:
                 password_validation.validate_password(p1, candidate)
             except ValidationError as error:
@@ -110,8 +119,9 @@ class DeclaredIdentityForm(DsfrBaseForm, forms.ModelForm):
 class PortalPasswordResetForm(DsfrBaseForm, PasswordResetForm):
     email = forms.EmailField(label="Adresse électronique", max_length=254)
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         """Queue the e-mail on Celery instead of sending it inside the request."""
         send_password_reset_email.delay(context["user"].pk, context["uid"], context["token"])
 

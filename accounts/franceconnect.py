@@ -11,6 +11,7 @@ import logging
 import secrets
 from urllib.parse import urlencode
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
@@ -38,7 +39,9 @@ CALLBACK_ERROR_MESSAGES = {
     "access_denied": "Vous avez annulé la connexion avec FranceConnect. Vous pouvez réessayer ou utiliser votre "
     "adresse électronique et votre mot de passe.",
     "server_error": "FranceConnect est momentanément indisponible. Merci de réessayer dans quelques minutes.",
-    "temporarily_unavailable": "FranceConnect est momentanément indisponible. Merci de réessayer dans quelques minutes.",
+    "temporarily_unavailable": (
+        "FranceConnect est momentanément indisponible. Merci de réessayer dans quelques minutes."
+    ),
 }
 GENERIC_FAILURE_MESSAGE = (
     "La connexion avec FranceConnect n'a pas pu aboutir. Merci de recommencer depuis cette page ; "
@@ -97,7 +100,7 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
         """Verify signature and nonce (the library), then issuer, audience and, for the ID token, acr."""
         payload = super().verify_token(token, **kwargs)
         if payload.get("iss") != settings.OIDC_OP_ISSUER:
-            raise SuspiciousOperation("FranceConnect: unexpected issuer %r" % payload.get("iss"))
+            raise SuspiciousOperation(f"FranceConnect: unexpected issuer {payload.get('iss')!r}")
         audience = payload.get("aud")
         audience = audience if isinstance(audience, list) else [audience]
         if self.OIDC_RP_CLIENT_ID not in audience:
@@ -106,7 +109,7 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
             requested = settings.OIDC_AUTH_REQUEST_EXTRA_PARAMS.get("acr_values", "eidas1")
             acr = payload.get("acr")
             if acr not in ACR_LEVELS or ACR_LEVELS.index(acr) < ACR_LEVELS.index(requested):
-                raise SuspiciousOperation("FranceConnect: acr %r below %r" % (acr, requested))
+                raise SuspiciousOperation(f"FranceConnect: acr {acr!r} below {requested!r}")
             self.request.session["fc_acr"] = acr
         return payload
 
@@ -176,7 +179,9 @@ class CallbackView(OIDCAuthenticationCallbackView):
             return self.login_failure()
         try:
             return super().get(request)
-        except (SuspiciousOperation, requests.RequestException, ValueError, KeyError) as exc:
+        # jwt.PyJWTError: PyJWT's own checks (iat in the future when our clock lags, exp, malformed token) are not
+        # turned into SuspiciousOperation by the library.
+        except (SuspiciousOperation, jwt.PyJWTError, requests.RequestException, ValueError, KeyError) as exc:
             logger.warning("FranceConnect login refused: %s", exc)
             return self.login_failure()
 

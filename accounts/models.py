@@ -146,9 +146,7 @@ class Organisation(models.Model):
     kind = models.CharField("type", max_length=20, choices=OrganisationKind.choices)
     name = models.CharField("nom", max_length=255)
     siret = models.CharField("SIRET", max_length=14, blank=True)
-    agrement_number = models.CharField(
-        "numéro d'agrément (école de conduite)", max_length=30, blank=True
-    )
+    agrement_number = models.CharField("numéro d'agrément (école de conduite)", max_length=30, blank=True)
     habilitation_number = models.CharField(
         "numéro d'habilitation (professionnel de l'automobile)", max_length=30, blank=True
     )
@@ -209,4 +207,3 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.organisation} ({self.get_role_display()})"
-

@@ -34,7 +34,10 @@ def send_verification_email(user_id):
         return
     path = reverse(
         "accounts:verify_email",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": email_verification_token.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": email_verification_token.make_token(user),
+        },
     )
     _send("verify_email", user.email, {"user": user, "url": settings.SITE_URL + path})
 

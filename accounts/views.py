@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_POST
-from django_otp import devices_for_user, login as otp_login, match_token
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import forms
@@ -35,8 +36,9 @@ def logout_view(request):
     logout(request)
     response = redirect(url)
     if state:
-        response.set_signed_cookie(LOGOUT_STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax",
-                                   secure=request.is_secure())
+        response.set_signed_cookie(
+            LOGOUT_STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax", secure=request.is_secure()
+        )
     return response
 
 
@@ -77,9 +79,11 @@ def resend_verification(request):
     """Send the confirmation link again; the answer never says whether the address has an account."""
     form = forms.PortalPasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = get_user_model().objects.filter(
-            email__iexact=form.cleaned_data["email"], email_verified_at__isnull=True, is_active=True
-        ).first()
+        user = (
+            get_user_model()
+            .objects.filter(email__iexact=form.cleaned_data["email"], email_verified_at__isnull=True, is_active=True)
+            .first()
+        )
         if user:
             transaction.on_commit(lambda: send_verification_email.delay(user.pk))
         return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
@@ -91,8 +95,12 @@ def account(request):
     """Mon compte: identity (read-only from FranceConnect), contact details, security."""
     user = request.user
     contact_form = forms.ContactForm(request.POST if request.POST.get("section") == "contact" else None, instance=user)
-    identity_form = None if user.identity_locked else forms.DeclaredIdentityForm(
-        request.POST if request.POST.get("section") == "identity" else None, instance=user
+    identity_form = (
+        None
+        if user.identity_locked
+        else forms.DeclaredIdentityForm(
+            request.POST if request.POST.get("section") == "identity" else None, instance=user
+        )
     )
     if request.method == "POST":
         section = request.POST.get("section")

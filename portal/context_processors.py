@@ -2,6 +2,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from accounts.franceconnect import franceconnect_enabled
+
 
 @dataclass(frozen=True)
 class SiteConfig:
@@ -33,5 +35,5 @@ def site(request):
             contact_email=settings.PORTAL_CONTACT_EMAIL,
             notice=settings.PORTAL_NOTICE,
         ),
-        "FRANCECONNECT_ENABLED": bool(settings.OIDC_RP_CLIENT_ID),
+        "FRANCECONNECT_ENABLED": franceconnect_enabled(),
     }

@@ -26,7 +26,9 @@ def help_page(request):
 def points_numeriques(request):
     """The directory of points and espaces numériques, filterable by département."""
     departement = request.GET.get("departement", "").strip().upper()[:3]
-    places = Organisation.objects.active().filter(kind__in=ASSISTING_ORGANISATION_KINDS).order_by("departement", "name")
+    places = (
+        Organisation.objects.active().filter(kind__in=ASSISTING_ORGANISATION_KINDS).order_by("departement", "name")
+    )
     if departement:
         places = places.filter(departement=departement)
     return render(request, "portal/points_numeriques.html", {"places": places, "departement": departement})

@@ -10,9 +10,9 @@ def record_event(application, kind, *, actor, role="", from_status="", to_status
         actor=actor,
         actor_role=role,
         acting_for=application.applicant if actor is not None and actor.pk != application.applicant_id else None,
-        organisation=application.organisation if role == Actor.FILER else (
-            application.cert if role == Actor.AGENT else None
-        ),
+        organisation=application.organisation
+        if role == Actor.FILER
+        else (application.cert if role == Actor.AGENT else None),
         from_status=from_status,
         to_status=to_status,
         payload=payload or {},

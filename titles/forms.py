@@ -39,7 +39,9 @@ class CheckedFileField(forms.FileField):
 
     def __init__(self, *args, rules=None, **kwargs):
         self.rules = rules
-        kwargs.setdefault("error_messages", {"required": "Ajoutez ce document.", "invalid": "Le fichier est invalide."})
+        kwargs.setdefault(
+            "error_messages", {"required": "Ajoutez ce document.", "invalid": "Le fichier est invalide."}
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -61,7 +63,9 @@ class DocumentsForm(DsfrBaseForm):
             if given:
                 help_text += " — déjà fourni : ajoutez un fichier seulement pour le remplacer."
             self.fields[document.kind] = CheckedFileField(
-                label=document.label, required=document.required and not given, help_text=help_text,
+                label=document.label,
+                required=document.required and not given,
+                help_text=help_text,
                 rules=document.rules,
             )
 
@@ -87,30 +91,42 @@ class MessageForm(DsfrBaseForm):
 
 class AnswerForm(MessageForm):
     body = forms.CharField(
-        label="Votre réponse", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        label="Votre réponse",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
         help_text="Expliquez ce que vous envoyez ; joignez le document demandé.",
     )
 
 
 class WithdrawForm(DsfrBaseForm):
-    confirm = forms.BooleanField(label="Je confirme retirer ma demande", error_messages={
-        "required": "Cochez la case pour confirmer le retrait."})
+    confirm = forms.BooleanField(
+        label="Je confirme retirer ma demande",
+        error_messages={"required": "Cochez la case pour confirmer le retrait."},
+    )
 
 
 class InfoRequestForm(DsfrBaseForm):
     reason = forms.ChoiceField(label="Motif", choices=InfoRequestReason.choices)
-    message = forms.CharField(label="Ce qui est attendu du demandeur", widget=forms.Textarea(attrs={"rows": 3}),
-                              max_length=2000)
+    message = forms.CharField(
+        label="Ce qui est attendu du demandeur", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
 
 
 class DecisionForm(DsfrBaseForm):
-    reason = forms.CharField(label="Motif (communiqué au demandeur)", widget=forms.Textarea(attrs={"rows": 3}),
-                             max_length=2000, required=False)
+    reason = forms.CharField(
+        label="Motif (communiqué au demandeur)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
 
 
 class VerifyForm(DsfrBaseForm):
-    code = forms.CharField(label="Code de vérification", max_length=20,
-                           help_text="Les 12 caractères imprimés sous le QR code du document.")
+    code = forms.CharField(
+        label="Code de vérification",
+        max_length=20,
+        help_text="Les 12 caractères imprimés sous le QR code du document.",
+    )
 
     def clean_code(self):
         code = normalise_public_code(self.cleaned_data["code"])
@@ -127,8 +143,9 @@ class MandateForm(DsfrBaseForm):
     family_name = forms.CharField(label="Nom de l'usager", max_length=150)
     procedures = forms.MultipleChoiceField(label="Démarches couvertes", widget=forms.CheckboxSelectMultiple)
     consent_method = forms.ChoiceField(label="Consentement", choices=ConsentMethod.choices, widget=forms.RadioSelect)
-    months = forms.TypedChoiceField(label="Durée", coerce=int, choices=[(1, "1 mois"), (6, "6 mois"), (12, "1 an")],
-                                    initial=6)
+    months = forms.TypedChoiceField(
+        label="Durée", coerce=int, choices=[(1, "1 mois"), (6, "6 mois"), (12, "1 an")], initial=6
+    )
 
     def __init__(self, *args, procedure_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -89,7 +89,10 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="demandeur", on_delete=models.PROTECT, related_name="applications"
     )
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="déposé par", on_delete=models.PROTECT, related_name="filed_applications"
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposé par",
+        on_delete=models.PROTECT,
+        related_name="filed_applications",
     )
     organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -202,6 +205,9 @@ class ApplicationEvent(models.Model):
         verbose_name = "événement"
         ordering = ["created_at", "pk"]
 
+    def __str__(self):
+        return f"{self.kind} ({self.application.reference})"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("ApplicationEvent is append-only")
@@ -236,6 +242,9 @@ class UploadedDocument(models.Model):
     class Meta:
         verbose_name = "pièce justificative"
         ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.application.reference})"
 
 
 def generated_path(instance, filename):
@@ -300,6 +309,9 @@ class OutgoingEmail(models.Model):
         verbose_name = "courriel"
         ordering = ["created_at"]
 
+    def __str__(self):
+        return f"{self.subject} → {self.to}"
+
 
 class Payment(models.Model):
     """A timbre fiscal électronique used for one application: its number can pay only once, ever."""
@@ -318,6 +330,9 @@ class Payment(models.Model):
     class Meta:
         verbose_name = "paiement"
 
+    def __str__(self):
+        return f"Timbre …{self.timbre_number[-4:]} ({self.amount_cents / 100:.2f} €)"
+
 
 class TimbreFiscal(models.Model):
     """The embedded issuer's register of the timbres it sold (the simulated checkout)."""
@@ -327,6 +342,9 @@ class TimbreFiscal(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     bought_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateField()
+
+    def __str__(self):
+        return f"Timbre …{self.number[-4:]}"
 
 
 class MandateQuerySet(models.QuerySet):
@@ -379,6 +397,9 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self):
+        return f"Message du {self.created_at:%d/%m/%Y} ({self.application.reference})"
+
 
 class RoutingRule(models.Model):
     """Which CERT instructs a title (or one procedure) for a département; a rule with no département is the
@@ -395,6 +416,9 @@ class RoutingRule(models.Model):
             models.UniqueConstraint(fields=["title", "procedure_code", "departement"], name="one_rule_per_scope")
         ]
 
+    def __str__(self):
+        return f"{self.get_title_display()} {self.procedure_code or '*'} {self.departement or '*'} → {self.cert}"
+
 
 class Annotation(models.Model):
     """A private note of a CERT agent on a file: never shown to the citizen or the filer."""
@@ -407,3 +431,7 @@ class Annotation(models.Model):
     class Meta:
         verbose_name = "annotation privée"
         ordering = ["created_at"]
+
+
+    def __str__(self):
+        return f"Note du {self.created_at:%d/%m/%Y} ({self.application.reference})"

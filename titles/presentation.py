@@ -18,12 +18,16 @@ class StatusSummary:
 
 def status_summary(application):
     cert = application.cert.name if application.cert_id else "le centre d'instruction"
-    expected = (f" Décision prévue vers le {date_format(application.expected_decision_at, 'j F Y')}."
-                if application.expected_decision_at else "")
+    expected = (
+        f" Décision prévue vers le {date_format(application.expected_decision_at, 'j F Y')}."
+        if application.expected_decision_at
+        else ""
+    )
     status = application.status
     if status == Status.DRAFT:
-        return StatusSummary("Brouillon", "Votre demande n'est pas encore déposée : reprenez-la pour la terminer.",
-                             "vous", "new")
+        return StatusSummary(
+            "Brouillon", "Votre demande n'est pas encore déposée : reprenez-la pour la terminer.", "vous", "new"
+        )
     if status == Status.SUBMITTED:
         return StatusSummary("Déposé", f"En attente de prise en charge par {cert}.{expected}", cert, "info")
     if status == Status.IN_REVIEW:
@@ -32,11 +36,16 @@ def status_summary(application):
         note = application.status_note or "compléter votre dossier"
         return StatusSummary("En attente de votre part", f"En attente de votre part : {note}", "vous", "warning")
     if status == Status.ACCEPTED:
-        return StatusSummary("Accepté", "Votre demande est acceptée. Le titre est en cours de fabrication.",
-                             "l'imprimerie nationale", "success")
+        return StatusSummary(
+            "Accepté",
+            "Votre demande est acceptée. Le titre est en cours de fabrication.",
+            "l'imprimerie nationale",
+            "success",
+        )
     if status == Status.PRODUCED:
-        return StatusSummary("Titre fabriqué", "Votre titre est fabriqué : il va vous être expédié.",
-                             "La Poste", "success")
+        return StatusSummary(
+            "Titre fabriqué", "Votre titre est fabriqué : il va vous être expédié.", "La Poste", "success"
+        )
     if status == Status.SENT:
         return StatusSummary("Titre expédié", "Votre titre vous est envoyé par courrier suivi.", "La Poste", "success")
     if status == Status.DELIVERED:
@@ -60,14 +69,18 @@ def wizard_steps(application):
     """Return the steps of the draft's wizard: the procedure's forms, documents, payment, recap."""
     procedure = application.procedure
     ref = application.reference
-    raw = [(s.slug, s.label, "form", reverse("titles:step", kwargs={"reference": ref, "slug": s.slug}))
-           for s in procedure.steps]
+    raw = [
+        (s.slug, s.label, "form", reverse("titles:step", kwargs={"reference": ref, "slug": s.slug}))
+        for s in procedure.steps
+    ]
     if procedure.documents:
-        raw.append(("pieces", "Pièces justificatives", "documents",
-                    reverse("titles:documents", kwargs={"reference": ref})))
+        raw.append(
+            ("pieces", "Pièces justificatives", "documents", reverse("titles:documents", kwargs={"reference": ref}))
+        )
     if procedure.fee_total(application):
-        raw.append(("paiement", "Paiement du timbre fiscal", "payment",
-                    reverse("titles:payment", kwargs={"reference": ref})))
+        raw.append(
+            ("paiement", "Paiement du timbre fiscal", "payment", reverse("titles:payment", kwargs={"reference": ref}))
+        )
     raw.append(("recapitulatif", "Vérification et dépôt", "recap", reverse("titles:recap", kwargs={"reference": ref})))
     return [
         WizardStep(slug, label, kind, url, raw[i + 1][3] if i + 1 < len(raw) else None)

@@ -13,8 +13,7 @@ from portal.celery import app as celery_app
 from titles import notifications
 from titles.enums import PaymentStatus
 from titles.events import record_event
-from titles.models import Application, GeneratedDocument, Mandate, Message, Payment, RoutingRule
-from titles.models import UploadedDocument
+from titles.models import Application, GeneratedDocument, Mandate, Message, Payment, RoutingRule, UploadedDocument
 from titles.pdf import template_version
 from titles.registry import registry
 from titles.stats import median_days_to_decision
@@ -31,9 +30,10 @@ def actor_roles(application, user):
     if application.applicant_id == user.pk:
         roles.add(Actor.APPLICANT)
     if application.organisation_id and application.mandate_id:
-        if application.mandate.is_valid and user.memberships.active().filter(
-            organisation_id=application.organisation_id
-        ).exists():
+        if (
+            application.mandate.is_valid
+            and user.memberships.active().filter(organisation_id=application.organisation_id).exists()
+        ):
             roles.add(Actor.FILER)
     # The second factor is a property of the request, checked by the back office's views, not here.
     if application.cert_id:
@@ -76,9 +76,12 @@ def route(application, procedure):
     """Return the CERT for this application: procedure rule for the département, title rule for the département,
     then the title's fallback."""
     departement = procedure.departement(application)
-    rules = RoutingRule.objects.filter(title=application.title).filter(
-        Q(procedure_code=procedure.code) | Q(procedure_code="")
-    ).filter(Q(departement=departement) | Q(departement="")).select_related("cert")
+    rules = (
+        RoutingRule.objects.filter(title=application.title)
+        .filter(Q(procedure_code=procedure.code) | Q(procedure_code=""))
+        .filter(Q(departement=departement) | Q(departement=""))
+        .select_related("cert")
+    )
 
     def rank(rule):
         return (rule.procedure_code == "", rule.departement == "")
@@ -90,7 +93,7 @@ def route(application, procedure):
 def expected_decision_date(application, procedure):
     """Return the date a decision can be expected, from the CERT's recent median delay (issue 6) or the default."""
     days = median_days_to_decision(procedure.code, application.cert) or procedure.expected_days
-    return (timezone.localdate() + datetime.timedelta(days=round(days)))
+    return timezone.localdate() + datetime.timedelta(days=round(days))
 
 
 @transaction.atomic
@@ -163,9 +166,11 @@ def apply_transition(application, name, *, actor, reason="", payload=None):
 
 def _apply_transition(application, name, *, actor, reason="", payload=None):
     """The body of apply_transition, for services that make a transition inside their own transaction."""
-    application = Application.objects.select_for_update().select_related(
-        "applicant", "mandate", "organisation", "cert"
-    ).get(pk=application.pk)
+    application = (
+        Application.objects.select_for_update()
+        .select_related("applicant", "mandate", "organisation", "cert")
+        .get(pk=application.pk)
+    )
     roles = actor_roles(application, actor)
     transition = check_transition(application, name, roles)
     acting_role = next(iter(sorted(roles & transition.actors)))
@@ -200,10 +205,21 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
     application.save(update_fields=fields)
     payload = {**(payload or {}), **({"reason": reason} if reason else {})}
     if name == "submit":
-        payload.update(procedure=procedure.code, created_by=application.filed_by_id, created_at=str(
-            application.created_at), timbres=[p.timbre_number[-4:] for p in application.payments.all()])
-    event = record_event(application, name, actor=actor, role=acting_role, from_status=previous,
-                         to_status=application.status, payload=payload)
+        payload.update(
+            procedure=procedure.code,
+            created_by=application.filed_by_id,
+            created_at=str(application.created_at),
+            timbres=[p.timbre_number[-4:] for p in application.payments.all()],
+        )
+    event = record_event(
+        application,
+        name,
+        actor=actor,
+        role=acting_role,
+        from_status=previous,
+        to_status=application.status,
+        payload=payload,
+    )
 
     if name == "submit":
         procedure.on_submitted(application, actor)
@@ -270,8 +286,13 @@ def post_message(application, *, author, body, from_agent, files=()):
     message = Message.objects.create(application=application, author=author, body=body, from_agent=from_agent)
     for kind, clean_file in files:
         add_document(application, kind=kind, clean_file=clean_file, uploaded_by=author, message=message)
-    event = record_event(application, "message", actor=author, role=Actor.AGENT if from_agent else Actor.APPLICANT,
-                   payload={"message_id": message.pk, "attachments": len(files)})
+    event = record_event(
+        application,
+        "message",
+        actor=author,
+        role=Actor.AGENT if from_agent else Actor.APPLICANT,
+        payload={"message_id": message.pk, "attachments": len(files)},
+    )
     if from_agent:
         queue_email(notifications.for_event(event))
     return message
@@ -313,9 +334,11 @@ def remind_stale_drafts(now=None):
     """E-mail the owner of each draft untouched for 76 days that it will be deleted in 2 weeks."""
     now = now or timezone.now()
     count = 0
-    stale = Application.objects.drafts().filter(
-        updated_at__lte=now - (DRAFT_LIFETIME - DRAFT_REMINDER_BEFORE), draft_reminder_sent_at__isnull=True
-    ).select_related("filed_by")
+    stale = (
+        Application.objects.drafts()
+        .filter(updated_at__lte=now - (DRAFT_LIFETIME - DRAFT_REMINDER_BEFORE), draft_reminder_sent_at__isnull=True)
+        .select_related("filed_by")
+    )
     for application in stale:
         with transaction.atomic():
             email = notifications.build(
@@ -323,10 +346,13 @@ def remind_stale_drafts(now=None):
                 to=application.filed_by.email,
                 template="draft_reminder",
                 subject=f"Votre brouillon {application.reference} sera supprimé dans 2 semaines",
-                context={"application": application, "applicant": application.filed_by,
-                         "procedure_label": application.procedure_label,
-                         "deletion_date": (application.updated_at + DRAFT_LIFETIME).date(),
-                         "url": notifications.application_url(application)},
+                context={
+                    "application": application,
+                    "applicant": application.filed_by,
+                    "procedure_label": application.procedure_label,
+                    "deletion_date": (application.updated_at + DRAFT_LIFETIME).date(),
+                    "url": notifications.application_url(application),
+                },
                 application=application,
             )
             # update() keeps updated_at: sending a reminder is not touching the draft.

@@ -7,11 +7,10 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
-
-from django.core.files.base import ContentFile
 
 from titles import services
 from titles.enums import DocumentStatus, EmailStatus
@@ -29,14 +28,19 @@ MAX_EMAIL_ATTEMPTS = 10
 def send_email(self, email_id):
     """Send one OutgoingEmail once: the row is locked and marked sent in the same transaction."""
     with transaction.atomic():
-        email = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
-            pk=email_id, status=EmailStatus.PENDING
-        ).first()
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, status=EmailStatus.PENDING)
+            .first()
+        )
         if email is None:
             return "skipped"
         email.attempts += 1
         message = EmailMultiAlternatives(
-            email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.to],
+            email.subject,
+            email.body_text,
+            settings.DEFAULT_FROM_EMAIL,
+            [email.to],
             headers={"Message-ID": f"<{email.key.replace(':', '-')}@{settings.SITE_URL.split('//')[-1]}>"},
         )
         message.attach_alternative(email.body_html, "text/html")
@@ -57,9 +61,11 @@ def send_email(self, email_id):
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def render_document(self, document_id):
     """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event."""
-    document = GeneratedDocument.objects.select_related("application__applicant", "application__cert").filter(
-        pk=document_id, status=DocumentStatus.PENDING
-    ).first()
+    document = (
+        GeneratedDocument.objects.select_related("application__applicant", "application__cert")
+        .filter(pk=document_id, status=DocumentStatus.PENDING)
+        .first()
+    )
     if document is None:
         return "skipped"
     application = document.application
@@ -95,9 +101,19 @@ def render_document(self, document_id):
         # A secret printed once (e.g. a code de cession) is kept in the row only until it is on paper.
         locked.context = {key: value for key, value in locked.context.items() if not key.startswith("secret_")}
         locked.save(update_fields=["file", "sha256", "status", "rendered_at", "context"])
-        record_event(application, "document_issued", actor=None, role=Actor.SYSTEM, payload={
-            "kind": locked.kind, "template": locked.template_name, "template_version": locked.template_version,
-            "sha256": sha256, "verification_code": locked.verification_code})
+        record_event(
+            application,
+            "document_issued",
+            actor=None,
+            role=Actor.SYSTEM,
+            payload={
+                "kind": locked.kind,
+                "template": locked.template_name,
+                "template_version": locked.template_version,
+                "sha256": sha256,
+                "verification_code": locked.verification_code,
+            },
+        )
     return "rendered"
 
 
@@ -105,10 +121,14 @@ def render_document(self, document_id):
 def requeue_pending(older_than_seconds=60):
     """Re-queue e-mails and PDFs still pending after a crash, a killed worker or a broker outage."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
-    emails = list(OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=cutoff)
-                  .values_list("pk", flat=True))
-    documents = list(GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, issued_at__lte=cutoff)
-                     .values_list("pk", flat=True))
+    emails = list(
+        OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=cutoff).values_list("pk", flat=True)
+    )
+    documents = list(
+        GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, issued_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
     for pk in emails:
         send_email.delay(pk)
     for pk in documents:

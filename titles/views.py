@@ -16,8 +16,14 @@ from django.views.decorators.http import require_POST
 from titles import services
 from titles.enums import DocumentStatus, Filer
 from titles.forms import AnswerForm, DocumentsForm, EligibilityForm, MessageForm, TimbreForm, VerifyForm, WithdrawForm
-from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate, UploadedDocument
-from titles.models import normalise_public_code
+from titles.models import (
+    Application,
+    ApplicationEvent,
+    GeneratedDocument,
+    Mandate,
+    UploadedDocument,
+    normalise_public_code,
+)
 from titles.payments import get_issuer
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
@@ -63,18 +69,25 @@ def dashboard(request):
     groups = {
         "to_answer": [a for a in applications if a.status == Status.NEEDS_INFO],
         "drafts": [a for a in applications if a.status == Status.DRAFT],
-        "current": [a for a in applications if a.status not in FINAL_STATUSES and a.status not in (
-            Status.DRAFT, Status.NEEDS_INFO)],
+        "current": [
+            a
+            for a in applications
+            if a.status not in FINAL_STATUSES and a.status not in (Status.DRAFT, Status.NEEDS_INFO)
+        ],
         "finished": [a for a in applications if a.status in FINAL_STATUSES],
     }
     for application in applications:
         application.summary = status_summary(application)
-    return render(request, "titles/dashboard.html", {
-        **groups,
-        "mandates": mandates,
-        "title_groups": registry.title_groups(),
-        "breadcrumb_data": {"current": "Mon espace"},
-    })
+    return render(
+        request,
+        "titles/dashboard.html",
+        {
+            **groups,
+            "mandates": mandates,
+            "title_groups": registry.title_groups(),
+            "breadcrumb_data": {"current": "Mon espace"},
+        },
+    )
 
 
 def start(request, code):
@@ -84,8 +97,12 @@ def start(request, code):
     if request.GET.get("mandat") or request.POST.get("mandat"):
         mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
-    context = {"procedure": procedure, "form": form, "mandate": mandate,
-               "breadcrumb_data": {"current": procedure.label}}
+    context = {
+        "procedure": procedure,
+        "form": form,
+        "mandate": mandate,
+        "breadcrumb_data": {"current": procedure.label},
+    }
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('accounts:login')}?next={request.path}")
@@ -114,9 +131,13 @@ def _filing_mandate(request, procedure, mandate_id):
     if not request.user.is_authenticated or not str(mandate_id).isdigit():
         raise Http404("Mandat introuvable")
     mandate = get_object_or_404(
-        Mandate.objects.valid().select_related("organisation", "citizen").filter(
-            organisation__memberships__user=request.user, organisation__memberships__is_active=True,
-            organisation__validated_at__isnull=False, organisation__is_active=True,
+        Mandate.objects.valid()
+        .select_related("organisation", "citizen")
+        .filter(
+            organisation__memberships__user=request.user,
+            organisation__memberships__is_active=True,
+            organisation__validated_at__isnull=False,
+            organisation__is_active=True,
         ),
         pk=mandate_id,
     )
@@ -145,8 +166,10 @@ def step(request, reference, slug):
     if request.method == "POST" and form.is_valid():
         services.save_step(application, slug, _json_ready(form.cleaned_data))
         if "enregistrer" in request.POST:
-            messages.success(request, "Votre brouillon est enregistré : vous pouvez le reprendre plus tard, "
-                                      "depuis n'importe quel appareil.")
+            messages.success(
+                request,
+                "Votre brouillon est enregistré : vous pouvez le reprendre plus tard, depuis n'importe quel appareil.",
+            )
             return redirect("titles:dashboard")
         return redirect(current.next_url or steps[-1].url)
     return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
@@ -175,8 +198,10 @@ def _wizard_context(application, steps, current, **extra):
         "total_steps": len(steps),
         "next_step": steps[index + 1] if index + 1 < len(steps) else None,
         "previous_step": steps[index - 1] if index > 0 else None,
-        "breadcrumb_data": {"links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-                            "current": application.procedure.label},
+        "breadcrumb_data": {
+            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
+            "current": application.procedure.label,
+        },
         **extra,
     }
 
@@ -190,19 +215,23 @@ def documents(request, reference):
     steps = wizard_steps(application)
     current = next(s for s in steps if s.kind == "documents")
     given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
-    form = DocumentsForm(request.POST or None, request.FILES or None, documents=procedure.documents,
-                         already_given=given)
+    form = DocumentsForm(
+        request.POST or None, request.FILES or None, documents=procedure.documents, already_given=given
+    )
     if request.method == "POST" and form.is_valid():
         for document in procedure.documents:
             clean_file = form.cleaned_data.get(document.kind)
             if clean_file is not None:
-                services.add_document(application, kind=document.kind, clean_file=clean_file,
-                                      uploaded_by=request.user)
+                services.add_document(application, kind=document.kind, clean_file=clean_file, uploaded_by=request.user)
         return redirect(current.next_url)
     status = 400 if request.method == "POST" else 200
     uploaded = application.documents.filter(message__isnull=True)
-    return render(request, "titles/documents.html",
-                  _wizard_context(application, steps, current, form=form, uploaded=uploaded), status=status)
+    return render(
+        request,
+        "titles/documents.html",
+        _wizard_context(application, steps, current, form=form, uploaded=uploaded),
+        status=status,
+    )
 
 
 @login_required
@@ -219,8 +248,11 @@ def payment(request, reference):
     form = TimbreForm(request.POST or None)
     if request.method == "POST" and "acheter" in request.POST:
         number = get_issuer().buy(amount_cents=total, buyer=request.user)
-        messages.success(request, f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
-                                  "reporté ci-dessous, validez pour l'utiliser.")
+        messages.success(
+            request,
+            f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
+            "reporté ci-dessous, validez pour l'utiliser.",
+        )
         form = TimbreForm(initial={"timbre_number": number})
     elif request.method == "POST" and form.is_valid():
         number = form.cleaned_data["timbre_number"]
@@ -229,16 +261,26 @@ def payment(request, reference):
             form.add_error("timbre_number", check.message)
         else:
             try:
-                services.record_payment(application, timbre_number=number, amount_cents=check.amount_cents,
-                                        issuer=get_issuer().name, actor=request.user)
+                services.record_payment(
+                    application,
+                    timbre_number=number,
+                    amount_cents=check.amount_cents,
+                    issuer=get_issuer().name,
+                    actor=request.user,
+                )
             except IntegrityError:
                 form.add_error("timbre_number", "Ce timbre fiscal a déjà été utilisé pour une autre démarche.")
             else:
                 messages.success(request, "Le timbre fiscal est enregistré.")
                 return redirect(current.next_url)
-    return render(request, "titles/payment.html", _wizard_context(
-        application, steps, current, form=form, lines=lines, total_cents=total,
-        paid=services.is_paid(application)), status=400 if request.method == "POST" and form.errors else 200)
+    return render(
+        request,
+        "titles/payment.html",
+        _wizard_context(
+            application, steps, current, form=form, lines=lines, total_cents=total, paid=services.is_paid(application)
+        ),
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
 
 
 @login_required
@@ -256,12 +298,25 @@ def recap(request, reference):
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
-            messages.success(request, "Votre demande est déposée. Un courriel de confirmation vous est envoyé, et "
-                                      "le récépissé de dépôt sera disponible ici dans quelques instants.")
+            messages.success(
+                request,
+                "Votre demande est déposée. Un courriel de confirmation vous est envoyé, et "
+                "le récépissé de dépôt sera disponible ici dans quelques instants.",
+            )
             return redirect("titles:detail", reference=application.reference)
-    return render(request, "titles/recap.html", _wizard_context(
-        application, steps, current, problems=problems, lines=procedure.summary_lines(application),
-        uploaded=application.documents.filter(message__isnull=True), fee_lines=procedure.fee_lines(application)))
+    return render(
+        request,
+        "titles/recap.html",
+        _wizard_context(
+            application,
+            steps,
+            current,
+            problems=problems,
+            lines=procedure.summary_lines(application),
+            uploaded=application.documents.filter(message__isnull=True),
+            fee_lines=procedure.fee_lines(application),
+        ),
+    )
 
 
 def _detail_context(request, application, **forms):
@@ -270,7 +325,8 @@ def _detail_context(request, application, **forms):
         "application": application,
         "summary": status_summary(application),
         "events": ApplicationEvent.objects.filter(application=application, public=True).select_related(
-            "actor", "organisation"),
+            "actor", "organisation"
+        ),
         "uploaded": application.documents.filter(message__isnull=True),
         "generated": application.generated_documents.all(),
         "messages_list": application.messages.select_related("author").prefetch_related("attachments"),
@@ -278,8 +334,10 @@ def _detail_context(request, application, **forms):
         "can_withdraw": any(t.name == "withdraw" for t in available_transitions(application, roles)),
         "message_form": MessageForm(),
         "answer_form": AnswerForm() if application.status == Status.NEEDS_INFO else None,
-        "breadcrumb_data": {"links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-                            "current": f"Dossier {application.reference}"},
+        "breadcrumb_data": {
+            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
+            "current": f"Dossier {application.reference}",
+        },
         **forms,
     }
 
@@ -299,8 +357,9 @@ def answer(request, reference):
     if form.is_valid():
         files = [("complement", form.cleaned_data["attachment"])] if form.cleaned_data.get("attachment") else []
         try:
-            services.answer_information_request(application, actor=request.user, body=form.cleaned_data["body"],
-                                                files=files)
+            services.answer_information_request(
+                application, actor=request.user, body=form.cleaned_data["body"], files=files
+            )
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
@@ -317,8 +376,9 @@ def post_message(request, reference):
     if form.is_valid():
         files = [("message", form.cleaned_data["attachment"])] if form.cleaned_data.get("attachment") else []
         try:
-            services.post_message(application, author=request.user, body=form.cleaned_data["body"],
-                                  from_agent=False, files=files)
+            services.post_message(
+                application, author=request.user, body=form.cleaned_data["body"], from_agent=False, files=files
+            )
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
@@ -384,20 +444,26 @@ def verify(request, code=None):
         return redirect("titles:verify", code=form.cleaned_data["code"])
     document = None
     if code is not None:
-        document = GeneratedDocument.objects.select_related("application__applicant").filter(
-            verification_code=normalise_public_code(code), status=DocumentStatus.READY).first()
+        document = (
+            GeneratedDocument.objects.select_related("application__applicant")
+            .filter(verification_code=normalise_public_code(code), status=DocumentStatus.READY)
+            .first()
+        )
     status = 404 if code is not None and document is None else 200
-    return render(request, "titles/verify.html", {"form": form, "document": document, "code": code},
-                  status=status)
+    return render(request, "titles/verify.html", {"form": form, "document": document, "code": code}, status=status)
 
 
 @login_required
 def mandates(request):
     """The citizen's mandates: who may file what in their name; revoke one."""
-    items = Mandate.objects.filter(citizen=request.user).select_related("organisation").annotate(
-        files=Count("organisation__applications", filter=Q(organisation__applications__applicant=request.user)))
-    return render(request, "titles/mandates.html", {"mandates": items,
-                                                    "breadcrumb_data": {"current": "Mes mandats"}})
+    items = (
+        Mandate.objects.filter(citizen=request.user)
+        .select_related("organisation")
+        .annotate(
+            files=Count("organisation__applications", filter=Q(organisation__applications__applicant=request.user))
+        )
+    )
+    return render(request, "titles/mandates.html", {"mandates": items, "breadcrumb_data": {"current": "Mes mandats"}})
 
 
 @login_required
@@ -405,20 +471,20 @@ def mandates(request):
 def revoke_mandate(request, pk):
     mandate = get_object_or_404(Mandate, citizen=request.user, pk=pk, revoked_at__isnull=True)
     services.revoke_mandate(mandate, by=request.user)
-    messages.success(request, f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus "
-                              "agir ni voir vos dossiers.")
+    messages.success(
+        request,
+        f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus agir ni voir vos dossiers.",
+    )
     return redirect("titles:mandates")
 
 
 @login_required
 def confirm_mandate(request, token):
     """The citizen confirms, in one click from the e-mail, the mandate an organisation asked for."""
-    mandate = get_object_or_404(Mandate.objects.select_related("organisation"), token=token,
-                                citizen=request.user)
+    mandate = get_object_or_404(Mandate.objects.select_related("organisation"), token=token, citizen=request.user)
     if request.method == "POST" and mandate.confirmed_at is None and mandate.revoked_at is None:
         services.confirm_mandate(mandate, by=request.user)
         messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
         return redirect("titles:mandates")
     labels = [registry.get(code).label for code in mandate.procedures if code in registry]
     return render(request, "titles/mandate_confirm.html", {"mandate": mandate, "labels": labels})
-

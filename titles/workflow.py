@@ -56,26 +56,60 @@ TRANSITIONS = {
     t.name: t
     for t in [
         Transition("submit", "Déposer la demande", frozenset({Status.DRAFT}), Status.SUBMITTED, APPLICANT_SIDE),
-        Transition("take", "Prendre en charge", frozenset({Status.SUBMITTED}), Status.IN_REVIEW,
-                   frozenset({Actor.AGENT})),
-        Transition("request_info", "Demander un complément", frozenset({Status.IN_REVIEW}), Status.NEEDS_INFO,
-                   frozenset({Actor.AGENT}), needs_reason=True),
+        Transition(
+            "take", "Prendre en charge", frozenset({Status.SUBMITTED}), Status.IN_REVIEW, frozenset({Actor.AGENT})
+        ),
+        Transition(
+            "request_info",
+            "Demander un complément",
+            frozenset({Status.IN_REVIEW}),
+            Status.NEEDS_INFO,
+            frozenset({Actor.AGENT}),
+            needs_reason=True,
+        ),
         Transition("answer", "Envoyer ma réponse", frozenset({Status.NEEDS_INFO}), Status.IN_REVIEW, APPLICANT_SIDE),
         Transition("accept", "Accepter", frozenset({Status.IN_REVIEW}), Status.ACCEPTED, frozenset({Actor.AGENT})),
-        Transition("reject", "Refuser", frozenset({Status.IN_REVIEW}), Status.REJECTED, frozenset({Actor.AGENT}),
-                   needs_reason=True),
-        Transition("produce", "Titre fabriqué", frozenset({Status.ACCEPTED}), Status.PRODUCED,
-                   frozenset({Actor.AGENT, Actor.SYSTEM})),
-        Transition("send", "Titre expédié", frozenset({Status.PRODUCED}), Status.SENT,
-                   frozenset({Actor.AGENT, Actor.SYSTEM})),
-        Transition("deliver", "Titre remis", frozenset({Status.SENT}), Status.DELIVERED,
-                   frozenset({Actor.AGENT, Actor.SYSTEM})),
-        Transition("withdraw", "Retirer ma demande",
-                   frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO}), Status.WITHDRAWN,
-                   frozenset({Actor.APPLICANT})),
+        Transition(
+            "reject",
+            "Refuser",
+            frozenset({Status.IN_REVIEW}),
+            Status.REJECTED,
+            frozenset({Actor.AGENT}),
+            needs_reason=True,
+        ),
+        Transition(
+            "produce",
+            "Titre fabriqué",
+            frozenset({Status.ACCEPTED}),
+            Status.PRODUCED,
+            frozenset({Actor.AGENT, Actor.SYSTEM}),
+        ),
+        Transition(
+            "send", "Titre expédié", frozenset({Status.PRODUCED}), Status.SENT, frozenset({Actor.AGENT, Actor.SYSTEM})
+        ),
+        Transition(
+            "deliver",
+            "Titre remis",
+            frozenset({Status.SENT}),
+            Status.DELIVERED,
+            frozenset({Actor.AGENT, Actor.SYSTEM}),
+        ),
+        Transition(
+            "withdraw",
+            "Retirer ma demande",
+            frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO}),
+            Status.WITHDRAWN,
+            frozenset({Actor.APPLICANT}),
+        ),
         # A file left without the answer or the paper part the law requires is closed by the portal.
-        Transition("close", "Clore le dossier", frozenset({Status.SUBMITTED, Status.NEEDS_INFO}), Status.REJECTED,
-                   frozenset({Actor.SYSTEM}), needs_reason=True),
+        Transition(
+            "close",
+            "Clore le dossier",
+            frozenset({Status.SUBMITTED, Status.NEEDS_INFO}),
+            Status.REJECTED,
+            frozenset({Actor.SYSTEM}),
+            needs_reason=True,
+        ),
     ]
 }
 

@@ -44,8 +44,14 @@ def test_signup_sends_verification_through_the_task_then_login(client, django_ca
 def test_signup_errors_are_french_and_keep_what_was_typed(client):
     response = client.post(
         reverse("accounts:signup"),
-        {"email": "a@exemple.test", "given_names": "Jean", "family_name": "Valjean", "birth_date": "",
-         "password1": "court", "password2": "autre"},
+        {
+            "email": "a@exemple.test",
+            "given_names": "Jean",
+            "family_name": "Valjean",
+            "birth_date": "",
+            "password1": "court",
+            "password2": "autre",
+        },
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -81,7 +87,9 @@ def test_password_reset_end_to_end(client, django_capture_on_commit_callbacks):
     assert len(mail.outbox) == 1
     response = client.get(link_in(mail.outbox[0]), follow=True)
     form_url = response.redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "nouvelle phrase secrète", "new_password2": "nouvelle phrase secrète"})
+    response = client.post(
+        form_url, {"new_password1": "nouvelle phrase secrète", "new_password2": "nouvelle phrase secrète"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("nouvelle phrase secrète")
@@ -103,11 +111,26 @@ def test_logout_is_post_only_and_lands_on_a_french_page(client):
 def test_account_contact_editable_identity_declared_editable(client):
     user = UserFactory()
     client.force_login(user)
-    response = client.post(reverse("accounts:account"), {"section": "contact", "phone": "0600000000",
-                                                         "address_line": "2 rue Neuve", "postal_code": "8300",
-                                                         "city": "Toulon"})
+    response = client.post(
+        reverse("accounts:account"),
+        {
+            "section": "contact",
+            "phone": "0600000000",
+            "address_line": "2 rue Neuve",
+            "postal_code": "8300",
+            "city": "Toulon",
+        },
+    )
     assert "Le code postal doit comporter 5 chiffres" in response.content.decode()
-    client.post(reverse("accounts:account"), {"section": "contact", "phone": "0600000000",
-                                              "address_line": "2 rue Neuve", "postal_code": "83200", "city": "Toulon"})
+    client.post(
+        reverse("accounts:account"),
+        {
+            "section": "contact",
+            "phone": "0600000000",
+            "address_line": "2 rue Neuve",
+            "postal_code": "83200",
+            "city": "Toulon",
+        },
+    )
     user.refresh_from_db()
     assert user.postal_code == "83200" and user.departement == "83"

@@ -6,15 +6,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.enums import Role
+from tests.factories import MembershipFactory, OrganisationFactory
 from titles import services
 from titles.enums import Filer, Title
-from titles.payments import EmbeddedIssuer
-from titles.uploads import clean_upload
 from titles.models import RoutingRule
+from titles.payments import EmbeddedIssuer
 from titles.procedures import Output, Procedure, RequiredDocument, Step
 from titles.registry import registry
+from titles.uploads import clean_upload
 from titles.workflow import Status
-from tests.factories import MembershipFactory, OrganisationFactory
 
 
 class DetailsForm(forms.Form):
@@ -64,15 +64,14 @@ def jpeg_upload(name="piece.jpg"):
 
 def complete_draft(procedure, applicant, **kwargs):
     """Return a draft with every step, document and payment done, through the services."""
-    application = services.create_draft(procedure, applicant=applicant, filed_by=kwargs.pop("filed_by", applicant),
-                                         **kwargs)
+    application = services.create_draft(
+        procedure, applicant=applicant, filed_by=kwargs.pop("filed_by", applicant), **kwargs
+    )
     services.save_step(application, "details", {"motive": "loss", "event_date": "2026-11-01"})
-    services.add_document(application, kind="identity", clean_file=clean_upload(jpeg_upload()),
-                          uploaded_by=applicant)
+    services.add_document(application, kind="identity", clean_file=clean_upload(jpeg_upload()), uploaded_by=applicant)
     issuer = EmbeddedIssuer()
     number = issuer.buy(amount_cents=2500, buyer=applicant)
-    services.record_payment(application, timbre_number=number, amount_cents=2500, issuer=issuer.name,
-                            actor=applicant)
+    services.record_payment(application, timbre_number=number, amount_cents=2500, issuer=issuer.name, actor=applicant)
     return application
 
 
@@ -84,4 +83,3 @@ def submitted(procedure, cert, citizen, django_capture_on_commit_callbacks):
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     return application
-

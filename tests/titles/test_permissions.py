@@ -6,11 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import MembershipFactory, OrganisationFactory
+from tests.titles.conftest import complete_draft
 from titles import services
 from titles.enums import ConsentMethod
 from titles.models import Application, GeneratedDocument, Mandate
-from tests.factories import MembershipFactory, OrganisationFactory
-from tests.titles.conftest import complete_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +53,15 @@ def test_anonymous_is_sent_to_login(client, submitted):
 def mandate_for(citizen, organisation, *, procedures=("test-procedure",), **kwargs):
     now = timezone.now()
     return Mandate.objects.create(
-        citizen=citizen, organisation=organisation, procedures=list(procedures),
-        consent_method=ConsentMethod.ELECTRONIC, valid_from=now - datetime.timedelta(days=1),
-        valid_until=now + datetime.timedelta(days=30), created_by=citizen, confirmed_at=now, **kwargs,
+        citizen=citizen,
+        organisation=organisation,
+        procedures=list(procedures),
+        consent_method=ConsentMethod.ELECTRONIC,
+        valid_from=now - datetime.timedelta(days=1),
+        valid_until=now + datetime.timedelta(days=30),
+        created_by=citizen,
+        confirmed_at=now,
+        **kwargs,
     )
 
 
@@ -105,8 +111,9 @@ def test_citizen_cannot_edit_a_file_the_organisation_drafts(client, procedure, c
     mandate = mandate_for(citizen, school)
     draft = services.create_draft(procedure, applicant=citizen, filed_by=staff, organisation=school, mandate=mandate)
     client.force_login(citizen)
-    assert client.get(reverse("titles:step", kwargs={"reference": draft.reference, "slug": "details"})
-                      ).status_code == 404
+    assert (
+        client.get(reverse("titles:step", kwargs={"reference": draft.reference, "slug": "details"})).status_code == 404
+    )
     assert client.get(reverse("titles:detail", kwargs={"reference": draft.reference})).status_code == 200
 
 

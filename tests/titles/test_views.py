@@ -7,10 +7,10 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from tests.titles.conftest import complete_draft, jpeg_upload
 from titles import services
 from titles.models import Application, GeneratedDocument
 from titles.workflow import Status
-from tests.titles.conftest import complete_draft, jpeg_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,9 @@ def test_full_journey(client, procedure, cert, agent, citizen, django_capture_on
     page = client.get(detail_url).content.decode()
     assert "En attente de prise en charge par CERT de Bordeaux" in page
     receipt = GeneratedDocument.objects.get(application=application, kind="recepisse")
-    response = client.get(reverse("titles:generated_file", kwargs={"reference": application.reference,
-                                                                   "pk": receipt.pk}))
+    response = client.get(
+        reverse("titles:generated_file", kwargs={"reference": application.reference, "pk": receipt.pk})
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
     text = PdfReader(__import__("io").BytesIO(b"".join(response.streaming_content))).pages[0].extract_text()
@@ -70,20 +71,25 @@ def test_full_journey(client, procedure, cert, agent, citizen, django_capture_on
     # The same timbre cannot pay twice.
     other = services.create_draft(procedure, applicant=citizen, filed_by=citizen)
     services.save_step(other, "details", {"motive": "loss", "event_date": "2026-11-01"})
-    response = client.post(reverse("titles:payment", kwargs={"reference": other.reference}),
-                           {"timbre_number": number})
+    response = client.post(reverse("titles:payment", kwargs={"reference": other.reference}), {"timbre_number": number})
     assert "déjà été utilisé" in response.content.decode()
 
     # Request for information → the citizen answers with a document → back in review, answer visible.
     services.apply_transition(application, "take", actor=agent)
     with django_capture_on_commit_callbacks(execute=True):
-        services.apply_transition(application, "request_info", actor=agent,
-                                  reason="La photo du justificatif est floue : envoyez-en une nette.")
+        services.apply_transition(
+            application,
+            "request_info",
+            actor=agent,
+            reason="La photo du justificatif est floue : envoyez-en une nette.",
+        )
     assert "un complément est nécessaire" in mail.outbox[-1].subject
     page = client.get(detail_url).content.decode()
     assert "La photo du justificatif est floue" in page and "Envoyer ma réponse" in page
-    response = client.post(reverse("titles:answer", kwargs={"reference": application.reference}),
-                           {"body": "Voici une photo nette.", "attachment": jpeg_upload("nette.jpg")})
+    response = client.post(
+        reverse("titles:answer", kwargs={"reference": application.reference}),
+        {"body": "Voici une photo nette.", "attachment": jpeg_upload("nette.jpg")},
+    )
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == Status.IN_REVIEW

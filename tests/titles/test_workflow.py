@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from tests.titles.conftest import complete_draft
 from titles import services
 from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail
 from titles.workflow import TRANSITIONS, Actor, InvalidTransition, Status
-from tests.titles.conftest import complete_draft
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -65,8 +65,9 @@ def test_transition_table(name, status, procedure, cert, agent, citizen, django_
     assert event.actor == actor
 
 
-@pytest.mark.parametrize("name", [n for n, t in TRANSITIONS.items() if Actor.AGENT in t.actors
-                                  and Actor.APPLICANT not in t.actors])
+@pytest.mark.parametrize(
+    "name", [n for n, t in TRANSITIONS.items() if Actor.AGENT in t.actors and Actor.APPLICANT not in t.actors]
+)
 def test_citizen_cannot_make_agent_transitions(name, procedure, cert, citizen):
     transition = TRANSITIONS[name]
     application = application_in(next(iter(transition.sources)), procedure, citizen, cert)
@@ -155,8 +156,7 @@ def test_withdraw_before_instruction_refunds_the_timbre(submitted, citizen):
     assert submitted.payments.get().status == "refunded"
 
 
-def test_accept_produces_the_acceptance_document_with_validity(submitted, agent,
-                                                               django_capture_on_commit_callbacks):
+def test_accept_produces_the_acceptance_document_with_validity(submitted, agent, django_capture_on_commit_callbacks):
     services.apply_transition(submitted, "take", actor=agent)
     with django_capture_on_commit_callbacks(execute=True):
         services.apply_transition(submitted, "accept", actor=agent)

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("Les données de démonstration ne se chargent qu'avec DEBUG activé, jamais en production.")
+            raise CommandError(
+                "Les données de démonstration ne se chargent qu'avec DEBUG activé, jamais en production."
+            )
         for label in DEMO_APPS:
             if not apps.is_installed(label):
                 continue
