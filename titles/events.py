@@ -2,7 +2,9 @@ from titles.models import ApplicationEvent
 from titles.workflow import Actor
 
 
-def record_event(application, kind, *, actor, role="", from_status="", to_status="", payload=None, public=True):
+def record_event(
+    application, kind, *, actor, role="", from_status="", to_status="", payload=None, public=True, organisation=None
+):
     """Append one event to the audit trail; the caller is inside the business action's transaction."""
     return ApplicationEvent.objects.create(
         application=application,
@@ -10,11 +12,18 @@ def record_event(application, kind, *, actor, role="", from_status="", to_status
         actor=actor,
         actor_role=role,
         acting_for=application.applicant if actor is not None and actor.pk != application.applicant_id else None,
-        organisation=application.organisation
-        if role == Actor.FILER
-        else (application.cert if role == Actor.AGENT else None),
+        organisation=organisation or _organisation_for(application, role),
         from_status=from_status,
         to_status=to_status,
         payload=payload or {},
         public=public,
     )
+
+
+def _organisation_for(application, role):
+    """Return the organisation in whose name an actor of this capacity acts (named on the timeline)."""
+    if role == Actor.FILER:
+        return application.organisation
+    if role == Actor.AGENT:
+        return application.cert
+    return None

@@ -55,6 +55,7 @@ class ApplicationQuerySet(models.QuerySet):
         agent_of = user.memberships.active().filter(role=Role.AGENT).values("organisation")
         return self.filter(
             Q(applicant=user)
+            | Q(applicant__in=AssistedSession.objects.active(now).filter(mediateur=user).values("citizen"))
             | Q(
                 organisation__in=member_of,
                 mandate__revoked_at__isnull=True,
@@ -67,7 +68,12 @@ class ApplicationQuerySet(models.QuerySet):
 
     def for_applicant_side(self, user):
         """Return what `user` may see as the citizen or their mandated organisation (not as an agent)."""
-        return self.for_user(user).filter(Q(applicant=user) | Q(organisation__memberships__user=user)).distinct()
+        assisted = AssistedSession.objects.active().filter(mediateur=user).values("citizen")
+        return (
+            self.for_user(user)
+            .filter(Q(applicant=user) | Q(organisation__memberships__user=user) | Q(applicant__in=assisted))
+            .distinct()
+        )
 
     def routed_to(self, cert):
         return self.filter(cert=cert).exclude(status=Status.DRAFT)
@@ -432,6 +438,41 @@ class Annotation(models.Model):
         verbose_name = "annotation privée"
         ordering = ["created_at"]
 
-
     def __str__(self):
         return f"Note du {self.created_at:%d/%m/%Y} ({self.application.reference})"
+
+
+class AssistedSessionQuerySet(models.QuerySet):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(consented_at__isnull=False, ended_at__isnull=True, expires_at__gt=at)
+
+
+class AssistedSession(models.Model):
+    """A médiateur helps a citizen at a point numérique, with the citizen's explicit consent (a code sent to the
+    citizen), for a bounded time. During it the médiateur may file under the citizen's account; every action is
+    logged with both names."""
+
+    mediateur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assisted_sessions")
+    place = models.ForeignKey("accounts.Organisation", verbose_name="lieu", on_delete=models.PROTECT, related_name="+")
+    consent_code_hash = models.CharField(max_length=128)
+    consent_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    consented_at = models.DateTimeField("consentement donné le", null=True, blank=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField("terminée le", null=True, blank=True)
+
+    objects = AssistedSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "séance d'accompagnement"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Séance de {self.mediateur} avec {self.citizen} ({self.place})"
+
+    @property
+    def is_active(self):
+        now = timezone.now()
+        return self.consented_at is not None and self.ended_at is None and self.expires_at > now

@@ -2,7 +2,9 @@
 
 import datetime
 import logging
+import secrets
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +15,16 @@ from portal.celery import app as celery_app
 from titles import notifications
 from titles.enums import PaymentStatus
 from titles.events import record_event
-from titles.models import Application, GeneratedDocument, Mandate, Message, Payment, RoutingRule, UploadedDocument
+from titles.models import (
+    Application,
+    AssistedSession,
+    GeneratedDocument,
+    Mandate,
+    Message,
+    Payment,
+    RoutingRule,
+    UploadedDocument,
+)
 from titles.pdf import template_version
 from titles.registry import registry
 from titles.stats import median_days_to_decision
@@ -29,6 +40,8 @@ def actor_roles(application, user):
     roles = set()
     if application.applicant_id == user.pk:
         roles.add(Actor.APPLICANT)
+    if assisting_session(user, application.applicant_id) is not None:
+        roles.add(Actor.MEDIATEUR)
     if application.organisation_id and application.mandate_id:
         if (
             application.mandate.is_valid
@@ -40,6 +53,16 @@ def actor_roles(application, user):
         if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():
             roles.add(Actor.AGENT)
     return roles
+
+
+def assisting_session(mediateur, citizen_id):
+    """Return the active assisted session in which `mediateur` helps this citizen, or None."""
+    return (
+        AssistedSession.objects.active()
+        .filter(mediateur=mediateur, citizen_id=citizen_id)
+        .select_related("place")
+        .first()
+    )
 
 
 def queue_document(application, output, *, procedure):
@@ -219,6 +242,9 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
         from_status=previous,
         to_status=application.status,
         payload=payload,
+        organisation=assisting_session(actor, application.applicant_id).place
+        if acting_role == Actor.MEDIATEUR
+        else None,
     )
 
     if name == "submit":
@@ -373,3 +399,53 @@ def delete_stale_drafts(now=None):
         delete_draft(application)
         count += 1
     return count
+
+
+ASSISTED_SESSION_LENGTH = datetime.timedelta(hours=2)
+CONSENT_CODE_TRIES = 5
+
+
+@transaction.atomic(durable=True)
+def open_assisted_session(*, mediateur, place, citizen):
+    """Start a session and e-mail the citizen a 6-digit consent code; nothing is allowed until it is confirmed."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    session = AssistedSession.objects.create(
+        mediateur=mediateur,
+        citizen=citizen,
+        place=place,
+        consent_code_hash=make_password(code),
+        expires_at=timezone.now() + ASSISTED_SESSION_LENGTH,
+    )
+    email = notifications.build(
+        f"assisted-session:{session.pk}",
+        to=citizen.email,
+        template="assisted_session_code",
+        subject=f"Votre code pour être accompagné par {mediateur.get_full_name()}",
+        context={"applicant": citizen, "mediateur": mediateur, "place": place, "code": code},
+    )
+    queue_email(email)
+    return session
+
+
+@transaction.atomic(durable=True)
+def confirm_assisted_session(session, code):
+    """Return True if the citizen's code is right (the session starts now); lock after a few wrong codes."""
+    session = AssistedSession.objects.select_for_update().get(pk=session.pk)
+    if session.consented_at or session.ended_at or session.consent_attempts >= CONSENT_CODE_TRIES:
+        return False
+    if not check_password(code, session.consent_code_hash):
+        session.consent_attempts += 1
+        session.save(update_fields=["consent_attempts"])
+        return False
+    now = timezone.now()
+    session.consented_at = now
+    session.expires_at = now + ASSISTED_SESSION_LENGTH
+    session.save(update_fields=["consented_at", "expires_at"])
+    return True
+
+
+@transaction.atomic(durable=True)
+def end_assisted_session(session):
+    session.ended_at = timezone.now()
+    session.save(update_fields=["ended_at"])
+    return session

@@ -19,6 +19,7 @@ from titles.forms import AnswerForm, DocumentsForm, EligibilityForm, MessageForm
 from titles.models import (
     Application,
     ApplicationEvent,
+    AssistedSession,
     GeneratedDocument,
     Mandate,
     UploadedDocument,
@@ -54,7 +55,7 @@ def _can_edit(user, application):
     roles = services.actor_roles(application, user)
     if application.organisation_id:
         return Actor.FILER in roles
-    return Actor.APPLICANT in roles
+    return bool(roles & {Actor.APPLICANT, Actor.MEDIATEUR})
 
 
 @login_required
@@ -66,6 +67,9 @@ def dashboard(request):
         .order_by("-updated_at")
     )
     mandates = Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
+    sessions = AssistedSession.objects.filter(citizen=request.user, consented_at__isnull=False).select_related(
+        "mediateur", "place"
+    )[:10]
     groups = {
         "to_answer": [a for a in applications if a.status == Status.NEEDS_INFO],
         "drafts": [a for a in applications if a.status == Status.DRAFT],
@@ -84,6 +88,7 @@ def dashboard(request):
         {
             **groups,
             "mandates": mandates,
+            "assisted_sessions": sessions,
             "title_groups": registry.title_groups(),
             "breadcrumb_data": {"current": "Mon espace"},
         },
@@ -93,9 +98,11 @@ def dashboard(request):
 def start(request, code):
     """Describe a procedure, ask its eligibility questions, then open a draft."""
     procedure = _procedure_or_404(code)
-    mandate = None
+    mandate = session = None
     if request.GET.get("mandat") or request.POST.get("mandat"):
         mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
+    elif request.GET.get("seance") or request.POST.get("seance"):
+        session = _assisting_session(request, procedure, request.GET.get("seance") or request.POST.get("seance"))
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
     context = {
         "procedure": procedure,
@@ -117,13 +124,25 @@ def start(request, code):
                 return render(request, "titles/start.html", context)
             application = services.create_draft(
                 procedure,
-                applicant=mandate.citizen if mandate else request.user,
+                applicant=mandate.citizen if mandate else (session.citizen if session else request.user),
                 filed_by=request.user,
                 organisation=mandate.organisation if mandate else None,
                 mandate=mandate,
+                assisted_by=request.user if session else None,
             )
             return redirect(wizard_steps(application)[0].url)
     return render(request, "titles/start.html", context)
+
+
+def _assisting_session(request, procedure, session_id):
+    """Return the médiateur's active session for this start page, or 404."""
+    if not request.user.is_authenticated or not str(session_id).isdigit() or not request.user.is_verified():
+        raise Http404("Séance introuvable")
+    if Filer.MEDIATEUR not in procedure.filers:
+        raise Http404("Cette démarche ne se fait pas avec un médiateur")
+    return get_object_or_404(
+        AssistedSession.objects.active().select_related("citizen"), pk=session_id, mediateur=request.user
+    )
 
 
 def _filing_mandate(request, procedure, mandate_id):

@@ -1,0 +1,119 @@
+"""The médiateur's console at a point or espace numérique: assisted sessions with the citizen's consent."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from dsfr.forms import DsfrBaseForm
+
+from accounts.decorators import verified_staff_required
+from accounts.enums import ASSISTING_ORGANISATION_KINDS, Role
+from titles import services
+from titles.models import Application, AssistedSession
+from titles.presentation import status_summary
+from titles.registry import registry
+
+
+class OpenSessionForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label="Adresse électronique de la personne accompagnée",
+        help_text="Elle reçoit un code à 6 chiffres qu'elle vous communique si elle accepte votre aide.",
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        self.citizen = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if self.citizen is None:
+            raise forms.ValidationError(
+                "Aucun compte n'utilise cette adresse. Aidez d'abord la personne à créer son compte "
+                "(bouton « Créer un compte ») ou à se connecter avec FranceConnect."
+            )
+        return email
+
+
+class ConsentForm(DsfrBaseForm):
+    code = forms.CharField(label="Code reçu par la personne", max_length=6, min_length=6)
+
+
+def _places(user):
+    """Return the points/espaces numériques where `user` is a médiateur; refuse anyone else."""
+    memberships = (
+        user.memberships.active()
+        .filter(role=Role.MEDIATEUR, organisation__kind__in=ASSISTING_ORGANISATION_KINDS)
+        .select_related("organisation")
+    )
+    places = [m.organisation for m in memberships]
+    if not places:
+        raise PermissionDenied("Réservé aux médiateurs numériques.")
+    return places
+
+
+@verified_staff_required
+def console(request):
+    places = _places(request.user)
+    form = OpenSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = services.open_assisted_session(mediateur=request.user, place=places[0], citizen=form.citizen)
+        messages.info(request, f"Un code vient d'être envoyé à {form.citizen.email}.")
+        return redirect("mediation:consent", pk=session.pk)
+    sessions = AssistedSession.objects.filter(mediateur=request.user).select_related("citizen", "place")[:20]
+    return render(
+        request,
+        "titles/mediation/console.html",
+        {"form": form, "sessions": sessions, "places": places, "breadcrumb_data": {"current": "Accompagnement"}},
+    )
+
+
+@verified_staff_required
+def consent(request, pk):
+    _places(request.user)
+    session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.confirm_assisted_session(session, form.cleaned_data["code"]):
+            messages.success(request, f"Séance ouverte avec {session.citizen.get_full_name()}.")
+            return redirect("mediation:session", pk=session.pk)
+        form.add_error("code", "Ce code n'est pas le bon, ou la séance n'est plus ouverte (5 essais au plus).")
+    return render(
+        request,
+        "titles/mediation/consent.html",
+        {"form": form, "session": session},
+        status=400 if form.errors else 200,
+    )
+
+
+@verified_staff_required
+def session_page(request, pk):
+    _places(request.user)
+    session = get_object_or_404(
+        AssistedSession.objects.select_related("citizen", "place"), pk=pk, mediateur=request.user
+    )
+    applications = []
+    if session.is_active:
+        applications = list(
+            Application.objects.filter(applicant=session.citizen).select_related("cert").order_by("-updated_at")
+        )
+        for application in applications:
+            application.summary = status_summary(application)
+    return render(
+        request,
+        "titles/mediation/session.html",
+        {
+            "session": session,
+            "applications": applications,
+            "title_groups": registry.title_groups(),
+            "breadcrumb_data": {"current": f"Séance avec {session.citizen.get_full_name()}"},
+        },
+    )
+
+
+@verified_staff_required
+@require_POST
+def end_session(request, pk):
+    _places(request.user)
+    session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user, ended_at__isnull=True)
+    services.end_assisted_session(session)
+    messages.success(request, "La séance est terminée : vous n'avez plus accès aux dossiers de cette personne.")
+    return redirect("mediation:console")
