@@ -154,7 +154,8 @@ def save_step(application, step_slug, cleaned_data):
     data = dict(application.data)
     data[step_slug] = cleaned_data
     application.data = data
-    application.save(update_fields=["data", "updated_at"])
+    application.draft_reminder_sent_at = None  # touched again: a new 3-month period, a new reminder
+    application.save(update_fields=["data", "updated_at", "draft_reminder_sent_at"])
 
 
 def missing_for_submission(application):
