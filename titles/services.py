@@ -390,10 +390,10 @@ def remind_stale_drafts(now=None):
 
 
 def delete_stale_drafts(now=None):
-    """Delete the drafts untouched for 3 months whose owner was reminded."""
+    """Delete the drafts untouched for 3 months whose owner was reminded at least 2 weeks ago."""
     now = now or timezone.now()
     stale = Application.objects.drafts().filter(
-        updated_at__lte=now - DRAFT_LIFETIME, draft_reminder_sent_at__isnull=False
+        updated_at__lte=now - DRAFT_LIFETIME, draft_reminder_sent_at__lte=now - DRAFT_REMINDER_BEFORE
     )
     count = 0
     for application in stale:
