@@ -191,7 +191,7 @@ def apply_transition(application, name, *, actor, reason="", payload=None):
 def _apply_transition(application, name, *, actor, reason="", payload=None):
     """The body of apply_transition, for services that make a transition inside their own transaction."""
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("applicant", "mandate", "organisation", "cert")
         .get(pk=application.pk)
     )
