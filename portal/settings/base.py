@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="portal.urls")  # bench/run.sh adds /bench/hello
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -92,6 +92,9 @@ TEMPLATES = [
     },
 ]
 
+if "DATABASE_URL" not in env:
+    # The embedded default keeps its SQLite file under var/, which a fresh clone does not have yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
