@@ -155,7 +155,7 @@ PEOPLE = [
         "family_name": "GIRARD",
         "org": "cert-nimes",
         "role": Role.AGENT,
-        "extra_orgs": ["cert-bordeaux", "cert-toulon-cni"],
+        "extra_orgs": ["cert-bordeaux", "cert-nantes", "cert-toulon-cni"],
     },
     {"email": "admin@demo.test", "given_names": "Claire", "family_name": "ADMIN", "superuser": True},
 ]

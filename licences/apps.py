@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class LicencesConfig(AppConfig):
     name = "licences"
     verbose_name = "Permis de conduire"
+
+    def ready(self):
+        # Register the procedures with the engine, and the periodic task with Celery.
+        from licences import procedures, tasks  # noqa: F401

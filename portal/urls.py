@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/dsfr/dist/favicon/favicon.ico", permanent=True)),
     path("instruction/", include("titles.backoffice_urls")),
+    path("statistiques/", include("titles.stats_urls")),
     path("mediation/", include("titles.mediation_urls")),
     path("vehicules/", include("vehicles.urls")),
     path("permis/", include("licences.urls")),

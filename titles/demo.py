@@ -19,7 +19,9 @@ def load(stdout):
     certs = {org.code: org for org in Organisation.objects.certs()}
     for title, procedure_code, departement, cert_code in RULES:
         RoutingRule.objects.update_or_create(
-            title=title, procedure_code=procedure_code, departement=departement,
+            title=title,
+            procedure_code=procedure_code,
+            departement=departement,
             defaults={"cert": certs[cert_code]},
         )
     stdout.write(f"{len(RULES)} règles d'orientation vers les CERT.")

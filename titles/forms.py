@@ -86,7 +86,7 @@ class TimbreForm(DsfrBaseForm):
 
 class MessageForm(DsfrBaseForm):
     body = forms.CharField(label="Votre message", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
-    attachment = CheckedFileField(label="Pièce jointe (facultatif)", required=False)
+    attachment = CheckedFileField(label="Pièce jointe", required=False)
 
 
 class AnswerForm(MessageForm):

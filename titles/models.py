@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from titles.enums import ConsentMethod, DocumentStatus, EmailStatus, PaymentStatus, Title
+from titles.presentation import describe_event
 from titles.registry import registry
 from titles.workflow import PENDING_STATUSES, Status
 
@@ -153,7 +154,11 @@ class Application(models.Model):
     class Meta:
         verbose_name = "dossier"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["cert", "status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["cert", "status", "submitted_at"]),
+            # The statistics and each file's expected date read the decisions of the last 30 days.
+            models.Index(fields=["procedure_code", "decided_at"]),
+        ]
 
     def __str__(self):
         return f"{self.reference} — {self.procedure_label}"
@@ -221,6 +226,14 @@ class ApplicationEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("ApplicationEvent is append-only")
+
+    @property
+    def label(self):
+        """The French line shown on a timeline."""
+        procedure = (
+            registry.get(self.application.procedure_code) if self.application.procedure_code in registry else None
+        )
+        return describe_event(self, procedure)
 
 
 def upload_path(instance, filename):

@@ -30,14 +30,16 @@ def application_url(application):
 def build(key, *, to, template, subject, context, application=None):
     """Render and store an e-mail (idempotent on `key`); return the row, or None if it already existed."""
     context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
+    # "submitted" means emails/titles/submitted.*; a title app passes its own path, e.g. "emails/licences/x".
+    path = template if "/" in template else f"emails/titles/{template}"
     email, created = OutgoingEmail.objects.get_or_create(
         key=key,
         defaults={
             "application": application,
             "to": to,
             "subject": subject,
-            "body_text": render_to_string(f"emails/titles/{template}.txt", context),
-            "body_html": render_to_string(f"emails/titles/{template}.html", context),
+            "body_text": render_to_string(f"{path}.txt", context),
+            "body_html": render_to_string(f"{path}.html", context),
         },
     )
     return email if created else None

@@ -86,3 +86,37 @@ def wizard_steps(application):
         WizardStep(slug, label, kind, url, raw[i + 1][3] if i + 1 < len(raw) else None)
         for i, (slug, label, kind, url) in enumerate(raw)
     ]
+
+
+EVENT_LABELS = {
+    "submit": "Demande déposée",
+    "take": "Prise en charge par {organisation}",
+    "request_info": "Complément demandé : {reason}",
+    "answer": "Réponse envoyée",
+    "accept": "Demande acceptée",
+    "reject": "Demande refusée : {reason}",
+    "close": "Dossier clos : {reason}",
+    "produce": "Titre fabriqué",
+    "send": "Titre expédié{tracking}",
+    "deliver": "Titre remis",
+    "withdraw": "Demande retirée",
+    "message": "Message",
+    "document_issued": "Document produit",
+    "annotation": "Annotation",
+}
+
+
+def describe_event(event, procedure=None):
+    """Return the French line a timeline shows for an event, naming who acted for whom."""
+    labels = {**EVENT_LABELS, **(getattr(procedure, "event_labels", None) or {})}
+    payload = event.payload or {}
+    text = labels.get(event.kind, event.kind).format(
+        organisation=event.organisation.name if event.organisation_id else "le centre d'instruction",
+        reason=payload.get("reason", ""),
+        tracking=f" (suivi : {payload['tracking']})" if payload.get("tracking") else "",
+    )
+    if event.actor_id and event.actor_role not in ("applicant", "system", ""):
+        text += f" — par {event.actor.get_full_name()}"
+        if event.organisation_id and event.kind != "take":
+            text += f" ({event.organisation.name})"
+    return text

@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils.formats import date_format
 
 from titles.enums import Filer
 from titles.uploads import UploadRules
@@ -91,6 +92,9 @@ class Procedure:
         """Return the step's form bound to what the draft holds (to check it is complete)."""
         return self.get_step_form(step, application, data=application.data.get(step.slug) or None)
 
+    # Labels of the events this procedure's services write (kind -> French text), for the citizen's timeline.
+    event_labels: dict = {}
+
     def refuse_mandate(self, mandate):
         """Return a French message if this procedure may not be filed under `mandate`, else None."""
         return None
@@ -114,10 +118,23 @@ class Procedure:
             values = application.data.get(step.slug, {})
             for name, bound in form.fields.items():
                 if name in values and values[name] not in ("", None, []):
-                    value = values[name]
-                    choices = dict(getattr(bound, "choices", []) or [])
-                    lines.append((bound.label, choices.get(value, value) if choices else value))
+                    lines.append((bound.label, self.display_value(bound, values[name])))
         return lines
+
+    @staticmethod
+    def display_value(field, value):
+        """Return a stored value as a person reads it: choice labels, lists joined, booleans in words."""
+        choices = dict(getattr(field, "choices", []) or [])
+        if isinstance(value, list):
+            return ", ".join(str(choices.get(item, item)) for item in value)
+        if isinstance(value, bool):
+            return "Oui" if value else "Non"
+        if isinstance(field, forms.DateField) and isinstance(value, str):
+            try:
+                return date_format(datetime.date.fromisoformat(value), "j F Y")
+            except ValueError:
+                return value
+        return choices.get(value, value) if choices else value
 
     def departement(self, application):
         """Return the applicant's département, which routes the file."""

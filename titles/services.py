@@ -49,7 +49,8 @@ def actor_roles(application, user):
         ):
             roles.add(Actor.FILER)
     # The second factor is a property of the request, checked by the back office's views, not here.
-    if application.cert_id:
+    # Nobody instructs their own file.
+    if application.cert_id and application.applicant_id != user.pk:
         if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():
             roles.add(Actor.AGENT)
     return roles
@@ -214,6 +215,13 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
             raise InvalidTransition("incomplete", " ".join(problems))
         application.submitted_at = now
         application.cert = route(application, procedure)
+        if application.cert is None:
+            logger.error("No CERT routes %s for département %r", procedure.code, procedure.departement(application))
+            raise InvalidTransition(
+                "routing",
+                "Aucun centre d'instruction ne traite encore cette démarche pour votre département. Votre brouillon "
+                "est conservé ; réessayez plus tard ou contactez-nous depuis la page d'aide.",
+            )
         application.fee_cents = procedure.fee_total(application)
         application.expected_decision_at = expected_decision_date(application, procedure)
         fields += ["submitted_at", "cert", "fee_cents", "expected_decision_at"]

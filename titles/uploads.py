@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from PIL import Image, ImageFile, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -552,3 +553,12 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     name = safe_display_name(filename)
     disposition = "inline" if inline else "attachment"
     return f"{disposition}; filename=\"{_ascii_fallback(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def file_response(field_file, display_name, content_type):
+    """Serve a stored file to someone allowed to see it: download only, safe name, never cached or sniffed."""
+    response = FileResponse(field_file.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition(display_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

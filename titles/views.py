@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -28,7 +28,7 @@ from titles.models import (
 from titles.payments import get_issuer
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
-from titles.uploads import content_disposition
+from titles.uploads import file_response
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, available_transitions
 
 
@@ -100,7 +100,11 @@ def start(request, code):
     procedure = _procedure_or_404(code)
     mandate = session = None
     if request.GET.get("mandat") or request.POST.get("mandat"):
-        mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
+        try:
+            mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
+        except MandateRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("titles:dashboard")
     elif request.GET.get("seance") or request.POST.get("seance"):
         session = _assisting_session(request, procedure, request.GET.get("seance") or request.POST.get("seance"))
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
@@ -166,8 +170,12 @@ def _filing_mandate(request, procedure, mandate_id):
         raise Http404("Second facteur requis")
     refused = procedure.refuse_mandate(mandate)
     if refused:
-        raise Http404(refused)
+        raise MandateRefused(refused)
     return mandate
+
+
+class MandateRefused(Exception):
+    """A procedure that may not be filed under this mandate (e.g. a paper mandate for a loss)."""
 
 
 @login_required
@@ -344,7 +352,7 @@ def _detail_context(request, application, **forms):
         "application": application,
         "summary": status_summary(application),
         "events": ApplicationEvent.objects.filter(application=application, public=True).select_related(
-            "actor", "organisation"
+            "application", "actor", "organisation"
         ),
         "uploaded": application.documents.filter(message__isnull=True),
         "generated": application.generated_documents.all(),
@@ -438,22 +446,14 @@ def withdraw(request, reference):
 def uploaded_file(request, reference, pk):
     application = _application(request, reference)
     document = get_object_or_404(UploadedDocument, application=application, pk=pk)
-    return _file_response(document.file, document.original_name, document.content_type)
+    return file_response(document.file, document.original_name, document.content_type)
 
 
 @login_required
 def generated_file(request, reference, pk):
     application = _application(request, reference)
     document = get_object_or_404(GeneratedDocument, application=application, pk=pk, status=DocumentStatus.READY)
-    return _file_response(document.file, f"{document.kind}-{application.reference}.pdf", "application/pdf")
-
-
-def _file_response(field_file, display_name, content_type):
-    response = FileResponse(field_file.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = content_disposition(display_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(document.file, f"{document.kind}-{application.reference}.pdf", "application/pdf")
 
 
 def verify(request, code=None):

@@ -1,0 +1,230 @@
+"""The driving school's space (its students' files, enrolment, transfers) and the student's side of both: the
+one-click mandate confirmation (with a password for an account the school opened) and the transfer answer.
+
+The procedures themselves run in the engine's wizard (`/demarches/<code>/`).
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.decorators import verified_staff_required
+from accounts.enums import OrganisationKind
+from accounts.models import Organisation
+from licences import services
+from licences.forms import StudentMandateForm, StudentPasswordForm, TransferRequestForm
+from licences.models import SchoolTransfer
+from titles.enums import ConsentMethod
+from titles.models import Application, Mandate
+from titles.presentation import status_summary
+from titles.registry import registry
+from titles.workflow import Status
+
+
+def _schools_of(user):
+    return Organisation.objects.filter(
+        kind=OrganisationKind.AUTO_ECOLE, is_active=True, memberships__user=user, memberships__is_active=True,
+    ).order_by("name")
+
+
+def school_staff_required(view):
+    """Require a member of a driving school (404 for anyone else), then the second factor."""
+    verified_view = verified_staff_required(view)
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not _schools_of(request.user).exists():
+            raise Http404("Espace réservé aux écoles de conduite")
+        return verified_view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _school(request):
+    """Return (the school the member acts for, all their schools)."""
+    schools = list(_schools_of(request.user))
+    if not schools:
+        raise Http404("Espace réservé aux écoles de conduite")
+    wanted = request.GET.get("ecole") or request.POST.get("ecole")
+    school = next((s for s in schools if str(s.pk) == wanted), None) if wanted else schools[0]
+    if school is None:
+        raise Http404("École inconnue")
+    return school, schools
+
+
+def _space_link():
+    return {"url": reverse("licences:school_space"), "title": "Espace école de conduite"}
+
+
+def _waiting_for(application):
+    if application.status == Status.DRAFT:
+        return "Votre école : terminer et déposer le dossier"
+    summary = status_summary(application)
+    if summary.waiting_for == "vous":
+        return "Votre école : répondre à la demande de complément"
+    waiting = summary.waiting_for
+    return waiting[:1].upper() + waiting[1:] if waiting else "Rien : dossier terminé"
+
+
+def _filing_links(mandate):
+    """Return (label, url) of each procedure the school may start now under this mandate."""
+    if not mandate.is_valid:
+        return []
+    links = []
+    for code in mandate.procedures:
+        if code not in registry:
+            continue
+        procedure = registry.get(code)
+        if procedure.refuse_mandate(mandate) is None:
+            links.append((procedure.label, f"{reverse('titles:start', kwargs={'code': code})}?mandat={mandate.pk}"))
+    return links
+
+
+def _mandate_state(mandate, now):
+    if mandate.revoked_at:
+        return "Révoqué", "error"
+    if mandate.valid_until < now:
+        return "Expiré", "warning"
+    if mandate.confirmed_at is None:
+        return "En attente de la confirmation de l'élève", "new"
+    return ("Mandat papier" if mandate.consent_method == ConsentMethod.PAPER else "Confirmé par l'élève"), "success"
+
+
+@school_staff_required
+def school_space(request):
+    """The school's students: their files and what each is waiting for, the mandates, the pending transfers."""
+    school, schools = _school(request)
+    now = timezone.now()
+    files = list(
+        Application.objects.for_user(request.user).filter(organisation=school)
+        .select_related("applicant", "cert").order_by("-updated_at")
+    )
+    for application in files:
+        application.summary = status_summary(application)
+        application.waiting_for = _waiting_for(application)
+    mandates = list(Mandate.objects.filter(organisation=school).select_related("citizen").order_by("-created_at"))
+    for mandate in mandates:
+        mandate.state, mandate.tone = _mandate_state(mandate, now)
+        mandate.links = _filing_links(mandate)
+    transfers = list(
+        SchoolTransfer.objects.pending().filter(to_organisation=school)
+        .select_related("application__applicant", "from_organisation").order_by("-requested_at")
+    )
+    return render(request, "licences/school_space.html", {
+        "school": school, "schools": schools, "files": files, "mandates": mandates, "transfers": transfers,
+        "breadcrumb_data": {"current": "Espace école de conduite"},
+    })
+
+
+@school_staff_required
+def new_student(request):
+    """Enrol a student: ask for an electronic mandate (e-mailed) or declare the paper one the school holds."""
+    school, _ = _school(request)
+    form = StudentMandateForm(request.POST or None, procedures=services.school_procedures())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            mandate = services.enrol_student(
+                school, staff=request.user, email=data["email"], given_names=data["given_names"],
+                family_name=data["family_name"], birth_date=data["birth_date"], procedures=data["procedures"],
+                consent_method=data["consent_method"], months=data["months"],
+            )
+        except services.ActionRefused as error:
+            form.add_error(None, error.reason)
+        else:
+            if mandate.consent_method == ConsentMethod.PAPER:
+                messages.success(request, "Le mandat papier est enregistré : vous pouvez déposer les démarches de "
+                                          "l'élève. Il est prévenu par courriel.")
+            else:
+                messages.success(request, f"Un courriel est envoyé à {mandate.citizen.email} : le mandat prend effet "
+                                          "dès que l'élève le confirme.")
+            return redirect(f"{reverse('licences:school_space')}?ecole={school.pk}")
+    return render(request, "licences/new_student.html", {
+        "school": school, "form": form,
+        "breadcrumb_data": {"links": [_space_link()], "current": "Nouvel élève"},
+    }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+@school_staff_required
+def request_transfer(request):
+    """Ask to take over a student's file from another school, with its reference; the student decides."""
+    school, _ = _school(request)
+    form = TransferRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_transfer(school, staff=request.user, reference=form.cleaned_data["reference"],
+                                      family_name=form.cleaned_data["family_name"])
+        except services.ActionRefused as error:
+            form.add_error(None, error.reason)
+        else:
+            messages.success(request, "La demande de transfert est envoyée à l'élève : le dossier vous sera confié "
+                                      "dès qu'il l'aura confirmée.")
+            return redirect(f"{reverse('licences:school_space')}?ecole={school.pk}")
+    return render(request, "licences/transfer_request.html", {
+        "school": school, "form": form,
+        "breadcrumb_data": {"links": [_space_link()], "current": "Reprendre le dossier d'un élève"},
+    }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+def student_mandate(request, token):
+    """The link of the mandate e-mail: a student whose account the school opened chooses a password and confirms
+    in one click; a student who already has an account signs in and confirms on the engine's page."""
+    mandate = get_object_or_404(Mandate.objects.select_related("organisation", "citizen"), token=token,
+                                organisation__kind=OrganisationKind.AUTO_ECOLE)
+    student = mandate.citizen
+    pending = mandate.confirmed_at is None and mandate.revoked_at is None and mandate.valid_until >= timezone.now()
+    other_person = request.user.is_authenticated and request.user.pk != student.pk
+    context = {"mandate": mandate, "pending": pending, "other_person": other_person,
+               "labels": [registry.get(code).label for code in mandate.procedures if code in registry]}
+    if not pending or other_person:
+        return render(request, "licences/student_mandate.html", context)
+    if not services.needs_password(student):
+        confirm_url = reverse("titles:confirm_mandate", kwargs={"token": token})
+        if request.user.is_authenticated:
+            return redirect(confirm_url)
+        return redirect(f"{reverse('accounts:login')}?next={confirm_url}")
+    form = StudentPasswordForm(student, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activate_student(mandate, password=form.cleaned_data["new_password1"])
+        except services.ActionRefused as error:
+            messages.error(request, error.reason)
+            return redirect("licences:student_mandate", token=token)
+        student.refresh_from_db()
+        login(request, student, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Votre compte est ouvert et vous avez donné mandat à {mandate.organisation.name}. "
+                                  "Vous suivrez ici chaque dossier déposé en votre nom.")
+        return redirect("titles:dashboard")
+    return render(request, "licences/student_mandate.html", {**context, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def transfer_confirm(request, token):
+    """The student accepts or refuses that another school takes over their file."""
+    transfer = get_object_or_404(
+        SchoolTransfer.objects.select_related("application", "from_organisation", "to_organisation"),
+        token=token, application__applicant=request.user,
+    )
+    if request.method == "POST" and transfer.is_pending:
+        decision = request.POST.get("decision")
+        action = {"confirm": services.confirm_transfer, "refuse": services.refuse_transfer}.get(decision)
+        if action is None:
+            messages.error(request, "Choisissez de confirmer ou de refuser le transfert.")
+        else:
+            try:
+                action(transfer, by=request.user)
+            except services.ActionRefused as error:
+                messages.error(request, error.reason)
+            else:
+                messages.success(request, f"Votre dossier est désormais suivi par {transfer.to_organisation.name}."
+                                 if decision == "confirm" else "Vous avez refusé le transfert : rien ne change.")
+            return redirect("titles:detail", reference=transfer.application.reference)
+    return render(request, "licences/transfer_confirm.html", {"transfer": transfer})
