@@ -173,7 +173,7 @@ def needs_password(user):
 def activate_student(mandate, *, password):
     """The student opens the account a school created, with the password they chose, and confirms the mandate in
     the same click; the link they followed proves their address."""
-    mandate = Mandate.objects.select_for_update().select_related("citizen").get(pk=mandate.pk)
+    mandate = Mandate.objects.select_for_update(of=("self",)).select_related("citizen").get(pk=mandate.pk)
     if mandate.confirmed_at is not None or mandate.revoked_at is not None:
         raise ActionRefused("Ce mandat n'est plus en attente de confirmation.")
     student = mandate.citizen
@@ -202,7 +202,7 @@ def request_transfer(school, *, staff, reference, family_name):
     if not school.is_validated:
         raise ActionRefused("L'agrément de votre école n'est pas encore validé par un administrateur.")
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .filter(reference=normalise_public_code(reference), title=Title.LICENCE)
         .select_related("applicant", "organisation", "mandate")
         .first()
@@ -239,7 +239,7 @@ def request_transfer(school, *, staff, reference, family_name):
 
 
 def _pending_transfer_for(transfer, user):
-    transfer = SchoolTransfer.objects.select_for_update().select_related(
+    transfer = SchoolTransfer.objects.select_for_update(of=("self",)).select_related(
         "application__applicant", "from_organisation", "to_organisation", "mandate").get(pk=transfer.pk)
     if transfer.application.applicant_id != user.pk:
         raise ActionRefused("Seul l'élève peut répondre à cette demande de transfert.")
