@@ -129,3 +129,15 @@ def test_message_attachment_of_another_file_is_404(client, submitted, procedure,
     foreign_document = submitted.documents.first()
     url = reverse("titles:uploaded_file", kwargs={"reference": mine.reference, "pk": foreign_document.pk})
     assert client.get(url).status_code == 404
+
+
+def test_mandates_page_query_count_is_constant(client, procedure, citizen, django_assert_max_num_queries):
+    client.force_login(citizen)
+    mandate_for(citizen, OrganisationFactory())
+    with django_assert_max_num_queries(12) as small:
+        page = client.get(reverse("titles:mandates"))
+    assert page.status_code == 200
+    for _ in range(6):
+        mandate_for(citizen, OrganisationFactory())
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert "Révoquer ce mandat" in client.get(reverse("titles:mandates")).content.decode()
