@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from titles.registry import registry
 from titles.workflow import Status
 
 
@@ -17,6 +18,13 @@ class StatusSummary:
 
 
 def status_summary(application):
+    """Return what the citizen reads about the file's status; a procedure may word its own."""
+    procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
+    override = procedure.status_summary(application) if procedure else None
+    return override or _engine_summary(application)
+
+
+def _engine_summary(application):
     cert = application.cert.name if application.cert_id else "le centre d'instruction"
     expected = (
         f" Décision prévue vers le {date_format(application.expected_decision_at, 'j F Y')}."

@@ -150,6 +150,17 @@ class Procedure:
     def on_submitted(self, application, actor):
         """Do what submission means for this procedure, inside the submit transaction (e.g. register a cession)."""
 
+    def after_submit_url(self, request, application):
+        """Return where to send the person right after submission (e.g. a page showing a code once), or None."""
+        return None
+
+    def on_rejected(self, application, actor):
+        """Undo, inside the reject (or close) transaction, what submission registered (e.g. a cession)."""
+
+    def status_summary(self, application):
+        """Return a StatusSummary to replace the engine's wording for this file's status, or None."""
+        return None
+
     def on_accepted(self, application, actor):
         """Do what acceptance means for this procedure, inside the accept transaction."""
 

@@ -264,6 +264,8 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
         procedure.on_accepted(application, actor)
         for output in procedure.on_accept:
             queue_document(application, output, procedure=procedure)
+    elif name in ("reject", "close"):
+        procedure.on_rejected(application, actor)
     elif name == "deliver":
         procedure.on_delivered(application, actor)
     elif name == "withdraw" and previous == Status.SUBMITTED:

@@ -321,7 +321,7 @@ def recap(request, reference):
     problems = services.missing_for_submission(application)
     if request.method == "POST" and not problems:
         try:
-            services.apply_transition(application, "submit", actor=request.user)
+            application = services.apply_transition(application, "submit", actor=request.user)
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
@@ -330,7 +330,10 @@ def recap(request, reference):
                 "Votre demande est déposée. Un courriel de confirmation vous est envoyé, et "
                 "le récépissé de dépôt sera disponible ici dans quelques instants.",
             )
-            return redirect("titles:detail", reference=application.reference)
+            return redirect(
+                procedure.after_submit_url(request, application)
+                or reverse("titles:detail", kwargs={"reference": application.reference})
+            )
     return render(
         request,
         "titles/recap.html",

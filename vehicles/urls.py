@@ -1,6 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from vehicles import views
 
 app_name = "vehicles"
 
-# The vehicles pages beyond the generic procedure wizard (filled by the vehicles issue).
-urlpatterns = []
+urlpatterns = [
+    path("", views.my_vehicles, name="my_vehicles"),
+    path("<int:pk>/demarche/<slug:code>/", views.start_for_vehicle, name="start_for_vehicle"),
+    path("cessions/<str:reference>/", views.declare_cession, name="declare_cession"),
+    path("cessions/<str:reference>/code/", views.cession_code, name="cession_code"),
+    path("acquisition/", views.acquisition, name="acquisition"),
+    path("pro/", views.pro_operations, name="pro"),
+]

@@ -1,0 +1,183 @@
+"""The code de cession: unguessable, stored hashed, single-use, valid 15 days, for the declared buyer only, and
+protected against brute force (per vehicle and per account) with one generic message for a wrong combination."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import UserFactory
+from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
+from titles import services as titles_services
+from titles.models import GeneratedDocument, OutgoingEmail, new_public_code
+from titles.registry import registry
+from titles.workflow import InvalidTransition, Status
+from vehicles import services
+from vehicles.enums import CHANGEMENT_TITULAIRE
+from vehicles.models import Cession, CodeAttempt
+
+pytestmark = pytest.mark.django_db
+
+
+def wrong_code(right):
+    """Return a well-formed code (right check character) that is not `right`."""
+    while True:
+        code = new_public_code(12)
+        if code != right:
+            return code
+
+
+def start(client, user, plate=""):
+    client.force_login(user)
+    application = titles_services.create_draft(registry.get(CHANGEMENT_TITULAIRE), applicant=user, filed_by=user)
+    return application, reverse("titles:step", kwargs={"reference": application.reference, "slug": "vehicule"})
+
+
+def post_code(client, url, plate, code):
+    return client.post(url, {"registration_number": plate, "code_de_cession": code})
+
+
+def test_the_code_is_hashed_and_the_accuse_keeps_it_no_longer(seller, buyer, vehicle, cert,
+                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        application, code = declare_cession(seller, vehicle, buyer=buyer)
+    cession = Cession.objects.get()
+    assert cession.code_hash == services.hash_code(code) and code not in cession.code_hash
+    assert cession.code_expires_at - cession.created_at == datetime.timedelta(days=15)
+    accuse = GeneratedDocument.objects.get(application=application, kind="accuse-cession")
+    assert accuse.status == "ready" and "secret_code_de_cession" not in accuse.context
+    assert code not in str(application.data)
+    assert all(code not in email.body for email in mail.outbox)
+
+
+def test_wrong_plate_or_code_get_the_same_message(client, seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    other = make_vehicle(seller, registration_number="GH-234-JK", vin="VF3CCHMZ6KW099999",
+                         numero_formule="2023KR99999")
+    _, url = start(client, buyer)
+    answers = [
+        post_code(client, url, vehicle.registration_number, wrong_code(code)),  # wrong code
+        post_code(client, url, other.registration_number, code),  # a plate of the register, another vehicle
+        post_code(client, url, "HJ-345-KL", code),  # a plate nobody has
+    ]
+    messages = set()
+    for response in answers:
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "ne correspondent pas" in page
+        messages.add(page[page.find("ne correspondent pas") - 80:page.find("ne correspondent pas") + 200])
+    assert len(messages) == 1
+
+
+def test_the_sixth_wrong_code_is_refused_even_when_right(client, seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    application, url = start(client, buyer)
+    for _ in range(5):
+        page = post_code(client, url, vehicle.registration_number, wrong_code(code)).content.decode()
+        assert "ne correspondent pas" in page
+    # The seller is told, once.
+    alerts = OutgoingEmail.objects.filter(to=seller.email, subject__startswith="Sécurité")
+    assert len(alerts) == 1 and vehicle.registration_number in alerts[0].body_text
+
+    response = post_code(client, url, vehicle.registration_number, code)
+    assert response.status_code == 200 and "les essais sont suspendus pendant une heure" in response.content.decode()
+    application.refresh_from_db()
+    assert "cession_id" not in application.data.get("vehicule", {})
+    # Another buyer account is refused too: the lock is on the vehicle.
+    other_account, other_url = start(client, UserFactory())
+    assert "suspendus" in post_code(client, other_url, vehicle.registration_number, code).content.decode()
+
+    # An hour later, the right code works.
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)):
+        client.force_login(buyer)
+        response = post_code(client, url, vehicle.registration_number, code)
+    assert response.status_code == 302 and "/etape/titulaire/" in response.url
+    application.refresh_from_db()
+    assert application.data["vehicule"]["cession_id"] == Cession.objects.get().pk
+    assert OutgoingEmail.objects.filter(subject__startswith="Sécurité").count() == 1
+
+
+def test_attempts_are_limited_per_account(client, seller, buyer, cert):
+    client.force_login(buyer)
+    vehicles = [make_vehicle(seller, registration_number=f"JK-{n:03d}-LM", vin=f"VF3CCHMZ6KW0{n:05d}",
+                             numero_formule=f"2023KR{n:05d}") for n in range(1, 6)]
+    _, url = start(client, buyer)
+    for n in range(20):
+        plate = vehicles[n % 5].registration_number
+        assert "ne correspondent pas" in post_code(client, url, plate, new_public_code(12)).content.decode()
+    assert CodeAttempt.objects.filter(user=buyer, success=False).count() == 20
+    page = post_code(client, url, vehicles[0].registration_number, new_public_code(12)).content.decode()
+    assert "depuis votre compte" in page
+
+
+def test_a_typo_is_caught_before_the_register_is_asked(client, seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    _, url = start(client, buyer)
+    typo = ("1" if code[3] != "1" else "2")
+    page = post_code(client, url, vehicle.registration_number, code[:3] + typo + code[4:]).content.decode()
+    assert "vérifiez chacun d" in page
+    assert not CodeAttempt.objects.exists()
+
+
+def test_only_the_declared_buyer_may_use_the_code(client, seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer, buyer_email="")
+    stranger = UserFactory(family_name="Martin", given_names="Paul")
+    _, url = start(client, stranger)
+    page = post_code(client, url, vehicle.registration_number, code).content.decode()
+    assert "le vendeur a déclaré un autre acquéreur" in page
+    # The buyer matches by name (accents, case and spacing aside) even with another e-mail.
+    buyer.email = "autre@exemple.test"
+    buyer.family_name = "BÉNALI"
+    buyer.save()
+    application, url = start(client, buyer)
+    response = post_code(client, url, vehicle.registration_number, code)
+    assert response.status_code == 302 and "/etape/titulaire/" in response.url
+
+
+def test_the_code_is_single_use(seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    first = buyer_draft(buyer, vehicle, code)
+    second = buyer_draft(buyer, vehicle, code)
+    titles_services.apply_transition(first, "submit", actor=buyer)
+    with pytest.raises(InvalidTransition) as refused:
+        titles_services.apply_transition(second, "submit", actor=buyer)
+    assert "déjà été utilisé" in refused.value.reason
+    second.refresh_from_db()
+    assert second.status == Status.DRAFT
+    assert Cession.objects.get().used_by_application == first
+    # Typing the spent code again says so plainly.
+    with pytest.raises(services.Refused) as refused:
+        services.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
+                                        actor=buyer, application=second)
+    assert "déjà été utilisé" in refused.value.message
+
+
+def test_the_code_expires_after_15_days(client, seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    _, url = start(client, buyer)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=15, minutes=1)):
+        client.force_login(buyer)
+        page = post_code(client, url, vehicle.registration_number, code).content.decode()
+    assert "Ce code de cession a expiré" in page
+    # The seller may declare again: the new declaration replaces the expired one, with a new code.
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=16)):
+        client.force_login(buyer)
+        _, new_code = declare_cession(seller, vehicle, buyer=buyer)
+        assert new_code != code
+        assert Cession.objects.open().count() == 1
+        response = post_code(client, url, vehicle.registration_number, new_code)
+        assert response.status_code == 302 and "/etape/titulaire/" in response.url
+
+
+def test_a_second_declaration_while_the_code_is_valid_is_refused(client, seller, buyer, vehicle, cert):
+    declare_cession(seller, vehicle, buyer=buyer)
+    client.force_login(seller)
+    response = client.post(reverse("vehicles:start_for_vehicle", args=[vehicle.pk, "cession"]))
+    page = client.post(response.url, {
+        "vehicule-registration_number": vehicle.registration_number, "vehicule-numero_formule": vehicle.numero_formule,
+        "vehicule-family_name": seller.family_name, "vehicule-given_names": seller.given_names,
+    }).content.decode()
+    assert "a été déclaré cédé le" in page

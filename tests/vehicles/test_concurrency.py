@@ -1,0 +1,57 @@
+"""50 simultaneous changements de titulaire with the same code de cession, against PostgreSQL: each thread has
+its own connection and its own complete draft; exactly one succeeds, the others are told plainly."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.vehicles.conftest import buyer_draft, declare_cession
+from titles import services as titles_services
+from titles.models import Application
+from titles.workflow import InvalidTransition, Status
+from vehicles.models import Cession, Holder, VehicleOperation
+
+ATTEMPTS = 50
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+                       reason="needs PostgreSQL (DATABASE_URL=postgres://…): SQLite serialises every write"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_fifty_simultaneous_changements_de_titulaire_with_one_code(seller, buyer, vehicle, cert):
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    drafts = [buyer_draft(buyer, vehicle, code) for _ in range(ATTEMPTS)]
+    barrier = threading.Barrier(ATTEMPTS)
+
+    def submit(application):
+        try:
+            barrier.wait(timeout=60)
+            titles_services.apply_transition(application, "submit", actor=buyer)
+            return "ok"
+        except InvalidTransition as refused:
+            return refused
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
+        results = list(pool.map(submit, drafts))
+
+    winners = [draft for draft, result in zip(drafts, results, strict=True) if result == "ok"]
+    refusals = [result for result in results if result != "ok"]
+    assert len(winners) == 1, results
+    assert len(refusals) == ATTEMPTS - 1
+    for refused in refusals:
+        assert isinstance(refused, InvalidTransition), refused
+        assert refused.code in {"cession_used", "incomplete"}
+        assert "Ce code de cession a déjà été utilisé" in refused.reason
+    cession = Cession.objects.get()
+    assert cession.used_by_application_id == winners[0].pk
+    assert Application.objects.filter(status=Status.SUBMITTED, procedure_code="changement-titulaire").count() == 1
+    assert Holder.objects.current().filter(vehicle=vehicle).count() == 1
+    assert VehicleOperation.objects.filter(vehicle=vehicle, kind="changement_titulaire").count() == 1

@@ -1,0 +1,69 @@
+"""Demo vehicles owned by the demo citizens, and the demo garage's mandate from a client (loaded by
+`manage.py demo_data`). Idempotent: a vehicle already in the register is left as the demo's journeys made it;
+the listing printed is its current state, for the README."""
+
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from titles.enums import ConsentMethod
+from titles.models import Mandate
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
+from vehicles.models import Holder, Vehicle, VehicleOperation
+
+VEHICLES = [
+    {"owner": "usager@demo.test", "registration_number": "GD-482-ZP", "vin": "VF3CCHMZ6KW012345",
+     "numero_formule": "2019CK04715", "certificate_date": "2019-03-14", "first_registration_date": "2019-03-14",
+     "make": "PEUGEOT", "model_name": "208", "category": Category.VP, "energy": Energy.ES, "fiscal_horsepower": 5},
+    {"owner": "usager@demo.test", "registration_number": "7412 XB 83", "vin": "VF1BB0A0H30567890",
+     "numero_formule": "", "certificate_date": "2008-11-05", "first_registration_date": "2004-06-21",
+     "make": "RENAULT", "model_name": "CLIO", "category": Category.VP, "energy": Energy.GO, "fiscal_horsepower": 4},
+    {"owner": "usager2@demo.test", "registration_number": "FT-306-LE", "vin": "VF1AG000164123456",
+     "numero_formule": "2023FT51208", "certificate_date": "2023-04-18", "first_registration_date": "2023-04-18",
+     "make": "RENAULT", "model_name": "ZOE", "category": Category.VP, "energy": Energy.EL, "fiscal_horsepower": 1},
+    {"owner": "usager2@demo.test", "registration_number": "CK-593-HN", "vin": "VF7SXHFXC12345678",
+     "numero_formule": "2012AZ33071", "certificate_date": "2012-05-10", "first_registration_date": "2012-05-10",
+     "make": "CITROEN", "model_name": "C3", "category": Category.VP, "energy": Energy.ES, "fiscal_horsepower": 5},
+]
+
+# The demo garage may file cessions and changements de titulaire for Karim BENALI.
+MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test", [CESSION, CHANGEMENT_TITULAIRE])]
+
+
+def load(stdout):
+    for spec in VEHICLES:
+        spec = dict(spec)
+        owner = User.objects.get(email=spec.pop("owner"))
+        vehicle = Vehicle.objects.filter(vin=spec["vin"]).first()
+        if vehicle is None:
+            vehicle = Vehicle.objects.create(
+                **{**spec, "certificate_date": datetime.date.fromisoformat(spec["certificate_date"]),
+                   "first_registration_date": datetime.date.fromisoformat(spec["first_registration_date"])},
+                address_line=owner.address_line, postal_code=owner.postal_code, city=owner.city,
+            )
+            Holder.objects.create(vehicle=vehicle, user=owner, family_name=owner.family_name.upper(),
+                                  given_names=owner.given_names.upper())
+            VehicleOperation.objects.create(vehicle=vehicle, kind=OperationKind.IMMATRICULATION,
+                                            detail="Véhicule inscrit au registre (démonstration)")
+    now = timezone.now()
+    for citizen_email, organisation_code, staff_email, procedures in MANDATES:
+        citizen = User.objects.get(email=citizen_email)
+        organisation = Organisation.objects.get(code=organisation_code)
+        if not Mandate.objects.valid().filter(citizen=citizen, organisation=organisation).exists():
+            Mandate.objects.create(
+                citizen=citizen, organisation=organisation, procedures=procedures,
+                consent_method=ConsentMethod.ELECTRONIC, valid_from=now,
+                valid_until=now + datetime.timedelta(days=365),
+                created_by=User.objects.get(email=staff_email), confirmed_at=now,
+            )
+    stdout.write("Véhicules de démonstration (immatriculation — preuve de détention — titulaire) :")
+    demo_vehicles = Vehicle.objects.filter(vin__in=[spec["vin"] for spec in VEHICLES])
+    for vehicle in demo_vehicles.prefetch_related("holders__user"):
+        holders = [h for h in vehicle.holders.all() if h.until is None]
+        proof = (f"formule {vehicle.numero_formule}" if vehicle.numero_formule else
+                 "nouvelle carte en fabrication" if vehicle.is_siv else
+                 f"date du certificat {vehicle.certificate_date:%d/%m/%Y}")
+        names = ", ".join(f"{h.printed_name}" + (f" ({h.user.email})" if h.user_id else "") for h in holders)
+        stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
+    stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire).")

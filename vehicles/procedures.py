@@ -1,0 +1,418 @@
+"""The certificat d'immatriculation procedures, registered with the engine: déclaration de cession (seller),
+changement de titulaire (buyer), changement d'adresse, duplicata."""
+
+import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from titles.enums import Filer, Title
+from titles.presentation import StatusSummary
+from titles.procedures import FeeLine, Output, Procedure, RequiredDocument, Step
+from titles.registry import registry
+from titles.services import queue_document
+from titles.uploads import UploadRules
+from titles.workflow import Status
+from vehicles import services
+from vehicles.deadlines import add_months, needs_controle_technique
+from vehicles.enums import (
+    CESSION,
+    CHANGEMENT_ADRESSE,
+    CHANGEMENT_TITULAIRE,
+    CODE_DE_CESSION_VALID_DAYS,
+    CPI_VALID_MONTHS,
+    DUPLICATA,
+    REDEVANCE_ACHEMINEMENT_CENTS,
+    STICKERS_PER_CERTIFICATE,
+    TAXE_FIXE_CENTS,
+    BuyerKind,
+    DuplicataReason,
+)
+from vehicles.fees import RateUnknown, certificate_lines, euros, fixed_lines
+from vehicles.formats import departement_of, display_code
+from vehicles.forms import (
+    AddressChangeForm,
+    BuyerForm,
+    CessionCodeForm,
+    CessionForm,
+    ControleTechniqueForm,
+    DuplicataOwnershipForm,
+    DuplicataReasonForm,
+    NewHolderForm,
+    OwnershipForm,
+)
+
+RECEPISSE = Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html")
+CPI = Output("cpi", "Certificat provisoire d'immatriculation (CPI)", "vehicles/pdf/cpi.html")
+ACCUSE_CESSION = Output("accuse-cession", "Accusé d'enregistrement de la cession (avec le code de cession)",
+                        "vehicles/pdf/accuse_cession.html")
+CSA = Output("csa", "Certificat de situation administrative (non-gage)", "vehicles/pdf/csa.html", valid_days=15)
+ACCUSE_ADRESSE = Output("accuse-adresse", "Accusé d'enregistrement du changement d'adresse",
+                        "vehicles/pdf/accuse_adresse.html")
+
+# Where a freshly registered code de cession waits, in the seller's session, for its one display.
+SESSION_CODES = "vehicles_codes_de_cession"
+
+IMAGE_OR_PDF = UploadRules(kinds=("image", "pdf"))
+IDENTITY = RequiredDocument("identity", "Justificatif d'identité", rules=IMAGE_OR_PDF,
+                            help_text="Carte d'identité, passeport ou titre de séjour en cours de validité.")
+
+
+def day(value):
+    """Return a date (or ISO string) as « 14/03/2019 », whatever language is active (PDF contexts are JSON)."""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value[:10])
+    return date_format(value, "d/m/Y")
+
+
+def vehicle_context(vehicle):
+    """Return what a PDF prints about a vehicle, JSON-ready: the register at the moment the document is issued."""
+    holders = list(vehicle.holders.current())
+    return {
+        "registration_number": vehicle.registration_number,
+        "vin": vehicle.vin,
+        "make": vehicle.make,
+        "model_name": vehicle.model_name,
+        "category": vehicle.get_category_display(),
+        "energy": vehicle.get_energy_display(),
+        "fiscal_horsepower": vehicle.fiscal_horsepower,
+        "first_registration_date": day(vehicle.first_registration_date),
+        "certificate_date": day(vehicle.certificate_date),
+        "address": vehicle.address_display,
+        "holders": [{"name": h.printed_name, "role": h.get_role_display()} for h in holders],
+        "holder_name": holders[0].printed_name if holders else "",
+        "situation": [{"label": label, "value": "Oui" if value else "Non"}
+                      for label, value in vehicle.situation_lines],
+    }
+
+
+class VehicleProcedure(Procedure):
+    title = Title.VEHICLE
+
+    def get_step_form(self, step, application, data=None, record=True):
+        return step.form_class(data=data, initial=application.data.get(step.slug, {}), application=application,
+                               record=record)
+
+    def stored_step_form(self, step, application):
+        # Re-checking stored data is not an attempt: only what a person types counts against the lockouts.
+        return self.get_step_form(step, application, data=application.data.get(step.slug) or None, record=False)
+
+    def owner_initial(self, application):
+        applicant = application.applicant
+        return {"vehicule": {"family_name": (applicant.usage_name or applicant.family_name).upper(),
+                             "given_names": applicant.given_names.upper()}}
+
+    def vehicle_line(self, application):
+        vehicle = services.vehicle_of(application)
+        if vehicle is None:
+            return []
+        return [("Véhicule", f"{vehicle.registration_number} — {vehicle.label}")]
+
+    def valid_until(self, application, output, issued_at):
+        if output.kind == CPI.kind:
+            return add_months(timezone.localdate(issued_at), CPI_VALID_MONTHS)
+        return super().valid_until(application, output, issued_at)
+
+    def output_context(self, application, output):
+        vehicle = services.vehicle_of(application)
+        return {"vehicle": vehicle_context(vehicle)} if vehicle else {}
+
+    def on_submitted(self, application, actor):
+        services.notify_client_of_professional(application)
+
+
+@registry.register
+class CessionProcedure(VehicleProcedure):
+    code = CESSION
+    label = "Déclaration de cession d'un véhicule (vente ou don)"
+    description = (
+        "Vous vendez ou donnez votre véhicule : déclarez-le dans les 15 jours qui suivent (article R322-4 du code de "
+        "la route). Vous obtenez aussitôt le code de cession à remettre à l'acquéreur, l'accusé d'enregistrement et "
+        "le certificat de situation administrative (non-gage). Munissez-vous de la carte grise : son numéro de "
+        "formule prouve que le véhicule est à vous."
+    )
+    order = 10
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    steps = (
+        Step("vehicule", "Votre véhicule", OwnershipForm),
+        Step("cession", "La cession", CessionForm),
+        Step("acquereur", "L'acquéreur", BuyerForm),
+    )
+    on_submit = (ACCUSE_CESSION, CSA)
+    # The declaration is registered on submission; the CERT only checks it afterwards.
+    expected_days = 2
+
+    def initial_data(self, application):
+        return self.owner_initial(application)
+
+    def summary_lines(self, application):
+        data = application.data
+        lines = self.vehicle_line(application)
+        owner = data.get("vehicule") or {}
+        if owner.get("family_name"):
+            lines.append(("Titulaire", f"{owner['family_name']} {owner.get('given_names', '')}".strip()))
+        sale = data.get("cession") or {}
+        if sale.get("sold_on") and sale.get("sold_time"):
+            lines.append(("Date et heure de la cession", f"{day(sale['sold_on'])} à {sale['sold_time'][:5]}"))
+        if sale.get("mileage") is not None and sale.get("mileage") != "":
+            lines.append(("Kilométrage", f"{sale['mileage']} km"))
+        if sale.get("late_acknowledged"):
+            lines.append(("Déclaration tardive", "Oui (plus de 15 jours après la cession)"))
+        buyer = data.get("acquereur") or {}
+        if buyer.get("buyer_kind") == BuyerKind.COMPANY:
+            lines.append(("Acquéreur", f"{buyer.get('company_name')} (SIREN {buyer.get('siren')})"))
+        elif buyer.get("family_name"):
+            lines.append(("Acquéreur", f"{buyer['family_name'].upper()} {buyer.get('given_names', '')}".strip()))
+        if buyer.get("email"):
+            lines.append(("Adresse électronique de l'acquéreur", buyer["email"]))
+        return lines
+
+    def validate_submission(self, application):
+        vehicle = services.vehicle_of(application)
+        if vehicle is not None and (vehicle.opposition or vehicle.vol):
+            return ["Une opposition ou une déclaration de vol empêche la cession de ce véhicule : adressez-vous à la "
+                    "préfecture."]
+        return []
+
+    def on_submitted(self, application, actor):
+        cession, code = services.register_cession(application, actor)
+        # Kept on this instance only: printed on the accusé, shown once on screen, never stored in clear.
+        application.code_de_cession = code
+        application.registered_cession = cession
+        super().on_submitted(application, actor)
+
+    def status_summary(self, application):
+        """A cession is registered when declared: say so rather than "waiting for the CERT" (no query: lists call
+        this for every row; the code's expiry follows from the submission time)."""
+        if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
+            return None
+        expires = timezone.localtime(application.submitted_at) + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS)
+        return StatusSummary(
+            "Cession enregistrée",
+            "Votre déclaration de cession est enregistrée : vous n'êtes plus responsable des infractions commises "
+            "avec ce véhicule après la date de la vente. Donnez à l'acquéreur le code de cession (valable jusqu'au "
+            f"{date_format(expires, 'j F Y')}) : il en a besoin pour son changement de titulaire.",
+            "l'acquéreur",
+            "success",
+        )
+
+    def after_submit_url(self, request, application):
+        """Keep the fresh code in the session for one display, and send the seller to the page that shows it.
+
+        The one-page declaration calls this; the engine's recap will too once it has the hook (see the report)."""
+        code = getattr(application, "code_de_cession", "")
+        if not code:
+            return None
+        codes = request.session.get(SESSION_CODES, {})
+        codes[application.reference] = code
+        request.session[SESSION_CODES] = codes
+        return reverse("vehicles:cession_code", kwargs={"reference": application.reference})
+
+    def output_context(self, application, output):
+        context = super().output_context(application, output)
+        cession = getattr(application, "registered_cession", None) or application.cession
+        context.update(
+            sold_at=f"{day(timezone.localtime(cession.sold_at).date())} à "
+                    f"{timezone.localtime(cession.sold_at):%H:%M}",
+            mileage=cession.mileage,
+            buyer_name=cession.buyer_name,
+            seller_name=application.applicant.get_full_name(),
+        )
+        if output.kind == ACCUSE_CESSION.kind:
+            context["code_expires"] = day(timezone.localtime(cession.code_expires_at).date())
+            code = getattr(application, "code_de_cession", "")
+            if code:
+                context["secret_code_de_cession"] = display_code(code)
+        return context
+
+
+@registry.register
+class ChangementTitulaireProcedure(VehicleProcedure):
+    code = CHANGEMENT_TITULAIRE
+    label = "Changement de titulaire (achat d'un véhicule d'occasion)"
+    description = (
+        "Vous achetez ou recevez un véhicule d'occasion : faites la carte grise à votre nom dans le mois qui suit la "
+        "cession (article R322-5 du code de la route), avec le code de cession que le vendeur vous a remis. Vous "
+        "imprimez aussitôt votre certificat provisoire d'immatriculation (CPI), valable un mois, et recevez la carte "
+        "grise chez vous."
+    )
+    order = 20
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    steps = (
+        Step("vehicule", "Véhicule et code de cession", CessionCodeForm),
+        Step("titulaire", "Nouveau titulaire", NewHolderForm),
+        Step("controle", "Contrôle technique", ControleTechniqueForm),
+    )
+    documents = (
+        RequiredDocument("controle_technique", "Procès-verbal du contrôle technique", required=False,
+                         rules=IMAGE_OR_PDF,
+                         help_text="Obligatoire pour un véhicule de plus de 4 ans : contrôle de moins de 6 mois."),
+        IDENTITY,
+        RequiredDocument("proof_of_address", "Justificatif de domicile de moins de 6 mois", rules=IMAGE_OR_PDF,
+                         help_text="Facture d'électricité, de téléphone, avis d'imposition, quittance de loyer…"),
+        RequiredDocument("driving_licence", "Permis de conduire", rules=IMAGE_OR_PDF,
+                         help_text="Le permis correspondant à la catégorie du véhicule."),
+    )
+    # Shown on the start page as the least it costs; the total is computed line by line before payment.
+    fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
+    on_submit = (RECEPISSE, CPI)
+
+    @property
+    def fee_display(self):
+        return (f"{euros(self.fee_cents)} plus la taxe régionale (puissance fiscale × tarif de la région, réduite de "
+                "moitié après 10 ans, nulle pour un véhicule électrique ou à hydrogène)")
+
+    def initial_data(self, application):
+        applicant = application.applicant
+        return {"titulaire": {"address_line": applicant.address_line, "postal_code": applicant.postal_code,
+                              "city": applicant.city}}
+
+    def fee_lines(self, application):
+        vehicle = services.vehicle_of(application)
+        if vehicle is None:
+            return fixed_lines()
+        postal_code = (application.data.get("titulaire") or {}).get("postal_code") or application.applicant.postal_code
+        try:
+            return certificate_lines(vehicle, departement_of(postal_code), timezone.localdate())
+        except RateUnknown:
+            return fixed_lines()
+
+    def summary_lines(self, application):
+        lines = self.vehicle_line(application)
+        cession = services.cession_of(application)
+        if cession is not None:
+            lines.append(("Cédé le", day(timezone.localtime(cession.sold_at).date())))
+            lines.append(("Vendeur", cession.application.applicant.get_full_name()))
+        lines.append(("Nouveau titulaire", application.applicant.get_full_name()))
+        holder = application.data.get("titulaire") or {}
+        if holder.get("address_line"):
+            lines.append(("Adresse", f"{holder['address_line']}, {holder.get('postal_code', '')} "
+                                     f"{holder.get('city', '')}"))
+        if holder.get("cotitulaire_family_name"):
+            lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
+                                         f"{holder.get('cotitulaire_given_names', '')}".strip()))
+        ct = (application.data.get("controle") or {}).get("ct_date")
+        if ct:
+            lines.append(("Contrôle technique du", day(ct)))
+        return lines
+
+    def validate_submission(self, application):
+        problems = []
+        cession = services.cession_of(application)
+        if cession is None:
+            return problems
+        if cession.used_by_application_id not in (None, application.pk):
+            problems.append(services.CODE_USED)
+        if needs_controle_technique(cession.vehicle.first_registration_date, cession.sold_at) and not (
+                application.documents.filter(kind="controle_technique", message__isnull=True).exists()):
+            problems.append("Il manque la pièce « Procès-verbal du contrôle technique » : elle est obligatoire pour "
+                            "un véhicule de plus de 4 ans.")
+        return problems
+
+    def on_submitted(self, application, actor):
+        services.transfer_ownership(application, actor)
+        super().on_submitted(application, actor)
+
+    def on_accepted(self, application, actor):
+        services.issue_certificate(application, actor)
+
+
+@registry.register
+class ChangementAdresseProcedure(VehicleProcedure):
+    code = CHANGEMENT_ADRESSE
+    label = "Changement d'adresse sur la carte grise"
+    description = (
+        "Vous avez déménagé : déclarez votre nouvelle adresse dans le mois (article R322-7 du code de la route). Les "
+        "trois premiers changements donnent une étiquette à coller sur la carte grise, envoyée chez vous ; le "
+        "quatrième, une nouvelle carte grise. Une carte grise à l'ancien format (123 ABC 83) est remplacée par une "
+        "carte au nouveau numéro. Gratuit, sauf l'envoi d'une nouvelle carte grise (2,76 €)."
+    )
+    order = 30
+    steps = (
+        Step("vehicule", "Votre véhicule", OwnershipForm),
+        Step("adresse", "Nouvelle adresse", AddressChangeForm),
+    )
+    on_submit = (ACCUSE_ADRESSE,)
+
+    def initial_data(self, application):
+        return self.owner_initial(application)
+
+    def needs_new_certificate(self, vehicle):
+        return not vehicle.is_siv or vehicle.stickers >= STICKERS_PER_CERTIFICATE
+
+    def fee_lines(self, application):
+        vehicle = services.vehicle_of(application)
+        if vehicle is not None and self.needs_new_certificate(vehicle):
+            return [FeeLine("Redevance d'acheminement du nouveau certificat (Y5)", REDEVANCE_ACHEMINEMENT_CENTS)]
+        return []
+
+    def summary_lines(self, application):
+        lines = self.vehicle_line(application)
+        address = application.data.get("adresse") or {}
+        if address.get("address_line"):
+            lines.append(("Nouvelle adresse", f"{address['address_line']}, {address.get('postal_code', '')} "
+                                              f"{address.get('city', '')}"))
+        if address.get("moved_on"):
+            lines.append(("Date du déménagement", day(address["moved_on"])))
+        return lines
+
+    def on_submitted(self, application, actor):
+        outcome = services.change_address(application, actor)
+        if outcome.get("old_number"):
+            # A new number: the holder drives with the CPI until the new certificate arrives.
+            queue_document(application, CPI, procedure=self)
+        super().on_submitted(application, actor)
+
+    def on_accepted(self, application, actor):
+        if services.address_change_outcome(application).get("result") == "nouveau_certificat":
+            services.issue_certificate(application, actor)
+
+    def output_context(self, application, output):
+        context = super().output_context(application, output)
+        context["outcome"] = services.address_change_outcome(application)
+        return context
+
+
+@registry.register
+class DuplicataProcedure(VehicleProcedure):
+    code = DUPLICATA
+    label = "Duplicata de carte grise (perte, vol, détérioration)"
+    description = (
+        "Votre carte grise est perdue, volée ou abîmée : demandez-en une nouvelle. Vous imprimez aussitôt un "
+        "certificat provisoire d'immatriculation (CPI), valable un mois. En cas de vol, munissez-vous de la "
+        "référence de votre déclaration à la police ou à la gendarmerie. L'ancienne carte ne vaut plus dès votre "
+        "demande."
+    )
+    order = 40
+    steps = (
+        Step("vehicule", "Votre véhicule", DuplicataOwnershipForm),
+        Step("motif", "Motif", DuplicataReasonForm),
+    )
+    documents = (IDENTITY,)
+    fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
+    on_submit = (RECEPISSE, CPI)
+
+    def initial_data(self, application):
+        return self.owner_initial(application)
+
+    def fee_lines(self, application):
+        return fixed_lines()
+
+    def summary_lines(self, application):
+        lines = self.vehicle_line(application)
+        reason = application.data.get("motif") or {}
+        if reason.get("reason"):
+            lines.append(("Motif", DuplicataReason(reason["reason"]).label))
+        if reason.get("event_date"):
+            lines.append(("Date", day(reason["event_date"])))
+        if reason.get("police_reference"):
+            lines.append(("Référence de la déclaration de vol", reason["police_reference"]))
+        return lines
+
+    def on_submitted(self, application, actor):
+        services.register_duplicata(application, actor)
+        super().on_submitted(application, actor)
+
+    def on_accepted(self, application, actor):
+        services.issue_certificate(application, actor)

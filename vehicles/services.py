@@ -1,0 +1,530 @@
+"""The write path of the vehicle register: proving ownership, checking a code de cession (with its lockouts),
+registering a cession, transferring a vehicle, changing its address, duplicatas, new certificates, SIV numbers,
+and the deadline reminders.
+
+The functions called from a procedure's hooks (`register_cession`, `transfer_ownership`, …) run inside the
+engine's transition transaction; the checks called from a step form (`prove_ownership`,
+`verify_code_de_cession`) open their own, so that a failed attempt is recorded even though the form refuses.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import date_format
+
+from titles import services as titles_services
+from titles.workflow import InvalidTransition
+from vehicles import notifications, selectors
+from vehicles.deadlines import changement_titulaire_deadline
+from vehicles.enums import (
+    CODE_DE_CESSION_VALID_DAYS,
+    FAILURES_PER_ACCOUNT,
+    FAILURES_PER_VEHICLE,
+    LOCKOUT,
+    REMIND_BEFORE,
+    STICKERS_PER_CERTIFICATE,
+    AttemptKind,
+    BuyerKind,
+    HolderRole,
+    OperationKind,
+)
+from vehicles.formats import new_code_de_cession, new_numero_formule, next_siv, normalise_name
+from vehicles.models import Cession, CodeAttempt, Holder, SivSeries, Vehicle, VehicleOperation
+
+logger = logging.getLogger(__name__)
+
+# The one answer to a wrong combination: it never says which part was wrong.
+OWNERSHIP_REFUSED = (
+    "Ces informations ne correspondent à aucun véhicule pour lequel vous pouvez faire cette démarche. Vérifiez le "
+    "numéro d'immatriculation, le numéro de formule (ou la date du certificat) et le nom tel qu'il est inscrit sur "
+    "le certificat d'immatriculation."
+)
+CODE_REFUSED = (
+    "Le numéro d'immatriculation et le code de cession ne correspondent pas. Vérifiez-les avec le vendeur : le code "
+    "figure sur l'accusé d'enregistrement de sa déclaration de cession."
+)
+ACCOUNT_LOCKED = "Trop d'essais infructueux depuis votre compte : par sécurité, réessayez dans une heure."
+VEHICLE_LOCKED = ("Trop d'essais infructueux pour ce véhicule : par sécurité, les essais sont suspendus pendant une "
+                  "heure.")
+SELLER_TOLD = " Le vendeur en est informé."
+CODE_USED = ("Ce code de cession a déjà été utilisé : le changement de titulaire de ce véhicule est déjà "
+             "enregistré. Si ce n'est pas vous qui l'avez fait, contactez le vendeur.")
+# Where the embedded register's SIV series starts (numbers already in the register are skipped).
+SIV_SERIES_START = "HA-001-AA"
+
+
+class Refused(Exception):
+    """A check that refuses, with the French message to show."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Proof:
+    vehicle: Vehicle
+    holder: Holder
+
+
+def hash_code(code):
+    """Return the HMAC-SHA256 of a normalised code de cession, keyed by SECRET_KEY: what the register keeps."""
+    return salted_hmac("vehicles.code_de_cession", code, algorithm="sha256").hexdigest()
+
+
+def vehicle_of(application):
+    """Return the vehicle an application is about (recorded by its first step), or None."""
+    vehicle_id = (application.data.get("vehicule") or {}).get("vehicle_id")
+    return Vehicle.objects.filter(pk=vehicle_id).first() if vehicle_id else None
+
+
+def cession_of(application):
+    """Return the cession a changement de titulaire takes up (recorded by its first step), or None."""
+    cession_id = (application.data.get("vehicule") or {}).get("cession_id")
+    if not cession_id:
+        return None
+    return Cession.objects.select_related("vehicle", "application__applicant").filter(pk=cession_id).first()
+
+
+# --- Attempts and lockouts -------------------------------------------------------------------------------------
+
+
+def _failures(since, **filters):
+    return CodeAttempt.objects.filter(success=False, created_at__gte=since, **filters).count()
+
+
+def _lockout(kind, user, vehicle, now):
+    """Return the message refusing this attempt outright, or None."""
+    since = now - LOCKOUT
+    if _failures(since, user=user) >= FAILURES_PER_ACCOUNT:
+        return ACCOUNT_LOCKED
+    if vehicle is not None and _failures(since, vehicle=vehicle, kind=kind) >= FAILURES_PER_VEHICLE:
+        return VEHICLE_LOCKED + (SELLER_TOLD if kind == AttemptKind.CODE_DE_CESSION else "")
+    return None
+
+
+def holder_matches(holder, family_name, given_names):
+    """Whether a typed name is the holder's as printed: same name, and the given names typed are the first ones
+    printed, in order (« ANGELA » or « ANGELA CLAIRE » for ANGELA CLAIRE LOUISE)."""
+    if normalise_name(family_name) != normalise_name(holder.family_name):
+        return False
+    printed = normalise_name(holder.given_names).split()
+    typed = normalise_name(given_names).split()
+    if not printed:
+        return not typed
+    return bool(typed) and typed == printed[: len(typed)]
+
+
+def prove_ownership(*, registration, applicant, actor, family_name, given_names="", numero_formule="",
+                    certificate_date=None, vin="", record=True):
+    """Return the Proof that `applicant` may act on the vehicle, or raise Refused with the one generic message.
+
+    The proof is the registration number, the numéro de formule (SIV) or the date of the certificate (FNI) — or,
+    for a duplicata, the VIN when the register links the holder to the applicant's account — and the name of a
+    current holder as printed. A holder linked to another account never proves anything for this one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        vehicle = Vehicle.objects.select_for_update().filter(registration_number=registration).first()
+        if record:
+            locked = _lockout(AttemptKind.OWNERSHIP, actor, vehicle, now)
+            if locked:
+                raise Refused(locked)
+        holder = None
+        if vehicle is not None:
+            if vin:
+                secret_ok = constant_time_compare(vin, vehicle.vin)
+            elif vehicle.is_siv:
+                secret_ok = bool(vehicle.numero_formule) and constant_time_compare(numero_formule,
+                                                                                   vehicle.numero_formule)
+            else:
+                secret_ok = certificate_date is not None and certificate_date == vehicle.certificate_date
+            if secret_ok:
+                holder = next(
+                    (h for h in vehicle.holders.current() if holder_matches(h, family_name, given_names)
+                     and (h.user_id == applicant.pk if vin else h.user_id in (None, applicant.pk))),
+                    None,
+                )
+        if holder is None and record:
+            CodeAttempt.objects.create(kind=AttemptKind.OWNERSHIP, user=actor, vehicle=vehicle, success=False)
+    if holder is None:
+        raise Refused(OWNERSHIP_REFUSED)
+    return Proof(vehicle, holder)
+
+
+def buyer_matches(cession, user):
+    """Whether `user` is the buyer the seller declared: the same e-mail, or (for a person) the same name."""
+    if cession.buyer_email and cession.buyer_email.lower() == user.email.lower():
+        return True
+    if cession.buyer_kind != BuyerKind.PERSON:
+        return False
+    names = {normalise_name(user.family_name), normalise_name(user.usage_name)} - {""}
+    if normalise_name(cession.buyer_family_name) not in names:
+        return False
+    declared = set(normalise_name(cession.buyer_given_names).split())
+    return not declared or bool(declared & set(normalise_name(user.given_names).split()))
+
+
+def verify_code_de_cession(*, registration, code, applicant, actor, application, record=True):
+    """Return the open Cession the code unlocks for `applicant`, or raise Refused.
+
+    A wrong plate or code gets one generic message; after FAILURES_PER_VEHICLE wrong codes in an hour for a
+    vehicle, every attempt (even right) is refused for an hour and the seller is told; an account gets
+    FAILURES_PER_ACCOUNT wrong attempts an hour. A right code records a success linked to the application: the
+    step's data keeps the cession's id, never the code.
+    """
+    now = timezone.now()
+    message = None
+    with transaction.atomic():
+        vehicle = Vehicle.objects.select_for_update().filter(registration_number=registration).first()
+        if record:
+            locked = _lockout(AttemptKind.CODE_DE_CESSION, actor, vehicle, now)
+            if locked:
+                raise Refused(locked)
+        cession = None
+        if vehicle is not None:
+            cession = vehicle.cessions.filter(cancelled_at__isnull=True).select_related(
+                "application__applicant").order_by("-created_at").first()
+        if cession is None or not constant_time_compare(cession.code_hash, hash_code(code)):
+            if record:
+                CodeAttempt.objects.create(kind=AttemptKind.CODE_DE_CESSION, user=actor, vehicle=vehicle,
+                                           cession=cession, application=application, success=False)
+                if vehicle is not None and _failures(now - LOCKOUT, vehicle=vehicle,
+                                                     kind=AttemptKind.CODE_DE_CESSION) == FAILURES_PER_VEHICLE:
+                    _tell_seller_of_lockout(vehicle, cession, now)
+            message = CODE_REFUSED
+        elif cession.used_by_application_id:
+            message = CODE_USED
+        elif cession.code_expires_at <= now:
+            expired_on = date_format(timezone.localtime(cession.code_expires_at), "j F Y")
+            message = (f"Ce code de cession a expiré le {expired_on} (il est valable 15 jours) : demandez au vendeur "
+                       "de déclarer à nouveau la cession pour obtenir un nouveau code.")
+        elif vehicle.blocks_transfer:
+            message = ("La situation administrative de ce véhicule (opposition, vol ou immobilisation) interdit son "
+                       "transfert : adressez-vous au vendeur.")
+        elif not buyer_matches(cession, applicant):
+            message = ("Le code est juste, mais le vendeur a déclaré un autre acquéreur : le changement de titulaire "
+                       "doit être fait au nom de l'acquéreur déclaré, avec son compte (même nom ou même adresse "
+                       "électronique que dans la déclaration).")
+        elif record:
+            CodeAttempt.objects.create(kind=AttemptKind.CODE_DE_CESSION, user=actor, vehicle=vehicle,
+                                       cession=cession, application=application, success=True)
+    if message:
+        raise Refused(message)
+    return cession
+
+
+def verified_cession(application, registration):
+    """Return the open cession this application already unlocked with the right code for this plate, or None."""
+    attempt = CodeAttempt.objects.filter(
+        application=application, success=True, kind=AttemptKind.CODE_DE_CESSION,
+        cession__vehicle__registration_number=registration, cession__cancelled_at__isnull=True,
+    ).select_related("cession__vehicle").order_by("-created_at").first()
+    return attempt.cession if attempt else None
+
+
+def _tell_seller_of_lockout(vehicle, cession, now):
+    logger.warning("Codes de cession erronés : véhicule %s bloqué pendant %s", vehicle.pk, LOCKOUT)
+    recipients = []
+    if cession is not None and cession.is_open:
+        recipients.append(cession.application.applicant)
+    else:
+        recipients.extend(h.user for h in vehicle.holders.current().select_related("user") if h.user_id)
+    for user in recipients:
+        notifications.CodeLockout(
+            user=user, registration_number=vehicle.registration_number,
+            until=timezone.localtime(now + LOCKOUT), url=notifications.my_vehicles_url(),
+        ).send(key=f"vehicles:lockout:{vehicle.pk}:{user.pk}:{now:%Y%m%d%H%M}", to=user.email)
+
+
+# --- The register ----------------------------------------------------------------------------------------------
+
+
+def allocate_siv_number():
+    """Return the next free number of the SIV series (inside the caller's transaction; the row is locked)."""
+    series, _ = SivSeries.objects.select_for_update().get_or_create(pk=1, defaults={"last_issued": SIV_SERIES_START})
+    number = next_siv(series.last_issued)
+    while Vehicle.objects.filter(registration_number=number).exists():
+        number = next_siv(number)
+    series.last_issued = number
+    series.save(update_fields=["last_issued"])
+    return number
+
+
+def _new_formule():
+    year = timezone.localdate().year
+    while True:
+        formule = new_numero_formule(year)
+        if not Vehicle.objects.filter(numero_formule=formule).exists():
+            return formule
+
+
+def _record(vehicle, kind, detail, application=None, **payload):
+    return VehicleOperation.objects.create(vehicle=vehicle, kind=kind, detail=detail, application=application,
+                                           payload=payload)
+
+
+def _move_to_siv(vehicle, application):
+    """Give an FNI vehicle its SIV number, for life (any operation on an FNI certificate moves it to the SIV)."""
+    old = vehicle.registration_number
+    vehicle.registration_number = allocate_siv_number()
+    _record(vehicle, OperationKind.PASSAGE_SIV, f"{old} devient {vehicle.registration_number}", application,
+            old=old, new=vehicle.registration_number)
+    return old
+
+
+def _locked_vehicle(application):
+    vehicle_id = application.data["vehicule"]["vehicle_id"]
+    return Vehicle.objects.select_for_update().get(pk=vehicle_id)
+
+
+def sold_refusal(vehicle, now=None):
+    """Return the message refusing an operation by the seller on a vehicle whose cession is declared, or None."""
+    cession = vehicle.cessions.code_valid(now).first()
+    if cession is None:
+        return None
+    return (f"Ce véhicule a été déclaré cédé le {date_format(timezone.localtime(cession.sold_at), 'j F Y')} : "
+            "seul l'acquéreur peut désormais faire des démarches pour lui.")
+
+
+def sold_at_of(application):
+    data = application.data["cession"]
+    moment = datetime.datetime.combine(datetime.date.fromisoformat(data["sold_on"]),
+                                       datetime.time.fromisoformat(data["sold_time"]))
+    return timezone.make_aware(moment)
+
+
+def register_cession(application, actor):
+    """Register the seller's declaration (on submission): the cession, its code (kept hashed), the history, the
+    buyer's invitation. Return the plain code, to print on the accusé and show once."""
+    now = timezone.now()
+    vehicle = _locked_vehicle(application)
+    refusal = sold_refusal(vehicle, now)
+    if refusal:
+        raise InvalidTransition("cession_open", refusal)
+    if vehicle.opposition or vehicle.vol:
+        raise InvalidTransition("situation", "Une opposition ou une déclaration de vol empêche la cession de ce "
+                                             "véhicule : adressez-vous à la préfecture.")
+    # A cession whose code expired unused is replaced: the new declaration gives a new code.
+    vehicle.cessions.open().update(cancelled_at=now)
+    buyer = application.data["acquereur"]
+    code = new_code_de_cession()
+    cession = Cession.objects.create(
+        vehicle=vehicle,
+        application=application,
+        sold_at=sold_at_of(application),
+        mileage=application.data["cession"]["mileage"],
+        buyer_kind=buyer["buyer_kind"],
+        buyer_family_name=buyer.get("family_name") or "",
+        buyer_given_names=buyer.get("given_names") or "",
+        buyer_company_name=buyer.get("company_name") or "",
+        buyer_siren=buyer.get("siren") or "",
+        buyer_email=buyer.get("email") or "",
+        code_hash=hash_code(code),
+        code_expires_at=now + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS),
+        created_at=now,
+    )
+    _record(vehicle, OperationKind.CESSION, f"Cession à {cession.buyer_name} déclarée par "
+                                           f"{application.applicant.get_full_name()}", application,
+            sold_at=cession.sold_at.isoformat(), mileage=cession.mileage)
+    if cession.buyer_email:
+        notifications.BuyerInvitation(
+            cession=cession, vehicle=vehicle, seller_name=application.applicant.get_full_name(),
+            registration_number=vehicle.registration_number, url=notifications.acquisition_url(
+                vehicle.registration_number), deadline=changement_titulaire_deadline(cession.sold_at),
+            code_expires_at=timezone.localtime(cession.code_expires_at),
+        ).send(key=f"vehicles:invitation:{cession.pk}", to=cession.buyer_email, application=application)
+    return cession, code
+
+
+def transfer_ownership(application, actor):
+    """Take up the cession (on the buyer's submission): exactly one changement de titulaire per code, whatever the
+    concurrency — the cession row is locked and the database refuses a second `used_by_application`."""
+    now = timezone.now()
+    cession_id = application.data["vehicule"]["cession_id"]
+    cession = Cession.objects.select_for_update().get(pk=cession_id)
+    if cession.used_by_application_id is not None:
+        raise InvalidTransition("cession_used", CODE_USED)
+    if cession.cancelled_at is not None:
+        raise InvalidTransition("cession_cancelled", "Le vendeur a remplacé cette déclaration de cession : "
+                                                     "demandez-lui le nouveau code.")
+    cession.used_by_application = application
+    cession.used_at = now
+    cession.save(update_fields=["used_by_application", "used_at"])
+
+    vehicle = Vehicle.objects.select_for_update().get(pk=cession.vehicle_id)
+    if vehicle.blocks_transfer:
+        raise InvalidTransition("situation", "La situation administrative de ce véhicule interdit son transfert.")
+    holder = application.data["titulaire"]
+    applicant = application.applicant
+    vehicle.holders.current().update(until=now)
+    if cession.buyer_kind == BuyerKind.COMPANY:
+        Holder.objects.create(vehicle=vehicle, user=applicant, family_name=cession.buyer_company_name.upper(),
+                              siren=cession.buyer_siren, since=now)
+    else:
+        Holder.objects.create(vehicle=vehicle, user=applicant, family_name=applicant.usage_name.upper()
+                              or applicant.family_name.upper(), given_names=applicant.given_names.upper(), since=now)
+    if holder.get("cotitulaire_family_name"):
+        Holder.objects.create(vehicle=vehicle, role=HolderRole.COTITULAIRE,
+                              family_name=holder["cotitulaire_family_name"].upper(),
+                              given_names=(holder.get("cotitulaire_given_names") or "").upper(), since=now)
+    vehicle.address_line, vehicle.postal_code, vehicle.city = (holder["address_line"], holder["postal_code"],
+                                                               holder["city"])
+    if not vehicle.is_siv:
+        _move_to_siv(vehicle, application)
+    # The old certificate, crossed out and handed to the buyer, proves nothing any more.
+    vehicle.numero_formule = ""
+    vehicle.stickers = 0
+    vehicle.save()
+    _record(vehicle, OperationKind.CHANGEMENT_TITULAIRE, f"Nouveau titulaire : {applicant.get_full_name()}",
+            application, cession=cession.pk)
+    seller = cession.application.applicant
+    notifications.BuyerCompleted(
+        seller=seller, vehicle=vehicle, registration_number=vehicle.registration_number, cession=cession,
+        url=notifications.my_vehicles_url(),
+    ).send(key=f"vehicles:buyer-completed:{cession.pk}", to=seller.email, application=cession.application)
+    return vehicle
+
+
+def change_address(application, actor):
+    """Record the new address (on submission). Return the outcome: an étiquette for the first three changes of
+    an SIV certificate, a new certificate for the fourth; an FNI vehicle moves to an SIV number (and a CPI)."""
+    vehicle = _locked_vehicle(application)
+    refusal = sold_refusal(vehicle)
+    if refusal:
+        raise InvalidTransition("cession_open", refusal)
+    address = application.data["adresse"]
+    old_address = vehicle.address_display
+    vehicle.address_line, vehicle.postal_code, vehicle.city = (address["address_line"], address["postal_code"],
+                                                               address["city"])
+    outcome = {"old_address": old_address, "new_address": vehicle.address_display}
+    if not vehicle.is_siv:
+        outcome.update(result="nouveau_certificat", old_number=_move_to_siv(vehicle, application))
+    elif vehicle.stickers < STICKERS_PER_CERTIFICATE:
+        vehicle.stickers += 1
+        outcome.update(result="etiquette", sticker=vehicle.stickers)
+    else:
+        outcome.update(result="nouveau_certificat")
+    vehicle.save()
+    _record(vehicle, OperationKind.CHANGEMENT_ADRESSE, f"Nouvelle adresse : {vehicle.address_display}",
+            application, **outcome)
+    if outcome["result"] == "etiquette":
+        _record(vehicle, OperationKind.ETIQUETTE, f"Étiquette n° {vehicle.stickers} envoyée au titulaire",
+                application, sticker=vehicle.stickers)
+    return outcome
+
+
+def address_change_outcome(application):
+    operation = VehicleOperation.objects.filter(application=application,
+                                                kind=OperationKind.CHANGEMENT_ADRESSE).first()
+    return operation.payload if operation else {}
+
+
+def register_duplicata(application, actor):
+    """Record the request (on submission): the lost, stolen or damaged certificate's numéro de formule stops
+    proving ownership at once; an FNI vehicle moves to an SIV number."""
+    vehicle = _locked_vehicle(application)
+    refusal = sold_refusal(vehicle)
+    if refusal:
+        raise InvalidTransition("cession_open", refusal)
+    reason = application.data["motif"]
+    revoked = vehicle.numero_formule
+    vehicle.numero_formule = ""
+    if not vehicle.is_siv:
+        _move_to_siv(vehicle, application)
+    vehicle.save()
+    _record(vehicle, OperationKind.DUPLICATA, f"Duplicata demandé ({reason['reason']})", application,
+            reason=reason["reason"], revoked_formule=revoked[-4:] if revoked else "")
+    return vehicle
+
+
+def issue_certificate(application, actor):
+    """Issue the new certificate (on acceptance): a new numéro de formule, dated today, with no étiquette."""
+    vehicle = _locked_vehicle(application)
+    vehicle.numero_formule = _new_formule()
+    vehicle.certificate_date = timezone.localdate()
+    vehicle.stickers = 0
+    vehicle.save(update_fields=["numero_formule", "certificate_date", "stickers", "updated_at"])
+    _record(vehicle, OperationKind.NOUVEAU_CERTIFICAT, "Nouveau certificat d'immatriculation édité", application)
+    return vehicle
+
+
+SITUATION_FIELDS = ("gage", "opposition", "vol", "immobilisation")
+
+
+@transaction.atomic
+def set_situation(vehicle, *, by, **flags):
+    """Record a change of situation administrative (gage, OTCI, vol, immobilisation) in the vehicle's history."""
+    locked = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    changes = {name: bool(value) for name, value in flags.items()
+               if name in SITUATION_FIELDS and bool(value) != getattr(locked, name)}
+    if not changes:
+        return locked
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*changes, "updated_at"])
+    labels = dict((field, label) for field, (label, _) in zip(SITUATION_FIELDS, locked.situation_lines, strict=True))
+    detail = " ; ".join(f"{labels[name]} : {'inscrit' if value else 'levé'}" for name, value in changes.items())
+    _record(locked, OperationKind.SITUATION, detail[:255], by=by.pk if by else None, **changes)
+    return locked
+
+
+@transaction.atomic
+def start_for_vehicle(procedure, vehicle, *, user):
+    """Open a draft of `procedure` for a vehicle `user` holds, the plate and their name filled in (not the formule:
+    typing it is the proof)."""
+    application = titles_services.create_draft(procedure, applicant=user, filed_by=user)
+    owner = {**application.data.get("vehicule", {}), "registration_number": vehicle.registration_number}
+    titles_services.save_step(application, "vehicule", owner)
+    return application
+
+
+@transaction.atomic
+def start_acquisition(procedure, *, user, registration_number=""):
+    """Open the buyer's changement de titulaire, the plate filled in (from the seller's invitation)."""
+    application = titles_services.create_draft(procedure, applicant=user, filed_by=user)
+    if registration_number:
+        titles_services.save_step(application, "vehicule", {"registration_number": registration_number})
+    return application
+
+
+def notify_client_of_professional(application):
+    """Tell the citizen what a professional filed in their name, with a way to object (their mandates)."""
+    if not application.organisation_id:
+        return
+    vehicle = vehicle_of(application)
+    notifications.FiledByProfessional(
+        applicant=application.applicant, organisation=application.organisation.name,
+        filer=application.filed_by.get_full_name(), procedure_label=application.procedure_label,
+        reference=application.reference, registration_number=vehicle.registration_number if vehicle else "",
+        url=notifications.absolute(reverse("titles:detail", kwargs={"reference": application.reference})),
+        mandates_url=notifications.absolute(reverse("titles:mandates")),
+    ).send(key=f"vehicles:pro-filed:{application.pk}", to=application.applicant.email, application=application)
+
+
+# --- Deadlines -------------------------------------------------------------------------------------------------
+
+
+def send_deadline_reminders(now=None):
+    """E-mail each person concerned once, REMIND_BEFORE a deadline (idempotent: one e-mail per deadline and
+    person, whatever how often it runs). Return the number of e-mails written."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    horizon = today + datetime.timedelta(days=REMIND_BEFORE.days)
+    sent = 0
+    for item in selectors.deadlines(now=now):
+        if not today <= item.deadline <= horizon:
+            continue
+        for person in item.recipients:
+            with transaction.atomic():
+                email = notifications.DeadlineReminder(
+                    person=person, what=item.what, deadline=item.deadline, advice=item.advice,
+                    deadline_display=date_format(item.deadline, "j F Y"), url=notifications.absolute(item.url),
+                ).send(key=f"vehicles:reminder:{item.key}:{person.pk}", to=person.email)
+            sent += email is not None
+    return sent

@@ -1,0 +1,193 @@
+"""The vehicle pages beyond the engine's wizard: « Mes véhicules » with the deadlines, starting a procedure for a
+vehicle one holds, the seller's one-page declaration with the code shown once, the buyer's landing page from
+the invitation, and the professional's operations."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import verified_staff_required
+from accounts.enums import OrganisationKind
+from accounts.models import Organisation
+from titles import services as titles_services
+from titles.enums import DocumentStatus, Filer
+from titles.models import Application, GeneratedDocument, Mandate, normalise_public_code
+from titles.presentation import status_summary, wizard_steps
+from titles.registry import registry
+from titles.workflow import Actor, InvalidTransition
+from vehicles import selectors, services
+from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE, DUPLICATA, PROCEDURE_CODES
+from vehicles.formats import FormatError, display_code, parse_registration
+from vehicles.models import Cession, Holder, Vehicle
+from vehicles.procedures import SESSION_CODES
+
+# What a holder may start from « Mes véhicules ».
+HOLDER_PROCEDURES = (CESSION, CHANGEMENT_ADRESSE, DUPLICATA)
+
+
+def _breadcrumb(current, *links):
+    return {"links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}, *links], "current": current}
+
+
+def _my_vehicles_link():
+    return {"url": reverse("vehicles:my_vehicles"), "title": "Mes véhicules"}
+
+
+@login_required
+def my_vehicles(request):
+    """The vehicles the user holds, the ones sold awaiting the buyer, the ones bought, and every deadline."""
+    vehicles = Vehicle.objects.held_by(request.user).prefetch_related(
+        Prefetch("holders", queryset=Holder.objects.current(), to_attr="current_holders"),
+        Prefetch("cessions", queryset=Cession.objects.code_valid().select_related("application"),
+                 to_attr="open_cessions"),
+    )
+    return render(request, "vehicles/my_vehicles.html", {
+        "vehicles": vehicles,
+        "to_buy": selectors.cessions_to_buy(request.user),
+        "deadlines": selectors.deadlines(user=request.user),
+        "procedures": {code.replace("-", "_"): registry.get(code) for code in PROCEDURE_CODES},
+        "breadcrumb_data": _breadcrumb("Mes véhicules"),
+    })
+
+
+@login_required
+@require_POST
+def start_for_vehicle(request, pk, code):
+    """Open a draft for a vehicle the user holds, with the plate and their name already filled in."""
+    if code not in HOLDER_PROCEDURES:
+        raise Http404("Démarche inconnue")
+    vehicle = get_object_or_404(Vehicle.objects.held_by(request.user), pk=pk)
+    application = services.start_for_vehicle(registry.get(code), vehicle, user=request.user)
+    if code == CESSION:
+        return redirect("vehicles:declare_cession", reference=application.reference)
+    return redirect(wizard_steps(application)[0].url)
+
+
+def _own_draft(request, reference, code):
+    application = get_object_or_404(
+        Application.objects.for_applicant_side(request.user).select_related("applicant", "organisation"),
+        reference=normalise_public_code(reference), procedure_code=code,
+    )
+    roles = titles_services.actor_roles(application, request.user)
+    if (Actor.FILER if application.organisation_id else Actor.APPLICANT) not in roles:
+        raise Http404("Dossier non modifiable")
+    return application
+
+
+@login_required
+@never_cache
+def declare_cession(request, reference):
+    """The seller's declaration on one page; on submission the code de cession is shown once, on the next page."""
+    application = _own_draft(request, reference, CESSION)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    procedure = application.procedure
+    forms = []
+    for step in procedure.steps:
+        form = step.form_class(data=request.POST or None, initial=application.data.get(step.slug, {}),
+                               application=application, prefix=step.slug)
+        if request.method == "POST" and form.is_valid():
+            # Saved step by step: the next form reads what the previous one established (the vehicle).
+            titles_services.save_step(application, step.slug, _json_ready(form.cleaned_data))
+        forms.append((step, form))
+    if request.method == "POST" and all(form.is_valid() for _, form in forms):
+        try:
+            submitted = titles_services.apply_transition(application, "submit", actor=request.user)
+        except InvalidTransition as error:
+            messages.error(request, error.reason)
+        else:
+            return redirect(procedure.after_submit_url(request, submitted))
+    return render(request, "vehicles/declare_cession.html", {
+        "application": application, "procedure": procedure, "forms": forms,
+        "breadcrumb_data": _breadcrumb("Déclarer la cession", _my_vehicles_link()),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _json_ready(cleaned):
+    ready = {}
+    for key, value in cleaned.items():
+        ready[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return ready
+
+
+@login_required
+@never_cache
+def cession_code(request, reference):
+    """Show the code de cession once (it is kept hashed only); afterwards, point to the accusé that prints it."""
+    application = get_object_or_404(
+        Application.objects.for_applicant_side(request.user).select_related("cession__vehicle"),
+        reference=normalise_public_code(reference), procedure_code=CESSION,
+    )
+    codes = request.session.get(SESSION_CODES, {})
+    code = codes.pop(application.reference, None)
+    request.session[SESSION_CODES] = codes
+    cession = getattr(application, "cession", None)
+    if cession is None:
+        raise Http404("Cession non enregistrée")
+    return render(request, "vehicles/cession_code.html", {
+        "application": application, "cession": cession, "code": display_code(code) if code else "",
+        "documents": application.generated_documents.all(),
+        "breadcrumb_data": _breadcrumb("Code de cession", _my_vehicles_link()),
+    })
+
+
+@login_required
+def acquisition(request):
+    """Where the buyer's invitation leads: open a changement de titulaire with the plate filled in."""
+    raw = request.POST.get("immatriculation") or request.GET.get("immatriculation") or ""
+    try:
+        plate = parse_registration(raw).number if raw else ""
+    except FormatError:
+        plate = ""
+    if request.method == "POST":
+        application = services.start_acquisition(registry.get(CHANGEMENT_TITULAIRE), user=request.user,
+                                                 registration_number=plate)
+        return redirect(wizard_steps(application)[0].url)
+    cessions = [c for c in selectors.cessions_to_buy(request.user)
+                if not plate or c.vehicle.registration_number == plate]
+    return render(request, "vehicles/acquisition.html", {
+        "plate": plate, "cessions": cessions, "procedure": registry.get(CHANGEMENT_TITULAIRE),
+        "breadcrumb_data": _breadcrumb("Acheter un véhicule d'occasion", _my_vehicles_link()),
+    })
+
+
+@verified_staff_required
+def pro_operations(request):
+    """A professional's operations for its clients (its own organisation's only), the CPIs to print, and the
+    mandates it may file under."""
+    organisations = list(Organisation.objects.filter(
+        kind=OrganisationKind.PRO_AUTO, is_active=True, memberships__user=request.user,
+        memberships__is_active=True,
+    ))
+    if not organisations:
+        raise Http404("Réservé aux professionnels de l'automobile habilités")
+    applications = Application.objects.for_applicant_side(request.user).filter(
+        organisation__in=organisations, procedure_code__in=PROCEDURE_CODES,
+    ).select_related("applicant", "organisation", "cert", "filed_by").prefetch_related(
+        Prefetch("generated_documents", queryset=GeneratedDocument.objects.filter(status=DocumentStatus.READY),
+                 to_attr="ready_documents"),
+    ).order_by("-created_at")
+    applications = list(applications)
+    for application in applications:
+        application.summary = status_summary(application)
+    pro_codes = [code for code in PROCEDURE_CODES if Filer.PRO_AUTO in registry.get(code).filers]
+    mandates = []
+    for mandate in Mandate.objects.valid().filter(organisation__in=organisations).select_related(
+            "citizen", "organisation").order_by("citizen__family_name"):
+        mandate.filings = [
+            {"label": registry.get(code).label, "url": f"{reverse('titles:start', kwargs={'code': code})}"
+                                                      f"?mandat={mandate.pk}"}
+            for code in pro_codes if code in mandate.procedures
+        ]
+        mandates.append(mandate)
+    return render(request, "vehicles/pro.html", {
+        "organisations": organisations,
+        "applications": applications,
+        "mandates": mandates,
+        "breadcrumb_data": {"current": "Opérations du professionnel"},
+    })
