@@ -161,6 +161,13 @@ PEOPLE = [
 ]
 
 
+def give_demo_codes(user):
+    """Give a demo staff account the fixed back-up codes (put back as new on every run)."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours (démo)")
+    device.token_set.all().delete()
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_STATIC_CODES)
+
+
 def load(stdout):
     now = timezone.now()
     admin = None
@@ -197,9 +204,7 @@ def load(stdout):
         if superuser:
             admin = user
         if org_code or superuser:
-            device, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours (démo)")
-            device.token_set.all().delete()
-            StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_STATIC_CODES)
+            give_demo_codes(user)
             codes_for.append(email)
     Organisation.objects.filter(validated_at__isnull=False, validated_by__isnull=True).update(validated_by=admin)
     stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")

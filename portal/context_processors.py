@@ -40,6 +40,9 @@ def staff_links(user):
         user.memberships.filter(is_active=True, organisation__is_active=True).values_list("organisation__kind", "role")
     )
     links = []
+    mairies = getattr(user, "mairie_memberships", None)  # the identity app's mairie staff, when installed
+    if mairies is not None and mairies.filter(is_active=True).exists():
+        links.append(("Dispositif de recueil", "/identite/mairie/"))
     for kind, role, label, path in STAFF_SPACES:
         if any(k == kind and (role is None or r == role) for k, r in pairs) and (label, path) not in links:
             links.append((label, path))

@@ -24,6 +24,7 @@ urlpatterns = [
     path("mediation/", include("titles.mediation_urls")),
     path("vehicules/", include("vehicles.urls")),
     path("permis/", include("licences.urls")),
+    path("identite/", include("identity.urls")),
     path("", include("titles.urls")),
 ]
 

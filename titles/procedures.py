@@ -157,6 +157,10 @@ class Procedure:
     def on_rejected(self, application, actor):
         """Undo, inside the reject (or close) transaction, what submission registered (e.g. a cession)."""
 
+    def detail_panel(self, application, user):
+        """Return HTML this procedure adds to the file's page (e.g. a pré-demande's appointment), or None."""
+        return None
+
     def status_summary(self, application):
         """Return a StatusSummary to replace the engine's wording for this file's status, or None."""
         return None

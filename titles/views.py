@@ -351,8 +351,10 @@ def recap(request, reference):
 
 def _detail_context(request, application, **forms):
     roles = services.actor_roles(application, request.user)
+    procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
     return {
         "application": application,
+        "procedure_panel": procedure.detail_panel(application, request.user) if procedure else None,
         "summary": status_summary(application),
         "events": ApplicationEvent.objects.filter(application=application, public=True).select_related(
             "application", "actor", "organisation"

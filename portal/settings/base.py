@@ -178,6 +178,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-outbox": {"task": "titles.tasks.requeue_pending", "schedule": 60.0},
     "clean-up-drafts": {"task": "titles.tasks.clean_up_drafts", "schedule": 6 * 3600.0},
+    "identity-expire-pre-demandes": {"task": "identity.tasks.expire_pre_demandes", "schedule": 6 * 3600.0},
     "vehicles-deadline-reminders": {"task": "vehicles.tasks.send_deadline_reminders", "schedule": 3600.0},
     "licences-close-unmailed-international": {
         "task": "licences.tasks.close_unmailed_international",

@@ -1,0 +1,171 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from identity.enums import TitleKind
+from titles.models import new_public_code
+from titles.workflow import Status
+
+# A slot held by a file that ended without a deposit (withdrawn, or closed when the pré-demande expired) is free
+# again: booking it takes it over. The engine has no withdrawal hook, so the slot is released lazily.
+RELEASED_STATUSES = (Status.WITHDRAWN, Status.REJECTED)
+
+
+class MairieQuerySet(models.QuerySet):
+    def equipped(self):
+        """Return the active mairies that have a dispositif de recueil (where a pré-demande is deposited)."""
+        return self.filter(is_active=True, is_equipped=True)
+
+    def matching(self, text):
+        """Return the mairies whose commune, name or postal code matches what a citizen typed."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        if text.isdigit():
+            return self.filter(postal_code__startswith=text)
+        return self.filter(Q(city__icontains=text) | Q(name__icontains=text))
+
+
+class Mairie(models.Model):
+    """A mairie, equipped or not with a dispositif de recueil (the station where CNI and passeport applications are
+    registered and fingerprints taken)."""
+
+    name = models.CharField("nom", max_length=150)
+    address = models.CharField("adresse", max_length=255)
+    postal_code = models.CharField("code postal", max_length=5)
+    city = models.CharField("commune", max_length=150)
+    departement = models.CharField("département", max_length=3, db_index=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True)
+    is_equipped = models.BooleanField(
+        "équipée d'un dispositif de recueil",
+        default=False,
+        help_text="Seules les mairies équipées reçoivent les demandes de carte d'identité et de passeport.",
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    objects = MairieQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mairie"
+        ordering = ["city", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "postal_code"], name="one_mairie_per_name_and_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class MairieStaffQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, mairie__is_active=True)
+
+
+class MairieStaff(models.Model):
+    """A mairie agent who registers pré-demandes at the dispositif de recueil."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mairie_memberships")
+    mairie = models.ForeignKey(Mairie, on_delete=models.CASCADE, related_name="staff")
+    is_active = models.BooleanField("actif", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MairieStaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "agent de mairie"
+        verbose_name_plural = "agents de mairie"
+        constraints = [models.UniqueConstraint(fields=["user", "mairie"], name="one_mairie_staff_per_user")]
+
+    def __str__(self):
+        return f"{self.user} — {self.mairie}"
+
+
+class SlotQuerySet(models.QuerySet):
+    def free(self):
+        return self.filter(Q(application__isnull=True) | Q(application__status__in=RELEASED_STATUSES))
+
+    def upcoming(self, now=None):
+        return self.filter(start__gt=now or timezone.now())
+
+
+class Slot(models.Model):
+    """An appointment at a mairie's dispositif de recueil: one slot, one file (the booking application)."""
+
+    mairie = models.ForeignKey(Mairie, on_delete=models.CASCADE, related_name="slots")
+    start = models.DateTimeField("début")
+    duration_minutes = models.PositiveSmallIntegerField("durée (minutes)", default=15)
+    application = models.OneToOneField(
+        "titles.Application",
+        verbose_name="réservé par le dossier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointment",
+    )
+    booked_at = models.DateTimeField("réservé le", null=True, blank=True)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "créneau de rendez-vous"
+        ordering = ["start", "mairie"]
+        constraints = [models.UniqueConstraint(fields=["mairie", "start"], name="one_slot_per_mairie_and_start")]
+
+    def __str__(self):
+        return f"{self.mairie} — {timezone.localtime(self.start):%d/%m/%Y %H:%M}"
+
+    @property
+    def end(self):
+        return self.start + datetime.timedelta(minutes=self.duration_minutes)
+
+
+def new_pre_demande_number():
+    # 9 random Crockford characters (45 bits) and a check character, like the files' references.
+    return new_public_code(10)
+
+
+class PreDemande(models.Model):
+    """The identity side of a submitted pré-demande: its number (what the mairie types or scans) and its validity."""
+
+    application = models.OneToOneField(
+        "titles.Application", on_delete=models.PROTECT, related_name="pre_demande", verbose_name="dossier"
+    )
+    number = models.CharField("numéro de pré-demande", max_length=10, unique=True)
+    kind = models.CharField("titre", max_length=10, choices=TitleKind.choices)
+    created_at = models.DateTimeField("enregistrée le", default=timezone.now)
+    expires_on = models.DateField("valable jusqu'au")
+
+    class Meta:
+        verbose_name = "pré-demande"
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number_display(self):
+        """Return the number in two groups of 5, as printed and read aloud (typed with or without the space)."""
+        return f"{self.number[:5]} {self.number[5:]}"
+
+    @property
+    def is_expired(self):
+        return self.expires_on < timezone.localdate()
+
+
+class Deposit(models.Model):
+    """What the mairie agent recorded when the pré-demande was deposited: who, where, what was checked."""
+
+    pre_demande = models.OneToOneField(PreDemande, on_delete=models.PROTECT, related_name="deposit")
+    mairie = models.ForeignKey(Mairie, on_delete=models.PROTECT, related_name="deposits")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    fingerprints_taken = models.BooleanField("empreintes relevées")
+    pieces_checked = models.JSONField("pièces vérifiées", default=list)
+    note = models.TextField("observation", blank=True)
+    recorded_at = models.DateTimeField("déposée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "dépôt en mairie"
+        verbose_name_plural = "dépôts en mairie"
+
+    def __str__(self):
+        return f"{self.pre_demande} — {self.mairie}"

@@ -1,0 +1,175 @@
+"""The rules of the CNI and passeport pré-demande, as data, in one place: the fee table, the pièces to bring to
+the mairie, the pré-demande's validity, ages, and French mobile numbers. Documented in docs/glossary.md
+(section « Identité »); sources in ../shared/reference/procedures-and-peers.md §1.2."""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from identity.enums import LOSS_MOTIFS, MODIFICATION_MOTIFS, MOTIFS_WITH_CURRENT_TITLE, Motif, TitleKind
+from titles.procedures import FeeLine
+
+# A pré-demande (and its récapitulatif) is valid 6 calendar months after submission: past that, the portal closes
+# it and a new one must be made.
+PRE_DEMANDE_VALIDITY_MONTHS = 6
+MAJORITY_AGE = 18
+# From 12, a minor's fingerprints are taken at the deposit and the minor must come in person (deposit and
+# withdrawal of the title).
+FINGERPRINT_MIN_AGE = 12
+# How far ahead the appointment page offers slots.
+BOOKING_HORIZON_DAYS = 42
+
+
+@dataclass(frozen=True)
+class FeeBand:
+    """One row of the passeport fee table: ages from `min_age` to `max_age` (inclusive; None: no limit)."""
+
+    min_age: int
+    max_age: int | None
+    cents: int
+    label: str
+
+    def covers(self, age):
+        return age >= self.min_age and (self.max_age is None or age <= self.max_age)
+
+
+# Timbre fiscal for a passeport by age on the day of the pré-demande (SP F2513, F34752).
+PASSEPORT_FEES = (
+    FeeBand(0, 14, 1700, "mineur de moins de 15 ans"),
+    FeeBand(15, 17, 4200, "mineur de 15 à 17 ans"),
+    FeeBand(18, None, 8600, "majeur"),
+)
+# A passeport modified (état civil or adresse) while still valid more than this is made free of charge.
+FREE_MODIFICATION_MIN_VALIDITY_YEARS = 1
+# The CNI is free, except after a loss or a theft.
+CNI_LOSS_OR_THEFT_CENTS = 2500
+
+
+def age_on(birth_date, day):
+    """Return the age in whole years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def add_months(day, months):
+    """Return `day` plus `months` calendar months, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def passeport_band(age):
+    return next(band for band in PASSEPORT_FEES if band.covers(age))
+
+
+def fee_lines(kind, *, motif, birth_date, current_title_valid_until=None, today):
+    """Return the timbre fiscal lines due for a pré-demande (empty when free, or while the age is not known)."""
+    if kind == TitleKind.CNI:
+        if motif in LOSS_MOTIFS:
+            return [FeeLine(f"Timbre fiscal — carte d'identité après {Motif(motif).label.lower()}",
+                            CNI_LOSS_OR_THEFT_CENTS)]
+        return []
+    if birth_date is None:
+        return []
+    if motif in MODIFICATION_MOTIFS and current_title_valid_until is not None:
+        still_valid_until = add_months(today, 12 * FREE_MODIFICATION_MIN_VALIDITY_YEARS)
+        if current_title_valid_until > still_valid_until:
+            return []
+    band = passeport_band(age_on(birth_date, today))
+    return [FeeLine(f"Timbre fiscal — passeport, {band.label}", band.cents)]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A document to bring to the mairie. A conditional one is needed only in the case its label says: the agent
+    is not asked to tick it."""
+
+    code: str
+    label: str
+    conditional: bool = False
+
+
+def pieces_to_bring(kind, *, motif, is_minor, fee_cents):
+    """Return the pièces to bring to the appointment, for this title, motif and age."""
+    title = "carte d'identité" if kind == TitleKind.CNI else "passeport"
+    pieces = [
+        Piece("photo", "Une photo d'identité de moins de 6 mois, conforme aux normes (35 × 45 mm, tête nue, "
+                       "fond uni et clair)"),
+        Piece("domicile", "Un justificatif de domicile de moins d'un an (facture, avis d'imposition, quittance de "
+                          "loyer…)" + (", au nom du parent chez qui vit l'enfant" if is_minor else "")),
+    ]
+    if motif in MOTIFS_WITH_CURRENT_TITLE:
+        pieces.append(Piece("ancien_titre", f"Le {title} actuel"))
+    if motif == Motif.CIVIL_STATUS:
+        pieces.append(Piece("justificatif_etat_civil", "Le justificatif du changement d'état civil (acte de mariage, "
+                                                         "jugement de divorce, acte portant le nouveau nom…)"))
+    if motif == Motif.LOSS:
+        pieces.append(Piece("declaration_perte", "La déclaration de perte (faite en ligne, ou remplie à la mairie "
+                                                   "le jour du rendez-vous)"))
+    if motif == Motif.THEFT:
+        pieces.append(Piece("declaration_vol", "Le récépissé de la déclaration de vol faite au commissariat de "
+                                                 "police ou à la gendarmerie"))
+    if motif in (Motif.FIRST, Motif.LOSS, Motif.THEFT):
+        pieces.append(Piece("acte_naissance", "Un acte de naissance de moins de 3 mois, seulement si la commune de "
+                                                "naissance ne délivre pas ses actes de façon dématérialisée et "
+                                                "qu'aucun titre d'identité ne prouve la nationalité française",
+                            conditional=True))
+    if kind == TitleKind.PASSEPORT and motif == Motif.FIRST:
+        pieces.append(Piece("cni", "La carte d'identité, si la personne en a une", conditional=True))
+    if is_minor:
+        pieces.append(Piece("identite_parent", "La pièce d'identité du parent qui fait la demande (et, en cas de "
+                                                 "séparation, le jugement qui fixe l'autorité parentale)"))
+    if fee_cents:
+        euros = f"{fee_cents / 100:.2f}".replace(".", ",").removesuffix(",00")
+        pieces.append(Piece("timbre", f"Le timbre fiscal électronique de {euros} € : déjà payé en ligne et "
+                                      "rattaché à la pré-demande, rien à imprimer"))
+    return pieces
+
+
+# Mobile numbers: 06 and 073 to 079 (ARCEP; 070 holds the 14-digit machine numbers), the overseas départements
+# included (0690 Guadeloupe, 0694 Guyane, 0696 Martinique, 0692 and 0693 La Réunion, 0639 Mayotte).
+MOBILE_RE = re.compile(r"^0(?:6\d|7[3-9])\d{7}$")
+# International forms: France and the overseas départements' own country codes (+262: La Réunion and Mayotte).
+COUNTRY_PREFIXES = ("33", "262", "590", "594", "596")
+
+
+def normalise_mobile(raw):
+    """Return a French mobile number as 10 digits (0612345678); raise ValidationError when it is not one."""
+    text = re.sub(r"[\s.\-/]", "", raw or "").replace("(0)", "")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if text.startswith("+"):
+        prefix = next((p for p in COUNTRY_PREFIXES if text[1:].startswith(p) and len(text) - 1 - len(p) == 9), None)
+        if prefix is None:
+            raise ValidationError("Saisissez un numéro de mobile français (06 ou 07), par exemple 06 12 34 56 78.")
+        text = "0" + text[1 + len(prefix):]
+    if not MOBILE_RE.match(text):
+        raise ValidationError("Saisissez un numéro de mobile français (06 ou 07), par exemple 06 12 34 56 78.")
+    return text
+
+
+def display_mobile(number):
+    return " ".join(number[i:i + 2] for i in range(0, len(number), 2))
+
+
+def departement_of(postal_code):
+    """Return the département of a French postal code (2A/2B for Corsica, 3 digits overseas), or ""."""
+    code = postal_code or ""
+    if len(code) != 5 or not code.isdigit():
+        return ""
+    if code.startswith("20"):
+        return "2A" if int(code) < 20200 else "2B"
+    if code.startswith(("97", "98")):
+        return code[:3]
+    return code[:2]
+
+
+def as_date(value):
+    """Return a date from what a step stored (an ISO string), or None."""
+    if not value:
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)

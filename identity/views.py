@@ -1,0 +1,294 @@
+"""The pré-demande's own pages: the citizen's pré-demande and appointment, the mairie agent's desk, the public list
+of equipped mairies. The wizard, payment, submission and tracking are the engine's (`titles.views`).
+
+Every view: fetch through a permission-scoped queryset (404 otherwise), validate a form, call one service, map
+`AppointmentRefused` to a message.
+"""
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.decorators import verified_staff_required
+from identity import services
+from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
+from identity.models import Deposit, Mairie, PreDemande, Slot
+from identity.procedures import RECAPITULATIF, CniPreDemande, PasseportPreDemande
+from identity.rules import BOOKING_HORIZON_DAYS, FINGERPRINT_MIN_AGE
+from titles.models import Application, GeneratedDocument, normalise_public_code
+from titles.workflow import Status
+
+PROCEDURE_CODES = (CniPreDemande.code, PasseportPreDemande.code)
+
+
+# The citizen's side ---------------------------------------------------------------------------------------------
+
+
+def _application(request, reference):
+    """Return a submitted pré-demande the user may see on the applicant side, or 404 (never 403)."""
+    application = get_object_or_404(
+        Application.objects.for_applicant_side(request.user)
+        .filter(procedure_code__in=PROCEDURE_CODES)
+        .select_related("applicant", "cert", "pre_demande"),
+        reference=normalise_public_code(reference),
+    )
+    if not hasattr(application, "pre_demande"):
+        raise Http404("Pré-demande pas encore déposée")
+    return application
+
+
+def _breadcrumb(application, current):
+    return {
+        "links": [
+            {"url": reverse("titles:dashboard"), "title": "Mon espace"},
+            {"url": reverse("titles:detail", kwargs={"reference": application.reference}),
+             "title": f"Dossier {application.reference}"},
+        ],
+        "current": current,
+    }
+
+
+@login_required
+def pre_demande(request, reference):
+    """The pré-demande: its number, the récapitulatif, the appointment (book, move, cancel) and the pièces."""
+    application = _application(request, reference)
+    context = application.procedure.pre_demande_context(application, request.user)
+    context["breadcrumb_data"] = _breadcrumb(application, f"Pré-demande {application.pre_demande.number_display}")
+    return render(request, "identity/pre_demande.html", context)
+
+
+def _monday(day):
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def slot_listing(application, *, commune="", week=None, now=None):
+    """Return the free slots of the equipped mairies of the file's département for one week, grouped by mairie and
+    day, with the weeks before and after that have slots (three queries, whatever the number of slots)."""
+    now = now or timezone.now()
+    procedure = application.procedure
+    departement = procedure.departement(application)
+    mairies = Mairie.objects.equipped().filter(departement=departement).matching(commune)
+    today = timezone.localdate(now)
+    last_day = min(today + datetime.timedelta(days=BOOKING_HORIZON_DAYS), application.pre_demande.expires_on)
+    end = timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time()))
+    free = Slot.objects.free().upcoming(now).filter(mairie__in=mairies, start__lt=end)
+    days = free.datetimes("start", "day")
+    weeks = sorted({_monday(timezone.localtime(day).date()) for day in days})
+    monday = _monday(week) if week else None
+    if monday not in weeks:
+        monday = weeks[0] if weeks else _monday(today)
+    week_end = timezone.make_aware(datetime.datetime.combine(monday + datetime.timedelta(days=7), datetime.time()))
+    week_start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time()))
+    slots = free.filter(start__gte=week_start, start__lt=week_end).select_related("mairie").order_by(
+        "mairie__city", "mairie__name", "start"
+    )
+    groups = {}
+    for slot in slots:
+        group = groups.setdefault(slot.mairie_id, {"mairie": slot.mairie, "days": {}})
+        group["days"].setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+    return {
+        "departement": departement,
+        "groups": [{"mairie": g["mairie"], "days": sorted(g["days"].items())} for g in groups.values()],
+        "week": monday,
+        "week_last_day": monday + datetime.timedelta(days=4),
+        "previous_week": max((w for w in weeks if w < monday), default=None),
+        "next_week": min((w for w in weeks if w > monday), default=None),
+        "last_day": last_day,
+        "equipped_count": mairies.count(),
+    }
+
+
+@login_required
+def appointment(request, reference):
+    """Choose a slot at an equipped mairie of the département (filter by commune or postal code, week by week)."""
+    application = _application(request, reference)
+    context = application.procedure.pre_demande_context(application, request.user)
+    if not context["can_manage"]:
+        raise Http404("Aucun rendez-vous à prendre pour ce dossier")
+    status = 200
+    if request.method == "POST":
+        form = BookingForm(request.POST)
+        if form.is_valid():
+            try:
+                slot = services.book_slot(application, form.cleaned_data["slot"], actor=request.user)
+            except services.AppointmentRefused as error:
+                messages.error(request, error.reason)
+                status = 409 if error.code == "taken" else 400
+            else:
+                messages.success(request, f"Votre rendez-vous est réservé : {slot.mairie.name}, le "
+                                          f"{services.french_datetime(slot.start)}. Un courriel de confirmation "
+                                          "vous est envoyé.")
+                return redirect("identity:pre_demande", reference=application.reference)
+        else:
+            status = 400
+    filters = SlotFilterForm(request.GET or None)
+    commune, week = "", None
+    if filters.is_bound and filters.is_valid():
+        commune, week = filters.cleaned_data["commune"], filters.cleaned_data["semaine"]
+    context.update(slot_listing(application, commune=commune, week=week), filters=filters, commune=commune,
+                   breadcrumb_data=_breadcrumb(application, "Prendre rendez-vous"))
+    return render(request, "identity/appointment.html", context, status=status)
+
+
+@login_required
+def cancel(request, reference):
+    application = _application(request, reference)
+    context = application.procedure.pre_demande_context(application, request.user)
+    if not context["can_manage"] or context["slot"] is None:
+        raise Http404("Aucun rendez-vous à annuler")
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_appointment(application, actor=request.user)
+        except services.AppointmentRefused as error:
+            messages.error(request, error.reason)
+        else:
+            expires_on = services.french_date(application.pre_demande.expires_on)
+            messages.success(request, "Votre rendez-vous est annulé. Pensez à en prendre un autre : la pré-demande "
+                                      f"est valable jusqu'au {expires_on}.")
+        return redirect("identity:pre_demande", reference=application.reference)
+    context.update(form=form, breadcrumb_data=_breadcrumb(application, "Annuler le rendez-vous"))
+    return render(request, "identity/cancel.html", context, status=400 if form.errors else 200)
+
+
+def mairies(request):
+    """The public list of the mairies that receive CNI and passeport applications, by département or commune."""
+    filters = SlotFilterForm(request.GET or None)
+    commune = filters.cleaned_data["commune"] if filters.is_bound and filters.is_valid() else ""
+    items = Mairie.objects.equipped().matching(commune).order_by("departement", "city", "name")
+    return render(request, "identity/mairies.html", {
+        "mairies": items, "filters": filters, "commune": commune,
+        "breadcrumb_data": {"current": "Mairies équipées pour la carte d'identité et le passeport"},
+    })
+
+
+# The mairie's side ----------------------------------------------------------------------------------------------
+
+
+def mairie_required(denied):
+    """Require an active agent of an equipped mairie (else raise `denied`), then a second factor.
+
+    The agent's mairies are put on `request.mairies`. Membership is checked first, so that a citizen is refused
+    outright instead of being asked for a second factor they do not have.
+    """
+
+    def decorator(view):
+        verified_view = verified_staff_required(view)
+
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            request.mairies = list(services.staff_mairies(request.user))
+            if not request.mairies:
+                raise denied("Réservé aux agents des mairies équipées d'un dispositif de recueil.")
+            return verified_view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+desk_access = mairie_required(PermissionDenied)
+file_access = mairie_required(Http404)
+
+
+def _find(code):
+    """Return the pré-demande of a number (10 characters) or of its récapitulatif's verification code (12)."""
+    if len(code) == 10:
+        return PreDemande.objects.select_related("application").filter(number=code).first()
+    document = GeneratedDocument.objects.filter(verification_code=code, kind=RECAPITULATIF.kind).first()
+    return PreDemande.objects.filter(application_id=document.application_id).first() if document else None
+
+
+def _visible_to(pre_demande, mairies):
+    """A pré-demande waiting for its deposit is open to every equipped mairie (the citizen may go to any); once
+    deposited, only to the mairie that registered it."""
+    application = pre_demande.application
+    deposit = Deposit.objects.filter(pre_demande=pre_demande).first()
+    if deposit is not None:
+        return deposit.mairie_id in {m.pk for m in mairies}
+    return application.status == Status.SUBMITTED and not pre_demande.is_expired
+
+
+@desk_access
+def desk(request):
+    """The mairie agent's desk: look a pré-demande up by number or QR code; today's appointments."""
+    form = LookupForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        pre_demande = _find(form.cleaned_data["numero"])
+        if pre_demande is None:
+            form.add_error("numero", "Aucune pré-demande ne correspond à ce numéro.")
+        elif not _visible_to(pre_demande, request.mairies):
+            form.add_error("numero", "Cette pré-demande n'est plus valable (expirée, retirée, close ou déposée dans "
+                                     "une autre mairie) : l'usager doit en faire une nouvelle.")
+        else:
+            return redirect("identity:mairie_file", number=pre_demande.number)
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
+    appointments = (
+        Slot.objects.filter(mairie__in=request.mairies, start__gte=start, start__lt=start + datetime.timedelta(days=1),
+                            application__status__in=(Status.SUBMITTED, Status.IN_REVIEW))
+        .select_related("mairie", "application__pre_demande__deposit")
+        .order_by("start")
+    )
+    for slot in appointments:
+        slot.holder_name = slot.application.procedure.holder_name(slot.application)
+        slot.is_deposited = hasattr(slot.application.pre_demande, "deposit")
+    return render(request, "identity/mairie/desk.html", {
+        "form": form, "appointments": appointments, "mairies": request.mairies, "today": today,
+        "breadcrumb_data": {"current": "Dispositif de recueil"},
+    }, status=400 if form.errors else 200)
+
+
+@file_access
+def mairie_file(request, number):
+    """A pré-demande as the mairie agent sees it, and the deposit form (pièces checked, fingerprints taken)."""
+    pre_demande = get_object_or_404(
+        PreDemande.objects.select_related("application__applicant", "application__cert"),
+        number=normalise_public_code(number),
+    )
+    if not _visible_to(pre_demande, request.mairies):
+        raise Http404("Pré-demande introuvable")
+    application = pre_demande.application
+    procedure = application.procedure
+    age = procedure.holder_age(application)
+    slot = services.appointment_of(application)
+    form = DepositForm(request.POST or None, mairies=Mairie.objects.filter(pk__in=[m.pk for m in request.mairies]),
+                       pieces=procedure.pieces(application), holder_age=age,
+                       # The mairie of the appointment, when the agent works there.
+                       initial={"mairie": slot.mairie_id} if slot and slot.mairie in request.mairies else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.record_deposit(
+                    pre_demande,
+                    agent=request.user,
+                    mairie=form.cleaned_data["mairie"],
+                    fingerprints_taken=form.cleaned_data["fingerprints_taken"],
+                    pieces=form.cleaned_data["pieces"],
+                    note=form.cleaned_data["note"],
+                )
+            except services.AppointmentRefused as error:
+                messages.error(request, error.reason)
+            else:
+                messages.success(request, f"Le dépôt de la pré-demande {pre_demande.number_display} est enregistré : "
+                                          "la demande est transmise au centre d'instruction.")
+                return redirect("identity:mairie_file", number=pre_demande.number)
+    else:
+        services.record_lookup(pre_demande, agent=request.user)
+    context = procedure.pre_demande_context(application)
+    context.update(
+        form=form,
+        lines=procedure.summary_lines(application),
+        needs_fingerprints=age is not None and age >= FINGERPRINT_MIN_AGE,
+        breadcrumb_data={"links": [{"url": reverse("identity:desk"), "title": "Dispositif de recueil"}],
+                         "current": f"Pré-demande {pre_demande.number_display}"},
+    )
+    return render(request, "identity/mairie/file.html", context, status=400 if form.errors else 200)
