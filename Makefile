@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-node migrate lint worker clean
+.PHONY: run test install install-node migrate lint worker bench clean
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: install
 
 worker: install
 	$(VENV)/bin/celery -A portal worker -l info -Q default,pdf,email
+
+# Benchmark (issue 6): needs PostgreSQL and Redis on loopback, as .ci/run starts them; see bench/README.md.
+bench: install
+	PYTHON=$(PY) bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -6,6 +6,7 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from licences import demo_files
 from licences.dates import add_months, add_years
 from licences.enums import CARD_VALIDITY_YEARS, EPHOTO_VALIDITY_MONTHS, NANTES_PROCEDURES, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
@@ -50,3 +51,4 @@ def load(stdout):
         provider.issue(booth=BOOTH, photo=draw_portrait("AD", seed=n), signature=draw_signature(seed=n))
     codes = list(available.order_by("taken_at").values_list("code", flat=True)[:DEMO_CODES])
     stdout.write("Codes photo-signature numérique de démonstration, à usage unique : " + ", ".join(codes) + ".")
+    demo_files.load(stdout)  # the CERT de Bordeaux's demo files, once this transaction has committed

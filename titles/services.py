@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.enums import Role
 from portal.celery import app as celery_app
@@ -34,12 +35,18 @@ logger = logging.getLogger(__name__)
 
 
 def actor_roles(application, user):
-    """Return the capacities in which `user` may act on `application` (empty if none)."""
+    """Return the capacities in which `user` may act on `application` (empty if none).
+
+    This is the per-file answer to "may this user act on this file?"; `Application.objects.for_user` is the
+    same rule for lists (tests/titles/test_permissions.py checks that they agree). The applicant costs no query.
+    """
     if user is None:
         return {Actor.SYSTEM}
-    roles = set()
+    if not user.is_authenticated:
+        return set()
     if application.applicant_id == user.pk:
-        roles.add(Actor.APPLICANT)
+        return {Actor.APPLICANT}
+    roles = set()
     if assisting_session(user, application.applicant_id) is not None:
         roles.add(Actor.MEDIATEUR)
     if application.organisation_id and application.mandate_id:
@@ -49,8 +56,8 @@ def actor_roles(application, user):
         ):
             roles.add(Actor.FILER)
     # The second factor is a property of the request, checked by the back office's views, not here.
-    # Nobody instructs their own file.
-    if application.cert_id and application.applicant_id != user.pk:
+    # Nobody instructs their own file (the applicant returned above).
+    if application.cert_id and application.status != Status.DRAFT:
         if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():
             roles.add(Actor.AGENT)
     return roles
@@ -92,8 +99,18 @@ def queue_email(email):
 
 
 def run_after_commit(task_name, *args):
-    """Queue a Celery task once the current transaction commits (looked up by name: tasks call services)."""
-    transaction.on_commit(lambda: celery_app.tasks[task_name].delay(*args))
+    """Queue a Celery task once the current transaction commits (looked up by name: tasks call services).
+
+    The outbox row is committed by then: if the broker cannot be reached, the row stays pending and
+    `requeue_pending` sends it later, so the caller (a request that did commit) must not fail."""
+
+    def publish():
+        try:
+            celery_app.tasks[task_name].delay(*args)
+        except OperationalError:
+            logger.warning("Broker unreachable: %s%r left to requeue_pending", task_name, args, exc_info=True)
+
+    transaction.on_commit(publish)
 
 
 def route(application, procedure):

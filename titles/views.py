@@ -29,7 +29,7 @@ from titles.payments import get_issuer
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
 from titles.uploads import file_response
-from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, available_transitions
+from titles.workflow import APPLICANT_SIDE, FINAL_STATUSES, Actor, InvalidTransition, Status, available_transitions
 
 
 def _procedure_or_404(code):
@@ -39,20 +39,25 @@ def _procedure_or_404(code):
 
 
 def _application(request, reference, *, editable=False):
-    """Return the application the user may see on the applicant side, or 404 (never 403: no existence leak)."""
+    """Return the application the user may see on the applicant side, or 404 (never 403: no existence leak).
+
+    The file is fetched by its reference, then `actor_roles` decides: the applicant, the organisation filing
+    under a valid mandate, or the médiateur of an active session. The roles are kept on the object for the view.
+    """
     application = get_object_or_404(
-        Application.objects.for_applicant_side(request.user).select_related(
-            "applicant", "cert", "organisation", "mandate", "filed_by"
-        ),
+        Application.objects.select_related("applicant", "cert", "organisation", "mandate", "filed_by"),
         reference=normalise_public_code(reference),
     )
-    if editable and not _can_edit(request.user, application):
-        raise Http404("Dossier non modifiable")
+    application.roles = services.actor_roles(application, request.user) & APPLICANT_SIDE
+    if not application.roles or (editable and not _can_edit(request.user, application)):
+        raise Http404("Dossier introuvable")
     return application
 
 
 def _can_edit(user, application):
-    roles = services.actor_roles(application, user)
+    roles = getattr(application, "roles", None)
+    if roles is None:
+        roles = services.actor_roles(application, user)
     if application.organisation_id:
         return Actor.FILER in roles
     return bool(roles & {Actor.APPLICANT, Actor.MEDIATEUR})
@@ -350,7 +355,7 @@ def recap(request, reference):
 
 
 def _detail_context(request, application, **forms):
-    roles = services.actor_roles(application, request.user)
+    roles = application.roles
     procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
     return {
         "application": application,
@@ -427,7 +432,7 @@ def _detail_with_form(request, application, **forms):
 @login_required
 def withdraw(request, reference):
     application = _application(request, reference)
-    if Actor.APPLICANT not in services.actor_roles(application, request.user):
+    if Actor.APPLICANT not in application.roles:
         raise Http404("Seul le demandeur peut retirer sa demande")
     if application.is_draft:
         if request.method == "POST":

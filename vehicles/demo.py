@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from titles.enums import ConsentMethod
 from titles.models import Mandate
+from vehicles import demo_files
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
@@ -67,3 +68,4 @@ def load(stdout):
         names = ", ".join(f"{h.printed_name}" + (f" ({h.user.email})" if h.user_id else "") for h in holders)
         stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
     stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire).")
+    demo_files.load(stdout)  # the CERT de Nîmes's demo files, once this transaction has committed

@@ -168,6 +168,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# A dead broker must not hold a request long: publish retries briefly, the outbox sweeper does the rest.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -242,6 +244,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
+# One shared engine for django-dsfr's form templates (its default builds one per form render).
+FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 DSFR_MARK_OPTIONAL_FIELDS = True  # the DSFR marks optional fields, not required ones
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Portail des démarches")
 

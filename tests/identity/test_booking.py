@@ -175,7 +175,7 @@ def test_the_appointment_page_makes_a_bounded_number_of_queries(client, citizen,
 @pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
                     reason="needs PostgreSQL (DATABASE_URL=postgres://…): SQLite serialises writers instead of "
                            "locking rows")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_bookings_of_one_slot_on_postgresql(cert, mairies, django_capture_on_commit_callbacks):
     """Eight citizens click the same slot at the same moment: one gets it, seven are told it is taken."""
     from tests.identity.conftest import fill, pay

@@ -7,10 +7,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from tests.titles.conftest import complete_draft
 from titles import services
 from titles.models import Application, Payment
 from titles.tasks import clean_up_drafts, requeue_pending
-from tests.titles.conftest import complete_draft
 
 pytestmark = pytest.mark.django_db
 

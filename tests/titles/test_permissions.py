@@ -141,3 +141,42 @@ def test_mandates_page_query_count_is_constant(client, procedure, citizen, djang
         mandate_for(citizen, OrganisationFactory())
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert "Révoquer ce mandat" in client.get(reverse("titles:mandates")).content.decode()
+
+
+def test_per_file_roles_agree_with_the_list_queryset(procedure, cert, citizen, other_citizen, agent):
+    """`actor_roles` (one file) and `Application.objects.for_applicant_side` / `for_user` (lists) are one rule."""
+    from accounts.enums import Role
+    from titles.models import AssistedSession
+    from titles.workflow import APPLICANT_SIDE, Actor
+
+    school = OrganisationFactory()
+    staff = MembershipFactory(organisation=school).user
+    revoked_school = OrganisationFactory()
+    revoked_staff = MembershipFactory(organisation=revoked_school).user
+    place = OrganisationFactory(point_numerique=True)
+    mediateur = MembershipFactory(organisation=place, role=Role.MEDIATEUR).user
+    idle_mediateur = MembershipFactory(organisation=place, role=Role.MEDIATEUR).user
+    now = timezone.now()
+    AssistedSession.objects.create(mediateur=mediateur, citizen=other_citizen, place=place, consent_code_hash="x",
+                                   consented_at=now, expires_at=now + datetime.timedelta(hours=1))
+    AssistedSession.objects.create(mediateur=idle_mediateur, citizen=other_citizen, place=place,
+                                   consent_code_hash="x", consented_at=now, ended_at=now,
+                                   expires_at=now + datetime.timedelta(hours=1))
+    revoked = mandate_for(citizen, revoked_school)
+    applications = [
+        complete_draft(procedure, citizen),
+        complete_draft(procedure, other_citizen),
+        complete_draft(procedure, citizen, filed_by=staff, organisation=school, mandate=mandate_for(citizen, school)),
+        complete_draft(procedure, citizen, filed_by=revoked_staff, organisation=revoked_school, mandate=revoked),
+    ]
+    Mandate.objects.filter(pk=revoked.pk).update(revoked_at=now)
+    for application in Application.objects.filter(pk__in=[a.pk for a in applications[:2]]):
+        services.apply_transition(application, "submit", actor=application.applicant)
+    users = [citizen, other_citizen, staff, revoked_staff, mediateur, idle_mediateur, agent]
+    for user in users:
+        listed = set(Application.objects.for_applicant_side(user).values_list("pk", flat=True))
+        visible = set(Application.objects.for_user(user).values_list("pk", flat=True))
+        for application in Application.objects.select_related("mandate").filter(pk__in=[a.pk for a in applications]):
+            roles = services.actor_roles(application, user)
+            assert (application.pk in listed) == bool(roles & APPLICANT_SIDE), (user, application)
+            assert (application.pk in visible) == bool(roles & (APPLICANT_SIDE | {Actor.AGENT})), (user, application)

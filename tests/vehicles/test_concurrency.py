@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
                        reason="needs PostgreSQL (DATABASE_URL=postgres://…): SQLite serialises every write"),
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The benchmark (issue 6): `bench/run.sh`, see bench/README.md."""

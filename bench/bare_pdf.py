@@ -1,0 +1,84 @@
+"""The bare WeasyPrint loop of the benchmark: render pending documents with `titles.pdf.render_pdf`, each with the
+very template and context `titles.tasks.render_document` would give it, one after the other in this one process.
+
+The contexts are captured from the task itself (its `render_pdf` call is intercepted before anything is written), so
+the loop renders exactly what the worker will render afterwards. Each document is rendered once: rendering one
+context again and again is about 20 % faster here (WeasyPrint and the template engine reuse what they parsed), which
+the worker, whose documents all differ, never gets. A first render, which loads WeasyPrint and the fonts, is a
+warm-up and is not counted. Prints one line "BENCH_JSON {...}".
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import django
+
+
+class _Captured(Exception):
+    pass
+
+
+def captured_context(document_id):
+    """Return (template name, context) of the render the task would make for a pending document."""
+    from titles import tasks
+
+    captured = {}
+
+    def intercept(template_name, context):
+        captured.update(template_name=template_name, context=context)
+        raise _Captured
+
+    original, tasks.render_pdf = tasks.render_pdf, intercept
+    try:
+        tasks.render_document.run(document_id)
+    except _Captured:
+        pass
+    finally:
+        tasks.render_pdf = original
+    if not captured:
+        raise SystemExit(f"Document {document_id} is not pending: nothing to capture.")
+    return captured["template_name"], captured["context"]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("documents", type=int, nargs="+", help="ids of pending GeneratedDocument rows")
+    args = parser.parse_args()
+    django.setup()
+    import bench.procedure  # noqa: F401
+    from titles.pdf import _fast_font_subsetting, render_pdf
+
+    renders = [captured_context(document_id) for document_id in args.documents]
+    started = time.perf_counter()
+    render_pdf(*renders[0])
+    warm_up = time.perf_counter() - started
+    durations, cpu = [], 0.0
+    for template_name, context in renders:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        content = render_pdf(template_name, context)
+        durations.append(time.perf_counter() - started)
+        cpu += time.process_time() - cpu_started
+    print("BENCH_JSON " + json.dumps({
+        "templates": sorted({template_name for template_name, _ in renders}),
+        "renders": len(durations),
+        "seconds": round(sum(durations), 3),
+        "per_second": round(len(durations) / sum(durations), 3),
+        "cpu_seconds": round(cpu, 3),
+        "per_cpu_second": round(len(durations) / cpu, 3),
+        "median_ms": round(statistics.median(durations) * 1000, 1),
+        "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
+        "warm_up_ms": round(warm_up * 1000, 1),
+        "pdf_bytes": len(content),
+        "harfbuzz_subset": _fast_font_subsetting(),
+    }), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,644 @@
+"""The benchmark of issue 6 (item 3), in one run on this machine; started by `bench/run.sh`, see bench/README.md.
+
+1. A fresh PostgreSQL database (`portal_bench`), migrated, with the demo data (loaded with DEBUG on, as
+   `demo_data` demands) and N applications submitted by the demo citizen through the engine's services.
+2. The portal served by gunicorn (`-w 4 -k sync`, DEBUG off, production settings) with ROOT_URLCONF=bench.urls,
+   which adds a bare view; wrk (or a Python client) on loopback measures, side by side, (a) the bare view and
+   (b) the tracking page `/dossiers/<reference>/` with a logged-in session. Ratio b/a.
+3. Receipts per second: a batch of submissions whose `titles.tasks.render_document` tasks wait in Redis is first
+   rendered by a bare `titles.pdf.render_pdf` loop in one process (same documents, templates and contexts, nothing
+   stored), then by a real Celery worker (prefork, concurrency 1) through the task. Ratio worker/bare.
+4. Every e-mail and PDF of the run delivered exactly once (counts, Message-IDs).
+
+Each measure is repeated (`--repeats`, median reported). Everything the run starts is stopped at the end, and its
+database and files are removed (unless --keep). Results: a table on stdout and bench/out/<date>.json.
+"""
+
+import argparse
+import datetime
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from importlib import metadata
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+OUT_DIR = BASE_DIR / "bench" / "out"
+BIN = Path(sys.executable).parent
+GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9}
+# Variables of the portal's settings that would send the bench somewhere else than this machine.
+FOREIGN_VARIABLES = ("EMAIL_URL", "AWS_STORAGE_BUCKET_NAME", "CELERY_BROKER_URL", "CONN_MAX_AGE", "PYTEST_ARGS")
+T0 = time.monotonic()
+
+
+def log(message):
+    print(f"[bench {time.monotonic() - T0:6.1f} s] {message}", flush=True)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description="Benchmark of the portal (issue 6): web ratio and PDF ratio.")
+    parser.add_argument("--applications", type=int, default=40, help="submitted files behind the tracking page")
+    parser.add_argument("--sessions", type=int, default=32, help="logged-in sessions the load rotates over")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each measure (the median is reported)")
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per web run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--batch", type=int, default=16,
+                        help="receipts per PDF run, rendered by the bare loop and then by the worker")
+    parser.add_argument("--database", default="portal_bench")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+                        help="server URL, without database name")
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                        help="Redis database the bench owns (its queues and cache keys are cleared at start)")
+    parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the run's files")
+    args = parser.parse_args()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
+        parser.error("--database: letters, digits and _ only")
+    return args
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bench_env(args, var_dir, port):
+    env = {key: value for key, value in os.environ.items() if key not in FOREIGN_VARIABLES}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
+        "REDIS_URL": args.redis,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PORTAL_VAR_DIR": str(var_dir),
+        "ROOT_URLCONF": "bench.urls",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
+    })
+    return env
+
+
+def run(command, env, **kwargs):
+    result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, **kwargs)
+    if result.returncode:
+        raise SystemExit(f"Failed: {' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def bench_json(output):
+    for line in output.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    raise SystemExit(f"No result in:\n{output[-3000:]}")
+
+
+class Service:
+    """A long-running subprocess in its own process group, stopped with SIGTERM (then SIGKILL)."""
+
+    def __init__(self, name, command, env, log_path, ready):
+        self.name, self.command, self.env, self.log_path, self.ready = name, command, env, log_path, ready
+        self.process = None
+
+    def start(self, timeout=60):
+        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log_file:
+            self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=self.env, stdout=log_file,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+            if self.ready(self):
+                return self
+            time.sleep(0.1)
+        raise SystemExit(f"{self.name} not ready within {timeout} s:\n{self.tail()}")
+
+    def stop(self, timeout=30):
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+    def tail(self, size=3000):
+        return self.log_path.read_bytes()[-size:].decode(errors="replace")
+
+    def log_since_start(self):
+        with open(self.log_path, "rb") as log_file:
+            log_file.seek(self.log_offset)
+            return log_file.read()
+
+
+def celery_worker(env, var_dir, queues):
+    def ready(service):
+        return b" ready." in service.log_since_start()
+
+    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
+               "--prefetch-multiplier=1", "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
+               "--without-mingle", "--without-gossip", "--without-heartbeat", "--include", "bench.procedure"]
+    return Service("celery worker", command, env, var_dir / "worker.log", ready)
+
+
+def gunicorn(env, var_dir, port):
+    def ready(service):
+        return http_get(port, "/healthz")[0] == 200
+
+    command = [str(BIN / "gunicorn"), "portal.wsgi:application", "-w", "4", "-k", "sync", "-b", f"127.0.0.1:{port}",
+               "--chdir", str(BASE_DIR), "--log-level", "warning", "--graceful-timeout", "10"]
+    return Service("gunicorn", command, env, var_dir / "gunicorn.log", ready)
+
+
+def http_get(port, path, cookie=""):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError:
+        return None, b""
+    finally:
+        connection.close()
+
+
+# --- database, Redis, data ------------------------------------------------------------------------------------------
+
+def recreate_database(args):
+    import psycopg2
+
+    connection = psycopg2.connect(f"{args.postgres.rstrip('/')}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{args.database}"')
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    connection.close()
+    return version
+
+
+def drop_database(args):
+    import psycopg2
+
+    connection = psycopg2.connect(f"{args.postgres.rstrip('/')}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    connection.close()
+
+
+def clear_redis(url):
+    """Remove the bench's queues, bindings and cache keys: at the start, what an interrupted run left (its queued
+    tasks would be taken by this run's worker); at the end, what this run made."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = [key for pattern in ("_kombu.binding*", ":1:*", "unacked*") for key in client.scan_iter(match=pattern)]
+    client.delete(*keys, "default", "pdf", "email", "celery")
+    return client.info("server")["redis_version"]
+
+
+def jpeg_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 400), "white").save(buffer, "JPEG")
+    return SimpleUploadedFile("piece.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def submit(count, user):
+    """File `count` applications for `user` through the services: their PDF and e-mail tasks go to Redis."""
+    from bench.procedure import BenchProcedure
+    from titles import services
+    from titles.payments import EmbeddedIssuer
+    from titles.registry import registry
+    from titles.uploads import clean_upload
+
+    procedure = registry.get(BenchProcedure.code)
+    issuer = EmbeddedIssuer()
+    applications = []
+    for _ in range(count):
+        application = services.create_draft(procedure, applicant=user, filed_by=user)
+        services.save_step(application, "details", {"motive": "loss", "event_date": "2026-11-01"})
+        services.add_document(application, kind="identity", clean_file=clean_upload(jpeg_upload()), uploaded_by=user)
+        number = issuer.buy(amount_cents=procedure.fee_cents, buyer=user)
+        services.record_payment(application, timbre_number=number, amount_cents=procedure.fee_cents,
+                                issuer=issuer.name, actor=user)
+        applications.append(services.apply_transition(application, "submit", actor=user))
+    return applications
+
+
+def sessions_for(user, count):
+    """Log `user` in `count` times, as the login view would, and return the session keys (the cookies)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = []
+    for _ in range(count):
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys
+
+
+def wait_for(what, predicate, timeout, worker=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"Timed out after {timeout} s waiting for {what}." + (f"\n{worker.tail()}" if worker else ""))
+
+
+def pending_count():
+    """PDFs and e-mails of the bench's applications still to be made (the demo data's own are not waited for)."""
+    from bench.procedure import BenchProcedure
+    from titles.enums import DocumentStatus, EmailStatus
+    from titles.models import GeneratedDocument, OutgoingEmail
+
+    ours = {"application__procedure_code": BenchProcedure.code}
+    return (GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, **ours).count()
+            + OutgoingEmail.objects.filter(status=EmailStatus.PENDING, **ours).count())
+
+
+# --- measures -------------------------------------------------------------------------------------------------------
+
+def load_run(args, generator, port, targets, seconds, var_dir, name):
+    settle(port)
+    if generator == "python":
+        from bench import load
+
+        return load.run("127.0.0.1", port, targets, connections=args.connections, seconds=seconds)
+    targets_file = var_dir / f"targets-{name}.txt"
+    targets_file.write_text("".join(f"{path} {cookie}\n" for path, cookie in targets))
+    output = subprocess.run(
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", str(BASE_DIR / "bench" / "wrk.lua"), f"http://127.0.0.1:{port}", "--", str(targets_file)],
+        capture_output=True, text=True, timeout=seconds + 30, check=True,
+    ).stdout
+    return bench_json(output)
+
+
+def settle(port, timeout=30):
+    """Wait until the server has worked off what the previous run left queued (its answers are quick again), so
+    that a run does not pay for the one before."""
+    deadline = time.monotonic() + timeout
+    quick = 0
+    while time.monotonic() < deadline and quick < 3:
+        started = time.perf_counter()
+        status, _ = http_get(port, "/bench/hello")
+        quick = quick + 1 if status == 200 and time.perf_counter() - started < 0.1 else 0
+        time.sleep(0.05)
+
+
+def check_page(port, path, cookie, expect):
+    status, body = http_get(port, path, cookie)
+    if status != 200 or expect not in body:
+        raise SystemExit(f"GET {path} answered {status}, not a 200 with {expect!r}: the measure would be wrong.")
+    return len(body)
+
+
+def measure_web(args, generator, port, var_dir, applications, cookies):
+    hello = [("/bench/hello", "")]
+    home = [("/", "")]
+    tracking = [(f"/dossiers/{applications[i % len(applications)].reference}/", cookies[i % len(cookies)])
+                for i in range(max(len(applications), len(cookies)))]
+    sizes = {"hello": check_page(port, "/bench/hello", "", b"Hello"),
+             "home": check_page(port, "/", "", b"</html>"),
+             "tracking": check_page(port, tracking[0][0], tracking[0][1], tracking[0][0].split("/")[2].encode())}
+    # The anonymous home page (the DSFR layout, no database) is not in a goal: it tells the layout's share of (b).
+    scenarios = {"hello": hello, "home": home, "tracking": tracking}
+    for name, targets in scenarios.items():
+        load_run(args, generator, port, targets, 2, var_dir, name)  # warm-up: every worker loads its templates
+    runs = {name: [] for name in scenarios}
+    for repeat in range(args.repeats):
+        for name, targets in scenarios.items():
+            result = load_run(args, generator, port, targets, args.duration, var_dir, name)
+            runs[name].append(result)
+            log(f"web run {repeat + 1}/{args.repeats} {name:8}: {result['rps']:8.1f} req/s, "
+                f"p95 {result['latency_ms']['p95']:6.1f} ms, errors {sum(result['errors'].values())}")
+    return runs, sizes
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process and its descendants (Linux /proc), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / tick
+        children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return total + sum(cpu_seconds(child) for child in children)
+
+
+def measure_pdf_run(args, env, var_dir, user):
+    """One PDF run: a batch waits in Redis; the bare loop renders its documents, then a worker renders them.
+
+    Wall-clock rates are what the goal is about; CPU-time rates (the worker's processes against the loop's) are
+    recorded next to them because they hardly move when other work shares the machine."""
+    from titles.enums import DocumentStatus
+    from titles.models import GeneratedDocument
+
+    applications = submit(args.batch, user)
+    documents = GeneratedDocument.objects.filter(application__in=applications)
+    ids = [str(pk) for pk in documents.order_by("pk").values_list("pk", flat=True)]
+    bare = bench_json(run([sys.executable, "-m", "bench.bare_pdf", *ids], env, timeout=600))
+    worker = celery_worker(env, var_dir, ["pdf"]).start()
+    try:
+        # The first task loads WeasyPrint in the fresh worker: measure from its receipt to the last one.
+        deadline = time.monotonic() + 120
+        while not documents.filter(status=DocumentStatus.READY).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cpu_start = cpu_seconds(worker.process.pid)
+        wait_for("the batch's PDFs", lambda: not documents.filter(status=DocumentStatus.PENDING).exists(), 300, worker)
+        cpu = cpu_seconds(worker.process.pid) - cpu_start
+    finally:
+        worker.stop()
+    rendered = sorted(documents.values_list("rendered_at", flat=True))
+    span = (rendered[-1] - rendered[0]).total_seconds()
+    # Celery's own measure of each task's run time: the rest of the interval is the broker and the pool.
+    runtimes = [float(seconds) for seconds in re.findall(
+        rb"render_document\[[^\]]+\] succeeded in ([0-9.]+)s", worker.log_since_start())][1:]
+    pipeline = {"documents": len(rendered), "seconds": round(span, 3),
+                "per_second": round((len(rendered) - 1) / span, 3),
+                "cpu_seconds": round(cpu, 3), "per_cpu_second": round((len(rendered) - 1) / cpu, 3) if cpu else None,
+                "task_median_ms": round(statistics.median(runtimes) * 1000, 1) if runtimes else None}
+    return bare, pipeline
+
+
+def check_exactly_once(var_dir):
+    """Every application the bench filed has one ready PDF (file, SHA-256, event) and one e-mail sent once; across
+    everything the run sent (the demo data's own files included), no Message-ID twice. What the demo data's files
+    left pending is reported, not judged (those are the title apps' business)."""
+    import hashlib
+
+    from bench.procedure import BenchProcedure
+    from titles.enums import DocumentStatus, EmailStatus
+    from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail
+
+    applications = Application.objects.filter(procedure_code=BenchProcedure.code).exclude(submitted_at=None)
+    references = list(applications.values_list("reference", flat=True))
+    documents = GeneratedDocument.objects.filter(application__in=applications)
+    ready = documents.filter(status=DocumentStatus.READY)
+    emails = OutgoingEmail.objects.filter(application__in=applications)
+    message_ids = []
+    for path in (var_dir / "mail").iterdir():
+        message_ids += re.findall(rb"^Message-ID: <(.+?)@", path.read_bytes(), re.MULTILINE)
+    sent = {message_id.decode() for message_id in message_ids}
+    result = {
+        "submissions": len(references),
+        "documents": documents.count(),
+        "documents_ready": ready.count(),
+        "pdf_files": sum(len(list((var_dir / "media" / "generated" / ref).glob("*.pdf"))) for ref in references),
+        "pdf_files_matching_sha256": sum(
+            1 for document in ready
+            if hashlib.sha256(Path(document.file.path).read_bytes()).hexdigest() == document.sha256),
+        "document_issued_events": ApplicationEvent.objects.filter(
+            application__in=applications, kind="document_issued").count(),
+        "emails": emails.count(),
+        "emails_sent": emails.filter(status=EmailStatus.SENT, attempts=1).count(),
+        "mail_messages": sum(1 for key in emails.values_list("key", flat=True) if key.replace(":", "-") in sent),
+        "all_mail_messages": len(message_ids),
+        "distinct_message_ids": len(sent),
+        "outbox_pending": GeneratedDocument.objects.filter(status=DocumentStatus.PENDING).count()
+        + OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count(),
+    }
+    expected = result["submissions"]
+    result["ok"] = (
+        all(result[key] == expected for key in (
+            "documents", "documents_ready", "pdf_files", "pdf_files_matching_sha256", "document_issued_events",
+            "emails", "emails_sent", "mail_messages"))
+        and result["all_mail_messages"] == result["distinct_message_ids"]
+    )
+    return result
+
+
+# --- report ---------------------------------------------------------------------------------------------------------
+
+def median_of(runs, *path):
+    values = []
+    for item in runs:
+        for key in path:
+            item = item[key]
+        values.append(item)
+    return statistics.median(values)
+
+
+def versions():
+    names = ("django", "gunicorn", "celery", "kombu", "redis", "psycopg2-binary", "weasyprint", "pydyf")
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def git_state():
+    def git(*command):
+        result = subprocess.run(["git", *command], cwd=BASE_DIR, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    return {"sha": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def print_table(report):
+    web, pdf = report["web"], report["pdf"]
+
+    def met(ok):
+        return "met" if ok else "NOT met"
+
+    rows = [
+        ("(a) bare view /bench/hello", f"{web['hello']['rps']:.1f} req/s", f"{web['hello']['p95_ms']:.1f} ms", "", ""),
+        ("    home page, anonymous (info)", f"{web['home']['rps']:.1f} req/s", f"{web['home']['p95_ms']:.1f} ms",
+         f"/a = {web['home']['rps'] / web['hello']['rps']:.2f}", ""),
+        ("(b) tracking page, logged in", f"{web['tracking']['rps']:.1f} req/s", f"{web['tracking']['p95_ms']:.1f} ms",
+         f"b/a = {web['ratio']:.2f}", f"goal ≥ {GOALS['web_ratio']}: {met(web['goal_met'])}"),
+        ("(c) receipts, Celery worker ×1", f"{pdf['pipeline_per_second']:.2f} PDF/s", "", "",
+         f"task run time {pdf['task_median_ms']} ms (median)"),
+        ("    bare render_pdf loop ×1", f"{pdf['bare_per_second']:.2f} PDF/s", f"{pdf['bare_p95_ms']:.1f} ms",
+         f"c = {pdf['ratio']:.2f}", f"goal ≥ {GOALS['pdf_ratio']}: {met(pdf['goal_met'])}"),
+        ("    same, per CPU-second (info)", f"{pdf['pipeline_per_cpu_second']:.2f} / {pdf['bare_per_cpu_second']:.2f}",
+         "", f"c = {pdf['cpu_ratio']:.2f}", "worker processes' CPU time against the loop's"),
+    ]
+    print()
+    print(f"{'scenario':32} {'throughput':>13} {'p95':>11}   {'ratio':10} goal")
+    for name, throughput, p95, ratio, goal in rows:
+        print(f"{name:32} {throughput:>13} {p95:>11}   {ratio:10} {goal}")
+    if web["errors"]:
+        print(f"web errors (timeouts, 5xx…): {web['errors']}")
+    once = report["exactly_once"]
+    print(f"\nexactly once: {once['submissions']} bench submissions, {once['documents_ready']} PDFs ready, "
+          f"{once['mail_messages']} e-mails; {once['all_mail_messages']} messages in the run with "
+          f"{once['distinct_message_ids']} distinct Message-IDs ({once['outbox_pending']} demo outbox rows pending): "
+          f"{'OK' if once['ok'] else 'NOT OK'}")
+    print(f"medians of {report['parameters']['repeats']} runs; {report['machine']['nproc']} CPUs, load average "
+          f"{report['machine']['loadavg_before'][0]:.1f} before, {report['machine']['loadavg_after'][0]:.1f} after; "
+          f"load generator {report['load_generator']}; total {report['total_seconds']:.0f} s")
+
+
+# --- main -----------------------------------------------------------------------------------------------------------
+
+def main():
+    args = parse_args()
+    generator = args.load_generator
+    if generator == "auto":
+        generator = "wrk" if shutil.which("wrk") else "python"
+    if generator == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk), or use --load-generator python")
+    port = free_port()
+    var_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = bench_env(args, var_dir, port)
+    os.environ.update(env)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    report = {
+        "started_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "parameters": {key: value for key, value in vars(args).items() if key not in ("postgres", "redis", "keep")},
+        "load_generator": generator,
+        "git": git_state(),
+        "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "loadavg_before": os.getloadavg()},
+        "versions": versions(),
+        "gunicorn": "-w 4 -k sync", "celery": "prefork --concurrency=1 --prefetch-multiplier=1, acks_late",
+    }
+    if generator == "wrk":
+        report["versions"]["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0]
+    with ExitStack() as cleanup:
+        if not args.keep:
+            cleanup.callback(shutil.rmtree, var_dir, ignore_errors=True)
+        log(f"database {args.database} on {args.postgres}, Redis {args.redis}, files in {var_dir}")
+        report["versions"]["postgresql"] = recreate_database(args)
+        if not args.keep:
+            cleanup.callback(drop_database, args)
+        report["versions"]["redis-server"] = clear_redis(args.redis)
+        if not args.keep:
+            cleanup.callback(clear_redis, args.redis)
+        run([sys.executable, "manage.py", "migrate", "--noinput"], env)
+        run([sys.executable, "manage.py", "demo_data"], {**env, "DEBUG": "true"})
+        manifest = BASE_DIR / "staticfiles" / "staticfiles.json"
+        lock = BASE_DIR / "requirements.lock"
+        newest = max(path.stat().st_mtime for path in [lock, *(BASE_DIR / "static").rglob("*")])
+        if not manifest.exists() or manifest.stat().st_mtime < newest:
+            log("collectstatic (DEBUG off needs the manifest; about a minute, only when static files changed)")
+            run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
+        log("migrated, demo data loaded")
+
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        import bench.procedure  # noqa: F401
+        from accounts.models import User
+
+        cleanup.callback(connections.close_all)
+        user = User.objects.get(email="usager@demo.test")
+        started = time.monotonic()
+        applications = submit(args.applications, user)
+        cookies = sessions_for(user, args.sessions)
+        report["seed"] = {"applications": len(applications), "sessions": len(cookies),
+                          "seconds_per_submission": round((time.monotonic() - started) / len(applications), 4)}
+        log(f"{len(applications)} applications submitted, {len(cookies)} sessions; the worker drains their outbox")
+        worker = celery_worker(env, var_dir, ["default", "pdf", "email"])
+        cleanup.callback(worker.stop)
+        worker.start()
+        wait_for("the seed's PDFs and e-mails", lambda: pending_count() == 0, 300, worker)
+        worker.stop()
+
+        log(f"gunicorn -w 4 -k sync on 127.0.0.1:{port}; {generator} -c{args.connections} -d{args.duration}s")
+        server = gunicorn(env, var_dir, port)
+        cleanup.callback(server.stop)
+        server.start()
+        web_runs, sizes = measure_web(args, generator, port, var_dir, applications, cookies)
+        server.stop()
+
+        pdf_runs = []
+        for repeat in range(args.repeats):
+            bare, pipeline = measure_pdf_run(args, env, var_dir, user)
+            pdf_runs.append({"bare": bare, "pipeline": pipeline})
+            log(f"PDF run {repeat + 1}/{args.repeats}: worker {pipeline['per_second']:.2f}/s, bare loop "
+                f"{bare['per_second']:.2f}/s (median {bare['median_ms']} ms, p95 {bare['p95_ms']} ms)")
+
+        log("the worker drains the e-mails of the PDF runs; checking every delivery happened once")
+        worker.start()
+        wait_for("the remaining e-mails", lambda: pending_count() == 0, 300, worker)
+        time.sleep(1)
+        worker.stop()
+        report["exactly_once"] = check_exactly_once(var_dir)
+
+        hello_rps, tracking_rps = median_of(web_runs["hello"], "rps"), median_of(web_runs["tracking"], "rps")
+        report["web"] = {
+            "hello": {"rps": hello_rps, "p95_ms": median_of(web_runs["hello"], "latency_ms", "p95"),
+                      "bytes": sizes["hello"]},
+            "home": {"rps": median_of(web_runs["home"], "rps"),
+                     "p95_ms": median_of(web_runs["home"], "latency_ms", "p95"), "bytes": sizes["home"]},
+            "tracking": {"rps": tracking_rps, "p95_ms": median_of(web_runs["tracking"], "latency_ms", "p95"),
+                         "bytes": sizes["tracking"]},
+            "ratio": round(tracking_rps / hello_rps, 3),
+            "errors": sum(sum(r["errors"].values()) for runs in web_runs.values() for r in runs),
+            "runs": web_runs,
+        }
+        report["web"]["goal_met"] = report["web"]["ratio"] >= GOALS["web_ratio"] and not report["web"]["errors"]
+        bare_rate = median_of([r["bare"] for r in pdf_runs], "per_second")
+        pipeline_rate = median_of([r["pipeline"] for r in pdf_runs], "per_second")
+        report["pdf"] = {
+            "pipeline_per_second": pipeline_rate,
+            "bare_per_second": bare_rate,
+            "bare_median_ms": median_of([r["bare"] for r in pdf_runs], "median_ms"),
+            "bare_p95_ms": median_of([r["bare"] for r in pdf_runs], "p95_ms"),
+            "task_median_ms": median_of([r["pipeline"] for r in pdf_runs], "task_median_ms"),
+            "pipeline_per_cpu_second": median_of([r["pipeline"] for r in pdf_runs], "per_cpu_second"),
+            "bare_per_cpu_second": median_of([r["bare"] for r in pdf_runs], "per_cpu_second"),
+            "ratio": round(pipeline_rate / bare_rate, 3),
+            "runs": pdf_runs,
+        }
+        report["pdf"]["cpu_ratio"] = round(
+            report["pdf"]["pipeline_per_cpu_second"] / report["pdf"]["bare_per_cpu_second"], 3)
+        report["pdf"]["goal_met"] = report["pdf"]["ratio"] >= GOALS["pdf_ratio"]
+        report["goals"] = GOALS
+        report["machine"]["loadavg_after"] = os.getloadavg()
+        report["total_seconds"] = round(time.monotonic() - T0, 1)
+
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"{datetime.datetime.now().strftime('%Y-%m-%dT%H-%M-%S')}.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print_table(report)
+    print(f"written: {out.relative_to(BASE_DIR)}")
+    return 0 if report["exactly_once"]["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
