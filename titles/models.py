@@ -17,12 +17,18 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def crockford_check(body):
-    """Return the check character of a Crockford base32 string (mod 37 over the 32 symbols plus 5 extra)."""
-    symbols = CROCKFORD + "*~$=U"
-    value = 0
-    for char in body:
-        value = value * 32 + CROCKFORD.index(char)
-    return symbols[value % 37]
+    """Return the check character of a Crockford base32 string, itself in the same 32 symbols (Luhn mod 32).
+
+    It catches every single wrong character and nearly every swap of two neighbours (all but the pairs whose
+    doubled values wrap around alike, as 09/90 in decimal Luhn), and stays typeable and URL-safe
+    (Crockford's own mod-37 check adds * ~ $ = U, which do not belong in a reference read over the phone).
+    """
+    total, factor = 0, 2
+    for char in reversed(body):
+        addend = factor * CROCKFORD.index(char)
+        total += addend // 32 + addend % 32
+        factor = 3 - factor
+    return CROCKFORD[(32 - total % 32) % 32]
 
 
 def new_public_code(length):
@@ -38,7 +44,7 @@ def normalise_public_code(raw):
 
 
 def is_valid_public_code(code):
-    return len(code) >= 2 and all(c in CROCKFORD for c in code[:-1]) and crockford_check(code[:-1]) == code[-1]
+    return len(code) >= 2 and all(c in CROCKFORD for c in code) and crockford_check(code[:-1]) == code[-1]
 
 
 def new_reference():

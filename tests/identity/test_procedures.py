@@ -111,7 +111,7 @@ def test_routing_follows_the_holders_address(citizen, cert, submit):
 def test_number_format_and_validity(citizen, submit):
     application = submit(citizen)
     pre_demande = PreDemande.objects.get(application=application)
-    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{9}[0-9A-HJKMNP-TV-Z*~$=U]", pre_demande.number)
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", pre_demande.number)
     assert crockford_check(pre_demande.number[:-1]) == pre_demande.number[-1]
     assert is_valid_public_code(pre_demande.number) and pre_demande.number != application.reference
     assert pre_demande.number_display == f"{pre_demande.number[:5]} {pre_demande.number[5:]}"
