@@ -3,11 +3,9 @@ transaction of the action that causes it (idempotent on its key), sent after com
 Templates: templates/emails/identity/<template>.txt and .html."""
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from titles.models import OutgoingEmail
-from titles.services import queue_email
+from titles import notifications
 
 
 def pre_demande_url(application):
@@ -23,31 +21,10 @@ class IdentityEmail:
 
     def send(self, *, key, application):
         """Write the e-mail to the applicant (once per key) and send it after commit; return the row or None."""
-        to = application.applicant.email
-        if not to:
-            return None
-        context = {
-            "site_url": settings.SITE_URL,
-            "site_title": settings.PORTAL_SITE_TITLE,
-            "application": application,
-            "applicant": application.applicant,
-            "url": pre_demande_url(application),
-            **self.context,
-        }
-        email, created = OutgoingEmail.objects.get_or_create(
-            key=key,
-            defaults={
-                "application": application,
-                "to": to,
-                "subject": self.subject.format(**context),
-                "body_text": render_to_string(f"emails/identity/{self.template}.txt", context),
-                "body_html": render_to_string(f"emails/identity/{self.template}.html", context),
-            },
-        )
-        if not created:
-            return None
-        queue_email(email)
-        return email
+        context = {"application": application, "applicant": application.applicant,
+                   "url": pre_demande_url(application), **self.context}
+        return notifications.send(key, to=application.applicant.email, template=f"emails/identity/{self.template}",
+                                  subject=self.subject, context=context, application=application)
 
 
 class PreDemandeNumber(IdentityEmail):

@@ -4,11 +4,9 @@ Each is an `OutgoingEmail` row written in the caller's transaction and sent afte
 """
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from titles.models import OutgoingEmail
-from titles.services import queue_email
+from titles import notifications
 
 
 class LicenceEmail:
@@ -18,20 +16,8 @@ class LicenceEmail:
     @classmethod
     def queue(cls, *, key, to, application=None, **context):
         """Store the e-mail (idempotent on `key`) and send it once the transaction commits."""
-        context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
-        email, created = OutgoingEmail.objects.get_or_create(
-            key=key,
-            defaults={
-                "application": application,
-                "to": to,
-                "subject": cls.subject.format(**context),
-                "body_text": render_to_string(f"emails/licences/{cls.template}.txt", context),
-                "body_html": render_to_string(f"emails/licences/{cls.template}.html", context),
-            },
-        )
-        if created:
-            queue_email(email)
-        return email
+        return notifications.send(key, to=to, template=f"emails/licences/{cls.template}", subject=cls.subject,
+                                  context=context, application=application)
 
 
 def absolute(path):

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from titles.models import OutgoingEmail
+from titles.outbox import queue_email
 
 # Event kind -> (template, subject). Events not listed here send nothing.
 EMAILS = {
@@ -43,6 +44,19 @@ def build(key, *, to, template, subject, context, application=None):
         },
     )
     return email if created else None
+
+
+def send(key, *, to, template, subject, context, application=None):
+    """Store an e-mail (idempotent on `key`) and send it once the transaction commits; return the new row or None.
+
+    `subject` may use the context's names (`"… {registration_number}"`)."""
+    if not to:
+        return None
+    full = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
+    email = build(key, to=to, template=template, subject=subject.format(**full), context=full,
+                  application=application)
+    queue_email(email)
+    return email
 
 
 def for_event(event):

@@ -9,10 +9,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.enums import Role
-from portal.celery import app as celery_app
 from titles import notifications
 from titles.enums import PaymentStatus
 from titles.events import record_event
@@ -26,6 +24,7 @@ from titles.models import (
     RoutingRule,
     UploadedDocument,
 )
+from titles.outbox import queue_email, run_after_commit
 from titles.pdf import template_version
 from titles.registry import registry
 from titles.stats import median_days_to_decision
@@ -91,26 +90,6 @@ def queue_document(application, output, *, procedure):
     if created:
         run_after_commit("titles.tasks.render_document", document.pk)
     return document
-
-
-def queue_email(email):
-    if email is not None:
-        run_after_commit("titles.tasks.send_email", email.pk)
-
-
-def run_after_commit(task_name, *args):
-    """Queue a Celery task once the current transaction commits (looked up by name: tasks call services).
-
-    The outbox row is committed by then: if the broker cannot be reached, the row stays pending and
-    `requeue_pending` sends it later, so the caller (a request that did commit) must not fail."""
-
-    def publish():
-        try:
-            celery_app.tasks[task_name].delay(*args)
-        except OperationalError:
-            logger.warning("Broker unreachable: %s%r left to requeue_pending", task_name, args, exc_info=True)
-
-    transaction.on_commit(publish)
 
 
 def route(application, procedure):

@@ -3,11 +3,9 @@ the transaction of the action that causes it (idempotent on its key), sent after
 `titles.tasks.send_email`. Templates: templates/emails/vehicles/<template>.txt and .html."""
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from titles.models import OutgoingEmail
-from titles.services import queue_email
+from titles import notifications
 
 
 def absolute(path):
@@ -23,23 +21,8 @@ class VehicleEmail:
 
     def send(self, *, key, to, application=None):
         """Write the e-mail (once per key) and send it after commit; return the row, or None if it existed."""
-        if not to:
-            return None
-        context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **self.context}
-        email, created = OutgoingEmail.objects.get_or_create(
-            key=key,
-            defaults={
-                "application": application,
-                "to": to,
-                "subject": self.subject.format(**context),
-                "body_text": render_to_string(f"emails/vehicles/{self.template}.txt", context),
-                "body_html": render_to_string(f"emails/vehicles/{self.template}.html", context),
-            },
-        )
-        if not created:
-            return None
-        queue_email(email)
-        return email
+        return notifications.send(key, to=to, template=f"emails/vehicles/{self.template}", subject=self.subject,
+                                  context=self.context, application=application)
 
 
 class BuyerInvitation(VehicleEmail):
