@@ -61,6 +61,7 @@ class OperationKind(models.TextChoices):
     IMMATRICULATION = "immatriculation", "Immatriculation"
     CESSION = "cession", "Déclaration de cession"
     CHANGEMENT_TITULAIRE = "changement_titulaire", "Changement de titulaire"
+    TITULAIRE_REFUSE = "titulaire_refuse", "Changement de titulaire refusé par le CERT"
     CHANGEMENT_ADRESSE = "changement_adresse", "Changement d'adresse"
     ETIQUETTE = "etiquette", "Étiquette de changement d'adresse envoyée"
     DUPLICATA = "duplicata", "Demande de duplicata"

@@ -314,6 +314,9 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         services.transfer_ownership(application, actor)
         super().on_submitted(application, actor)
 
+    def on_rejected(self, application, actor):
+        services.undo_transfer(application)
+
     def on_accepted(self, application, actor):
         services.issue_certificate(application, actor)
 

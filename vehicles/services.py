@@ -391,6 +391,25 @@ def transfer_ownership(application, actor):
     return vehicle
 
 
+def undo_transfer(application):
+    """Undo, when the CERT refuses a changement de titulaire, what its submission registered: the buyer's holding
+    ends, the previous holders are back on the card, and the code de cession is free again (the buyer files anew
+    while it is valid; past that the seller declares again). The passage to an SIV number, if any, stays."""
+    cession = Cession.objects.select_for_update().filter(used_by_application=application).first()
+    if cession is None:
+        return None
+    now = timezone.now()
+    vehicle = Vehicle.objects.select_for_update().get(pk=cession.vehicle_id)
+    vehicle.holders.filter(since=cession.used_at, until__isnull=True).update(until=now)
+    vehicle.holders.filter(until=cession.used_at).update(until=None)
+    _record(vehicle, OperationKind.TITULAIRE_REFUSE, "Changement de titulaire refusé : le certificat "
+            "reste au nom du titulaire précédent", application, cession=cession.pk)
+    cession.used_by_application = None
+    cession.used_at = None
+    cession.save(update_fields=["used_by_application", "used_at"])
+    return vehicle
+
+
 def change_address(application, actor):
     """Record the new address (on submission). Return the outcome: an étiquette for the first three changes of
     an SIV certificate, a new certificate for the fourth; an FNI vehicle moves to an SIV number (and a CPI)."""

@@ -181,3 +181,26 @@ def test_a_second_declaration_while_the_code_is_valid_is_refused(client, seller,
         "vehicule-family_name": seller.family_name, "vehicule-given_names": seller.given_names,
     }).content.decode()
     assert "a été déclaré cédé le" in page
+
+
+def test_a_refused_changement_de_titulaire_gives_the_vehicle_back_and_frees_the_code(seller, buyer, vehicle, cert):
+    from accounts.enums import Role
+    from tests.factories import MembershipFactory
+
+    agent = MembershipFactory(organisation=cert, role=Role.AGENT).user
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    first = buyer_draft(buyer, vehicle, code)
+    titles_services.apply_transition(first, "submit", actor=buyer)
+    vehicle.refresh_from_db()
+    assert [h.user for h in vehicle.holders.current()] == [buyer]
+    titles_services.apply_transition(first, "take", actor=agent)
+    titles_services.apply_transition(first, "reject", actor=agent, reason="Le contrôle technique fourni est illisible.")
+    vehicle.refresh_from_db()
+    assert [h.user for h in vehicle.holders.current()] == [seller]
+    assert Cession.objects.get().used_by_application is None
+    # The buyer files again with the same code, still valid.
+    second = buyer_draft(buyer, vehicle, code)
+    titles_services.apply_transition(second, "submit", actor=buyer)
+    assert Cession.objects.get().used_by_application == second
+    vehicle.refresh_from_db()
+    assert [h.user for h in vehicle.holders.current()] == [buyer]
