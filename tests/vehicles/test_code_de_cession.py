@@ -194,7 +194,7 @@ def test_a_refused_changement_de_titulaire_gives_the_vehicle_back_and_frees_the_
     vehicle.refresh_from_db()
     assert [h.user for h in vehicle.holders.current()] == [buyer]
     titles_services.apply_transition(first, "take", actor=agent)
-    titles_services.apply_transition(first, "reject", actor=agent, reason="Le contrôle technique fourni est illisible.")
+    titles_services.apply_transition(first, "reject", actor=agent, reason="Le contrôle technique est illisible.")
     vehicle.refresh_from_db()
     assert [h.user for h in vehicle.holders.current()] == [seller]
     assert Cession.objects.get().used_by_application is None
