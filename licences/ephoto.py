@@ -6,6 +6,7 @@ chooses the implementation. The embedded default, `EmbeddedEphotoProvider`, is a
 (`licences.models.EphotoCode`) so that the whole journey works without the real service.
 """
 
+import abc
 import io
 import re
 import secrets
@@ -82,18 +83,18 @@ UNKNOWN_MESSAGE = (
 )
 
 
-class EphotoProvider:
+class EphotoProvider(abc.ABC):
     """The interface of an e-photo issuer. Both methods take a normalised code and raise EphotoError."""
 
     name = "abstract"
 
+    @abc.abstractmethod
     def fetch(self, code):
         """Return the Portrait of a valid, unused, unexpired code."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def consume(self, code, *, reference):
         """Mark the code used for the application `reference` and return its Portrait; refuse a second use."""
-        raise NotImplementedError
 
 
 class EmbeddedEphotoProvider(EphotoProvider):
