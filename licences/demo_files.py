@@ -234,7 +234,7 @@ def make_file(spec, person, agent, now, n):
         form = procedure.get_step_form(step, application, data=steps[step.slug])
         if not form.is_valid():
             raise ValueError(f"{spec['code']} / {step.slug}: {form.errors.as_text()}")
-        services.save_step(application, step.slug, json_ready(form.cleaned_data))
+        services.save_step(application, step.slug, form.cleaned_data)
     for document in procedure.documents:
         if document.required or document.kind in spec.get("extra", ()):
             upload = scan(FILE_NAMES.get(document.kind, document.kind), n)
@@ -286,11 +286,6 @@ def date_back(application, submitted_at, spec, now):
 
 def initials(user):
     return (user.given_names[:1] + user.family_name[:1]).upper()
-
-
-def json_ready(cleaned):
-    """Cleaned form data as the wizard stores it (dates as ISO strings)."""
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in cleaned.items()}
 
 
 def scan(name, n, *, pdf=False):

@@ -146,10 +146,22 @@ def delete_draft(application):
     application.delete()
 
 
+def json_ready(cleaned):
+    """Return cleaned form data as JSON-serialisable values (dates as ISO strings, decimals and others as text)."""
+    ready = {}
+    for key, value in cleaned.items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+            value = str(value)
+        ready[key] = value
+    return ready
+
+
 def save_step(application, step_slug, cleaned_data):
-    """Store a step's data on the draft (resumable from any device)."""
+    """Store a step's cleaned data on the draft (resumable from any device), as JSON."""
     data = dict(application.data)
-    data[step_slug] = cleaned_data
+    data[step_slug] = json_ready(cleaned_data)
     application.data = data
     application.draft_reminder_sent_at = None  # touched again: a new 3-month period, a new reminder
     application.save(update_fields=["data", "updated_at", "draft_reminder_sent_at"])

@@ -196,7 +196,7 @@ def step(request, reference, slug):
     form_step = next(s for s in procedure.steps if s.slug == slug)
     form = procedure.get_step_form(form_step, application, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.save_step(application, slug, _json_ready(form.cleaned_data))
+        services.save_step(application, slug, form.cleaned_data)
         if "enregistrer" in request.POST:
             messages.success(
                 request,
@@ -205,18 +205,6 @@ def step(request, reference, slug):
             return redirect("titles:dashboard")
         return redirect(current.next_url or steps[-1].url)
     return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
-
-
-def _json_ready(cleaned):
-    """Return cleaned form data as JSON-serialisable values (dates as ISO strings, decimals as strings)."""
-    ready = {}
-    for key, value in cleaned.items():
-        if hasattr(value, "isoformat"):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
-            value = str(value)
-        ready[key] = value
-    return ready
 
 
 def _wizard_context(application, steps, current, **extra):

@@ -266,7 +266,7 @@ def make_file(spec, person, vehicle, agent, now, n, codes):
         form = procedure.get_step_form(step, application, data=steps[step.slug])
         if not form.is_valid():
             raise ValueError(f"{spec['code']} / {step.slug}: {form.errors.as_text()}")
-        services.save_step(application, step.slug, json_ready(form.cleaned_data))
+        services.save_step(application, step.slug, form.cleaned_data)
     for document in procedure.documents:
         if document.required or document.kind in spec.get("extra", ()):
             upload = scan(FILE_NAMES.get(document.kind, document.kind), n)
@@ -315,11 +315,6 @@ def date_back(application, submitted_at, spec, now):
         updated_at=touched,
     )
     Message.objects.filter(application=application).update(created_at=touched)
-
-
-def json_ready(cleaned):
-    """Cleaned form data as the wizard stores it (dates and times as ISO strings)."""
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in cleaned.items()}
 
 
 def scan(name, n):

@@ -93,7 +93,7 @@ def declare_cession(request, reference):
                                application=application, prefix=step.slug)
         if request.method == "POST" and form.is_valid():
             # Saved step by step: the next form reads what the previous one established (the vehicle).
-            titles_services.save_step(application, step.slug, _json_ready(form.cleaned_data))
+            titles_services.save_step(application, step.slug, form.cleaned_data)
         forms.append((step, form))
     if request.method == "POST" and all(form.is_valid() for _, form in forms):
         try:
@@ -106,13 +106,6 @@ def declare_cession(request, reference):
         "application": application, "procedure": procedure, "forms": forms,
         "breadcrumb_data": _breadcrumb("Déclarer la cession", _my_vehicles_link()),
     }, status=400 if request.method == "POST" else 200)
-
-
-def _json_ready(cleaned):
-    ready = {}
-    for key, value in cleaned.items():
-        ready[key] = value.isoformat() if hasattr(value, "isoformat") else value
-    return ready
 
 
 @login_required

@@ -160,17 +160,13 @@ def prepare_register(code, citizen):
     return None
 
 
-def json_ready(cleaned):
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in cleaned.items()}
-
-
 def save_steps(application, steps):
     """Validate each step's data through its form, as the wizard does, and store it."""
     procedure = application.procedure
     for step in procedure.steps:
         form = procedure.get_step_form(step, application, data=steps[step.slug])
         assert form.is_valid(), (step.slug, form.errors)
-        services.save_step(application, step.slug, json_ready(form.cleaned_data))
+        services.save_step(application, step.slug, form.cleaned_data)
 
 
 def fill(application, *, code=None, photo=None, steps=None, documents=None, pay=True):
