@@ -19,22 +19,18 @@ there is no transaction).
 """
 
 import datetime
-import io
 
 from django.contrib.auth.hashers import make_password
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.enums import IdentitySource
 from accounts.models import User
 from titles import services
-from titles.models import Application, Message
-from titles.payments import EmbeddedIssuer
+from titles.demo_support import date_back, fill_and_submit, scan
+from titles.models import Application
 from titles.registry import registry
-from titles.uploads import clean_upload
 from vehicles.enums import (
     CESSION,
     CHANGEMENT_ADRESSE,
@@ -262,22 +258,8 @@ def make_file(spec, person, vehicle, agent, now, n, codes):
                              "numero_formule": vehicle.numero_formule,
                              "certificate_date": "" if vehicle.is_siv else vehicle.certificate_date.isoformat(),
                              "family_name": holder.family_name, "given_names": holder.given_names}
-    for step in procedure.steps:
-        form = procedure.get_step_form(step, application, data=steps[step.slug])
-        if not form.is_valid():
-            raise ValueError(f"{spec['code']} / {step.slug}: {form.errors.as_text()}")
-        services.save_step(application, step.slug, form.cleaned_data)
-    for document in procedure.documents:
-        if document.required or document.kind in spec.get("extra", ()):
-            upload = scan(FILE_NAMES.get(document.kind, document.kind), n)
-            services.add_document(application, kind=document.kind, clean_file=upload, uploaded_by=person)
-    total = procedure.fee_total(application)
-    if total:
-        issuer = EmbeddedIssuer()
-        number = issuer.buy(amount_cents=total, buyer=person)
-        services.record_payment(application, timbre_number=number, amount_cents=total, issuer=issuer.name,
-                                actor=person)
-    application = services.apply_transition(application, "submit", actor=person)
+    application = fill_and_submit(application, steps, person, n, extra_documents=spec.get("extra", ()),
+                                  file_names=FILE_NAMES)
     if spec["code"] == CESSION:
         # Handed to the buyer on the accusé; never stored in clear (the register keeps its HMAC).
         codes[vehicle.pk] = application.code_de_cession
@@ -294,37 +276,3 @@ def make_file(spec, person, vehicle, agent, now, n, codes):
         else:
             application = services.apply_transition(application, name, actor=agent)
     date_back(application, submitted_at, spec, now)
-
-
-def date_back(application, submitted_at, spec, now):
-    """DEMO DATA ONLY: move the file's own dates back, as if it had been filed `age` days ago (events, PDFs, the
-    vehicle's history and e-mails keep their real time). Never do this outside the demo: the engine writes these."""
-    application = Application.objects.get(pk=application.pk)
-    decided_at = None
-    if application.decided_at is not None:
-        decided_at = submitted_at + datetime.timedelta(days=spec["delay"], hours=2, minutes=40)
-    touched = decided_at or min(submitted_at + datetime.timedelta(days=max(1, spec["age"] // 2)), now)
-    if not spec["path"]:
-        touched = submitted_at
-    shift = timezone.localdate(now) - submitted_at.date()
-    Application.objects.filter(pk=application.pk).update(
-        created_at=submitted_at - datetime.timedelta(minutes=20),
-        submitted_at=submitted_at,
-        decided_at=decided_at,
-        expected_decision_at=application.expected_decision_at - shift,
-        updated_at=touched,
-    )
-    Message.objects.filter(application=application).update(created_at=touched)
-
-
-def scan(name, n):
-    """Return a small checked upload standing in for a scanned document."""
-    image = Image.new("RGB", (420, 297), ("#f4f1ea", "#eef1f4", "#f2f4ee")[n % 3])
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((12, 12, 407, 284), outline="#6a6a6a", width=2)
-    for row in range(6):
-        draw.line((36, 70 + row * 32, 300 - (row * 37 % 90), 70 + row * 32), fill="#9a9a9a", width=3)
-    draw.text((36, 28), "DOCUMENT DE DEMONSTRATION", fill="#444444")
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    return clean_upload(SimpleUploadedFile(f"{name}.jpg", buffer.getvalue(), content_type="image/jpeg"))

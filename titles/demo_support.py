@@ -1,0 +1,77 @@
+"""Helpers the title apps' demo files share: a stand-in scan, a draft filled and filed through the services, and
+the demo-only backdating of a file's dates. Used by `manage.py demo_data` only."""
+
+import datetime
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+
+from titles import services
+from titles.models import Application, Message
+from titles.payments import EmbeddedIssuer
+from titles.uploads import clean_upload
+
+
+def scan(name, n, *, pdf=False):
+    """Return a small checked upload standing in for a scanned document (a grey page, or a one-page PDF)."""
+    if pdf:
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return clean_upload(SimpleUploadedFile(f"{name}.pdf", buffer.getvalue(), content_type="application/pdf"))
+    image = Image.new("RGB", (420, 297), ("#f4f1ea", "#eef1f4", "#f2f4ee")[n % 3])
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 407, 284), outline="#6a6a6a", width=2)
+    for row in range(6):
+        draw.line((36, 70 + row * 32, 300 - (row * 37 % 90), 70 + row * 32), fill="#9a9a9a", width=3)
+    draw.text((36, 28), "DOCUMENT DE DEMONSTRATION", fill="#444444")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return clean_upload(SimpleUploadedFile(f"{name}.jpg", buffer.getvalue(), content_type="image/jpeg"))
+
+
+def fill_and_submit(application, steps, person, n, *, extra_documents=(), file_names=None):
+    """Fill every step through its form, add the required documents, pay the timbre, submit; return the file."""
+    procedure = application.procedure
+    for step in procedure.steps:
+        form = procedure.get_step_form(step, application, data=steps[step.slug])
+        if not form.is_valid():
+            raise ValueError(f"{procedure.code} / {step.slug}: {form.errors.as_text()}")
+        services.save_step(application, step.slug, form.cleaned_data)
+    for document in procedure.documents:
+        if document.required or document.kind in extra_documents:
+            upload = scan((file_names or {}).get(document.kind, document.kind), n)
+            services.add_document(application, kind=document.kind, clean_file=upload, uploaded_by=person)
+    total = procedure.fee_total(application)
+    if total:
+        issuer = EmbeddedIssuer()
+        number = issuer.buy(amount_cents=total, buyer=person)
+        services.record_payment(application, timbre_number=number, amount_cents=total, issuer=issuer.name,
+                                actor=person)
+    return services.apply_transition(application, "submit", actor=person)
+
+
+def date_back(application, submitted_at, spec, now, *, decision_time=datetime.timedelta(hours=3)):
+    """DEMO DATA ONLY: move the file's own dates back, as if it had been filed `spec["age"]` days ago and decided
+    `spec["delay"]` days later (events, PDFs and e-mails keep their real time). Never outside the demo: the engine
+    writes these columns."""
+    application = Application.objects.get(pk=application.pk)
+    decided_at = None
+    if application.decided_at is not None:
+        decided_at = submitted_at + datetime.timedelta(days=spec["delay"]) + decision_time
+    touched = decided_at or min(submitted_at + datetime.timedelta(days=max(1, spec["age"] // 2)), now)
+    if not spec["path"]:
+        touched = submitted_at
+    shift = timezone.localdate(now) - submitted_at.date()
+    Application.objects.filter(pk=application.pk).update(
+        created_at=submitted_at - datetime.timedelta(minutes=30),
+        submitted_at=submitted_at,
+        decided_at=decided_at,
+        expected_decision_at=application.expected_decision_at - shift,
+        updated_at=touched,
+    )
+    Message.objects.filter(application=application).update(created_at=touched)
