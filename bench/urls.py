@@ -13,4 +13,11 @@ def hello(request):
     return HttpResponse("Hello, world", content_type="text/plain")
 
 
-urlpatterns = [path("bench/hello", hello), *portal_urlpatterns]
+def hello_signed_in(request):
+    """The floor of any signed-in page: the session read and the user loaded, nothing else."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Not signed in", status=403, content_type="text/plain")
+    return HttpResponse(f"Hello, user {request.user.pk}", content_type="text/plain")
+
+
+urlpatterns = [path("bench/hello", hello), path("bench/hello-signed-in", hello_signed_in), *portal_urlpatterns]

@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -11,6 +11,7 @@ STAFF_CODE = "12345678"
 def _clean_state(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    caches["local"].clear()
 
 
 @pytest.fixture

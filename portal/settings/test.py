@@ -6,7 +6,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 
 from portal.settings.base import *  # noqa: E402,F403
-from portal.settings.base import TEMPLATES, VAR_DIR  # noqa: E402
+from portal.settings.base import LOCAL_CACHE, TEMPLATES, VAR_DIR  # noqa: E402
 
 
 class InvalidTemplateVariable(str):
@@ -25,5 +25,5 @@ if os.environ.get("TEST_EMAIL_FILE_PATH"):  # a real worker started by the tests
     EMAIL_FILE_PATH = os.environ["TEST_EMAIL_FILE_PATH"]
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true").lower() == "true"
 AXES_ENABLED = True
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "local": LOCAL_CACHE}
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests

@@ -239,9 +239,10 @@ def test_the_space_lists_files_without_n_plus_one(staff_client, school, staff, i
             response = school_client.get(SPACE)
         return len(queries), response.content.decode()
 
+    school_client.get(SPACE)  # the first page after signing in also caches the navigation and refreshes the session
     one, _ = queries_for(1)
     six, page = queries_for(5)
-    assert six == one <= 14
+    assert six == one <= 12
     assert page.count("Votre école : terminer et déposer le dossier") == 6
 
 
