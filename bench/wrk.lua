@@ -1,8 +1,7 @@
 -- wrk script for bench/run.py.
 -- `wrk ... -s bench/wrk.lua URL -- targets.txt`: each request takes the next line of the file, "<path> [<session
--- cookie>]", so the load spreads over several sessions and files (with one session, every request would update the
--- same session row: SESSION_SAVE_EVERY_REQUEST). Every scenario goes through this same script, so the Lua cost per
--- request is the same on both sides of a ratio.
+-- cookie>]", so the load spreads over several sessions and files, as many citizens' would. Every scenario goes
+-- through this same script, so the Lua cost per request is the same on both sides of a ratio.
 -- At the end it prints one line "BENCH_JSON {...}" with throughput, latency percentiles (ms) and errors.
 
 local targets = {}

@@ -29,6 +29,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import segno
 from django.conf import settings
@@ -69,6 +70,21 @@ def qr_data_uri(url: str) -> str:
     # Level M survives a smudged or folded printout; segno raises it further when it costs no size.
     # The default 4-module quiet zone is kept: scanners need it.
     return segno.make(url, error="m", micro=False).svg_data_uri(dark="#000", light="#fff")
+
+
+def verification_qr_url(code: str) -> str:
+    """The verification URL as a document's QR code carries it: ``HTTPS://HOST/V/CODE``.
+
+    Scheme and host are case-insensitive and the codes are upper-case Crockford, so in upper case the whole URL
+    fits QR's alphanumeric mode (5.5 bits a character instead of 8): a smaller symbol (version 3 instead of 4 for
+    a usual host name), with larger modules at the same printed size, quicker to scan and to make. ``/V/<code>``
+    redirects to ``/verifier/<code>/``, the address printed in words for people to type. A portal served under a
+    sub-path (whose path is case-sensitive) keeps the long URL.
+    """
+    parts = urlsplit(settings.SITE_URL)
+    if parts.path.strip("/"):
+        return f"{settings.SITE_URL.rstrip('/')}/verifier/{code}/"
+    return f"{parts.scheme}://{parts.netloc}".upper() + f"/V/{code}"
 
 
 def template_version(template_name: str) -> str:

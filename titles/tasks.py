@@ -16,7 +16,7 @@ from titles import services
 from titles.enums import DocumentStatus, EmailStatus
 from titles.events import record_event
 from titles.models import GeneratedDocument, OutgoingEmail
-from titles.pdf import qr_data_uri, render_pdf
+from titles.pdf import qr_data_uri, render_pdf, verification_qr_url
 from titles.workflow import Actor
 
 logger = logging.getLogger(__name__)
@@ -61,12 +61,11 @@ def send_email(self, email_id):
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def render_document(self, document_id):
     """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event."""
-    document = (
-        GeneratedDocument.objects.select_related("application__applicant", "application__cert")
-        .filter(pk=document_id, status=DocumentStatus.PENDING)
-        .first()
-    )
-    if document is None:
+    try:
+        document = GeneratedDocument.objects.select_related("application__applicant", "application__cert").get(
+            pk=document_id, status=DocumentStatus.PENDING
+        )
+    except GeneratedDocument.DoesNotExist:
         return "skipped"
     application = document.application
     procedure = application.procedure
@@ -85,36 +84,51 @@ def render_document(self, document_id):
         "verify_url": verify_url,
         "issued_at": document.issued_at,
         "valid_until": document.valid_until,
-        "qr": qr_data_uri(verify_url),
+        "qr": qr_data_uri(verification_qr_url(document.verification_code)),
         **document.context,
     }
     content = render_pdf(document.template_name, context)
-    with transaction.atomic():
-        locked = GeneratedDocument.objects.select_for_update().get(pk=document.pk)
-        if locked.status != DocumentStatus.PENDING:
-            return "skipped"
-        sha256 = hashlib.sha256(content).hexdigest()
-        locked.file.save("document.pdf", ContentFile(content), save=False)
-        locked.sha256 = sha256
-        locked.status = DocumentStatus.READY
-        locked.rendered_at = timezone.now()
-        # A secret printed once (e.g. a code de cession) is kept in the row only until it is on paper.
-        locked.context = {key: value for key, value in locked.context.items() if not key.startswith("secret_")}
-        locked.save(update_fields=["file", "sha256", "status", "rendered_at", "context"])
-        record_event(
-            application,
-            "document_issued",
-            actor=None,
-            role=Actor.SYSTEM,
-            payload={
-                "kind": locked.kind,
-                "template": locked.template_name,
-                "template_version": locked.template_version,
-                "sha256": sha256,
-                "verification_code": locked.verification_code,
-            },
-        )
+    sha256 = hashlib.sha256(content).hexdigest()
+    document.file.save("document.pdf", ContentFile(content), save=False)
+    try:
+        claimed = _store_rendered(document, application, sha256)
+    except BaseException:
+        document.file.delete(save=False)
+        raise
+    if not claimed:
+        document.file.delete(save=False)  # another run of this task stored the document first
+        return "skipped"
     return "rendered"
+
+
+@transaction.atomic
+def _store_rendered(document, application, sha256):
+    """Mark the document ready with its file, in one conditional UPDATE, and record the event; False if another
+    run of the task got there first. A secret printed once (e.g. a code de cession) is kept in the row only until
+    it is on paper."""
+    claimed = GeneratedDocument.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).update(
+        file=document.file.name,
+        sha256=sha256,
+        status=DocumentStatus.READY,
+        rendered_at=timezone.now(),
+        context={key: value for key, value in document.context.items() if not key.startswith("secret_")},
+    )
+    if not claimed:
+        return False
+    record_event(
+        application,
+        "document_issued",
+        actor=None,
+        role=Actor.SYSTEM,
+        payload={
+            "kind": document.kind,
+            "template": document.template_name,
+            "template_version": document.template_version,
+            "sha256": sha256,
+            "verification_code": document.verification_code,
+        },
+    )
+    return True
 
 
 @shared_task

@@ -19,6 +19,7 @@ urlpatterns = [
     path("dossiers/<str:reference>/documents/<int:pk>/", views.generated_file, name="generated_file"),
     path("verifier/", views.verify, name="verify_form"),
     path("verifier/<str:code>/", views.verify, name="verify"),
+    path("V/<str:code>", views.verify_short, name="verify_short"),  # what the QR codes carry (titles/pdf.py)
     path("mes-mandats/", views.mandates, name="mandates"),
     path("mes-mandats/<int:pk>/revoquer/", views.revoke_mandate, name="revoke_mandate"),
     path("mandat/<str:token>/", views.confirm_mandate, name="confirm_mandate"),

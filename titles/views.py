@@ -474,6 +474,11 @@ def verify(request, code=None):
     return render(request, "titles/verify.html", {"form": form, "document": document, "code": code}, status=status)
 
 
+def verify_short(request, code):
+    """Where a document's QR code leads (``titles.pdf.verification_qr_url``): on to the verification page."""
+    return redirect("titles:verify", code=code)
+
+
 @login_required
 def mandates(request):
     """The citizen's mandates: who may file what in their name; revoke one."""
