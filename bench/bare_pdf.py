@@ -5,10 +5,13 @@ The contexts are captured from the task itself (its `render_pdf` call is interce
 the loop renders exactly what the worker will render afterwards. Each document is rendered once: rendering one
 context again and again is about 20 % faster here (WeasyPrint and the template engine reuse what they parsed), which
 the worker, whose documents all differ, never gets. A first render, which loads WeasyPrint and the fonts, is a
-warm-up and is not counted. Prints one line "BENCH_JSON {...}".
+warm-up and is not counted; after it the heap is frozen (``gc.freeze()``), as a worker process freezes its own after
+loading the renderer (``portal/celery.py``), so that both sides collect garbage alike. Prints one line
+"BENCH_JSON {...}".
 """
 
 import argparse
+import gc
 import json
 import statistics
 import time
@@ -59,6 +62,8 @@ def main():
     started = time.perf_counter()
     render_pdf(*renders[0])
     warm_up = time.perf_counter() - started
+    gc.collect()
+    gc.freeze()
     durations, cpu = [], 0.0
     for template_name, context in renders:
         started, cpu_started = time.perf_counter(), time.process_time()

@@ -143,6 +143,15 @@ def render_pdf(template_name: str, context: dict) -> bytes:
             raise PdfRenderError(str(exc)) from exc
 
 
+def warm_up():
+    """Load WeasyPrint, the fonts and the stylesheets now rather than on the first document (a worker's start)."""
+    with _lock, _quiet():
+        import weasyprint  # noqa: F401
+        from weasyprint.urls import URLFetcher
+
+        _get_stylesheets(_get_font_config(), URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True))
+
+
 def _pdf_identifier(template_name, context) -> bytes:
     key = f"{template_name}\0{context.get('verification_code', '')}".encode()
     return hashlib.md5(key, usedforsecurity=False).hexdigest().encode()

@@ -15,7 +15,8 @@ def _page(client, application):
 
 
 @pytest.fixture
-def citizen_client(client, submitted):
+def citizen_client(client, submitted, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"  # the same query count with or without Redis
     client.force_login(submitted.applicant)
     _page(client, submitted)  # rendered once: the fragment is now in the cache
     return client

@@ -72,7 +72,8 @@ def test_the_rendered_document_is_stored_once_with_its_hash_and_event(receipt):
     assert receipt.status == DocumentStatus.READY and receipt.rendered_at is not None
     assert [path.name for path in _stored_files(receipt)] == [Path(receipt.file.name).name]
     event = ApplicationEvent.objects.filter(application=receipt.application, kind="document_issued").last()
-    assert event.payload["sha256"] == receipt.sha256 and event.payload["verification_code"] == receipt.verification_code
+    assert event.payload["sha256"] == receipt.sha256
+    assert event.payload["verification_code"] == receipt.verification_code
 
 
 @override_settings(SITE_URL="https://demarches.example.gouv.fr")
