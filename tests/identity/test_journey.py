@@ -9,6 +9,7 @@ from django.urls import reverse
 from identity import services
 from identity.models import PreDemande, Slot
 from tests.identity.conftest import CNI, PASSEPORT, STEPS, as_post, pdf_text, years_ago
+from tests.pdf_support import shows
 from titles.enums import DocumentStatus
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Payment, is_valid_public_code
 from titles.procedures import Procedure
@@ -87,7 +88,7 @@ def test_passeport_journey(client, citizen, cert, mairies, slots, django_capture
     assert recapitulatif.status == DocumentStatus.READY and recapitulatif.valid_until == pre_demande.expires_on
     text = pdf_text(recapitulatif)
     assert pre_demande.number in text and pre_demande.number_display in text
-    assert citizen.family_name in text and "Pièces à apporter" in text and recapitulatif.verification_code in text
+    assert shows(text, citizen.family_name, "Pièces à apporter", recapitulatif.verification_code)
     response = client.get(reverse("titles:generated_file",
                                   kwargs={"reference": application.reference, "pk": recapitulatif.pk}))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -156,7 +157,7 @@ def test_cni_for_a_child_needs_no_payment_and_says_the_child_comes(client, citiz
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.fee_cents == 0
     text = pdf_text(GeneratedDocument.objects.get(application=application, kind="recapitulatif"))
-    assert "MARTIN" in text and "Léo" in text and citizen.get_full_name() in text
+    assert shows(text, "MARTIN", "Léo", citizen.get_full_name())
     assert "ses empreintes digitales sont relevées" in text
     page = client.get(reverse("identity:pre_demande", kwargs={"reference": application.reference})).content.decode()
     assert "pièce d&#x27;identité du parent" in page and "sa présence est obligatoire" in page

@@ -27,6 +27,7 @@ from tests.licences.conftest import (
     pdf_text,
     prepare_register,
 )
+from tests.pdf_support import shows
 from titles import services
 from titles.models import GeneratedDocument
 from titles.registry import registry
@@ -90,7 +91,7 @@ def test_journey(code, citizen, certs, agent, issue_code, django_capture_on_comm
         document = GeneratedDocument.objects.get(application=application, kind=kind)
         text = pdf_text(document)
         assert licence.neph in text, kind
-        assert citizen.family_name in text, kind
+        assert shows(text, citizen.family_name), kind
 
     if not procedure.produces_card:
         with pytest.raises(InvalidTransition) as refused:
@@ -174,7 +175,7 @@ def test_paper_photo_produces_the_photo_signature_form(citizen, certs, django_ca
     text = pdf_text(form)
     licence = Licence.objects.get(holder=citizen)
     assert "Formulaire de dépôt photo-signature" in text
-    assert licence.neph in text and citizen.family_name in text and "CERT de Bordeaux" in text
+    assert shows(text, licence.neph, citizen.family_name, "CERT de Bordeaux")
     assert not application.documents.filter(kind="ephoto-photo").exists()
 
 

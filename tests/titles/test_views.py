@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from tests.pdf_support import shows
 from tests.titles.conftest import complete_draft, jpeg_upload
 from titles import services
 from titles.models import Application, GeneratedDocument
@@ -66,7 +67,7 @@ def test_full_journey(client, procedure, cert, agent, citizen, django_capture_on
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
     text = PdfReader(__import__("io").BytesIO(b"".join(response.streaming_content))).pages[0].extract_text()
-    assert application.reference in text and citizen.family_name in text
+    assert shows(text, application.reference, citizen.family_name)
 
     # The same timbre cannot pay twice.
     other = services.create_draft(procedure, applicant=citizen, filed_by=citizen)
