@@ -344,7 +344,10 @@ def recap(request, reference):
     )
 
 
-def _detail_context(request, application, **forms):
+def _detail_context(request, application, message_form=None, answer_form=None):
+    """The file page's context. What only the cached fragment uses (timeline, documents, messages, empty forms) is
+    given as callables: the template calls them when it renders the fragment, not when it is served from the cache.
+    ``message_form`` / ``answer_form`` are bound forms sent back with their errors."""
     roles = application.roles
     procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
     return {
@@ -353,21 +356,23 @@ def _detail_context(request, application, **forms):
         "summary": status_summary(application),
         "fingerprint": page_cache.fingerprint(application),
         "fragment_ttl": page_cache.FRAGMENT_TTL,
-        "events": ApplicationEvent.objects.filter(application=application, public=True).select_related(
+        "events": lambda: ApplicationEvent.objects.filter(application=application, public=True).select_related(
             "application", "actor", "organisation"
         ),
-        "uploaded": application.documents.filter(message__isnull=True),
-        "generated": application.generated_documents.all(),
-        "messages_list": application.messages.select_related("author").prefetch_related("attachments"),
+        "uploaded": lambda: application.documents.filter(message__isnull=True),
+        "generated": lambda: application.generated_documents.all(),
+        "messages_list": lambda: application.messages.select_related("author").prefetch_related("attachments"),
         "can_edit": _can_edit(request.user, application),
         "can_withdraw": any(t.name == "withdraw" for t in available_transitions(application, roles)),
-        "message_form": MessageForm(),
-        "answer_form": AnswerForm() if application.status == Status.NEEDS_INFO else None,
+        "message_form": message_form,
+        "empty_message_form": MessageForm,
+        "answer_form": answer_form,
+        "show_answer_form": answer_form is not None or application.status == Status.NEEDS_INFO,
+        "empty_answer_form": AnswerForm,
         "breadcrumb_data": {
             "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
             "current": f"Dossier {application.reference}",
         },
-        **forms,
     }
 
 
