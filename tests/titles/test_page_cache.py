@@ -60,14 +60,14 @@ def test_a_cached_page_costs_the_same_few_queries_however_long_the_file(
     citizen_client, submitted, agent, django_assert_num_queries
 ):
     client, application = citizen_client, submitted
-    with django_assert_num_queries(4):  # session, user, file, fingerprint
+    with django_assert_num_queries(3):  # session, user, the file with its fingerprint
         _page(client, application)
     services.apply_transition(application, "take", actor=agent)
     for n in range(8):
         services.post_message(application, author=agent, body=f"Message {n}", from_agent=True,
                               files=[("message", clean_upload(jpeg_upload(f"piece-{n}.jpg")))])
     assert "piece-7.jpg" in _page(client, application)  # rendered again after the change…
-    with django_assert_num_queries(4):  # …then from the cache
+    with django_assert_num_queries(3):  # …then from the cache
         page = _page(client, application)
     assert "piece-7.jpg" in page and "Message 0" in page
 
