@@ -56,7 +56,7 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per web run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--batch", type=int, default=16,
+    parser.add_argument("--batch", type=int, default=32,
                         help="receipts per PDF run, rendered by the bare loop and then by the worker")
     parser.add_argument("--database", default="portal_bench")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
