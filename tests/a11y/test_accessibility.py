@@ -1,0 +1,103 @@
+"""Accessibility (RGAA, i.e. WCAG 2.1 A and AA): axe-core audits the main pages of every kind of user.
+
+The demo data is loaded, the portal is served by pytest-django's live server, and tests/a11y/axe-audit.mjs opens
+each page in headless Chromium (the system's, through puppeteer-core) with the user's session, runs axe-core's
+WCAG 2.1 A/AA rules and reports what fails. Needs Chromium and the npm packages (`make test` installs the npm ones;
+`.ci/run` installs Chromium); skipped otherwise, saying so.
+
+axe checks what a machine can check (contrast, names, labels, structure, ARIA): about a third of the RGAA's
+criteria. The rest (keyboard journeys, alternatives, readability) is a human audit's.
+"""
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from accounts.models import User
+from titles.models import Application
+from titles.workflow import Status
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AUDIT = BASE_DIR / "tests" / "a11y" / "axe-audit.mjs"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not (CHROMIUM and shutil.which("node") and (BASE_DIR / "node_modules" / "puppeteer-core").is_dir()),
+        reason="audit d'accessibilité ignoré : il faut Chromium (apt-get install chromium) et `npm ci`",
+    ),
+    # The live server reads what the test wrote: committed data, restored afterwards for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+ANONYMOUS = ["/", "/aide/", "/points-numeriques/", "/statistiques/", "/verifier/", "/compte/connexion/",
+             "/compte/inscription/", "/accessibilite/", "/mentions-legales/"]
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True  # demo_data refuses to run otherwise
+    call_command("demo_data", stdout=io.StringIO())
+    settings.DEBUG = False
+
+
+def session_of(email):
+    """The session cookie of a demo user signed in (second factor passed for the professionals)."""
+    user = User.objects.get(email=email)
+    client = Client()
+    client.force_login(user)
+    device = StaticDevice.objects.filter(user=user).first()  # the demo professionals have back-up codes
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
+
+
+def pages(base_url):
+    waiting = Application.objects.filter(status=Status.NEEDS_INFO).select_related("applicant").first()
+    in_queue = Application.objects.filter(status=Status.SUBMITTED, cert__memberships__user__email="agent@demo.test")
+    queued = in_queue.first()
+    citizen = session_of(waiting.applicant.email)
+    targets = [("anonyme " + path, path, []) for path in ANONYMOUS]
+    targets += [
+        ("usager : mon espace", "/mon-espace/", citizen),
+        ("usager : dossier en attente de complément", f"/dossiers/{waiting.reference}/", citizen),
+        ("usager : mes mandats", "/mes-mandats/", citizen),
+        ("usager : mon compte", "/compte/", citizen),
+        ("usager : démarche cession", "/demarches/cession/", session_of("usager@demo.test")),
+        ("usager : démarche permis (perte)", "/demarches/permis-perte/", session_of("usager@demo.test")),
+        ("agent : file d'instruction", "/instruction/", session_of("agent@demo.test")),
+        ("agent : dossier", f"/instruction/dossiers/{queued.reference}/", session_of("agent@demo.test")),
+        ("médiateur : accompagnement", "/mediation/", session_of("mediateur@demo.test")),
+        ("auto-école", "/permis/auto-ecole/", session_of("autoecole@demo.test")),
+        ("garage", "/vehicules/pro/", session_of("garage@demo.test")),
+        ("mairie", "/identite/mairie/", session_of("mairie@demo.test")),
+    ]
+    return [{"name": name, "url": base_url + path, "cookies": cookies} for name, path, cookies in targets]
+
+
+def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
+    targets = pages(live_server.url)
+    spec = tmp_path / "pages.json"
+    spec.write_text(json.dumps(targets))
+    run = subprocess.run(["node", str(AUDIT), str(spec)], cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.split("AXE_JSON ", 1)[1])
+    assert len(results) == len(targets) == 21
+    problems = []
+    for target, page in zip(targets, results, strict=True):
+        if page["status"] != 200 or page["url"] != target["url"]:  # not audited: an error, or sent elsewhere
+            problems.append(f"{page['name']}: HTTP {page['status']} at {page['url']}")
+        for violation in page["violations"]:
+            where = "; ".join(node["target"] for node in violation["nodes"])
+            problems.append(f"{page['name']}: [{violation['impact']}] {violation['id']} — {violation['help']} — {where}")
+    assert problems == [], "\n" + "\n".join(problems)
