@@ -158,7 +158,7 @@ def celery_worker(env, var_dir, queues):
         return b" ready." in service.log_since_start()
 
     command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
-               "--prefetch-multiplier=1", "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
+               "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
                "--without-mingle", "--without-gossip", "--without-heartbeat", "--include", "bench.procedure"]
     return Service("celery worker", command, env, var_dir / "worker.log", ready)
 
@@ -537,7 +537,8 @@ def main():
         "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "loadavg_before": os.getloadavg()},
         "versions": versions(),
-        "gunicorn": "-w 4 -k sync", "celery": "prefork --concurrency=1 --prefetch-multiplier=1, acks_late",
+        "gunicorn": "-w 4 -k sync",
+        "celery": "prefork --concurrency=1; prefetch multiplier and acks_late from the settings",
     }
     if generator == "wrk":
         report["versions"]["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0]

@@ -179,7 +179,11 @@ CELERY_DB_REUSE_MAX = 100
 # A dead broker must not hold a request long: publish retries briefly, the outbox sweeper does the rest.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Each worker process holds one message beyond the one it runs: with acks_late and a multiplier of 1, a process
+# asks Redis for its next task only after acknowledging the last, and sits idle meanwhile; on ~0.1 s PDF tasks that
+# gap cost 3 to 10 % of the throughput in five paired runs (bench/README.md). A process that dies gives its reserved
+# message back (acks_late), and the outbox sweeper re-queues whatever is still pending: tasks are idempotent.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"titles.tasks.render_*": {"queue": "pdf"}, "*.send_*": {"queue": "email"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}

@@ -99,5 +99,7 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
             problems.append(f"{page['name']}: HTTP {page['status']} at {page['url']}")
         for violation in page["violations"]:
             where = "; ".join(node["target"] for node in violation["nodes"])
-            problems.append(f"{page['name']}: [{violation['impact']}] {violation['id']} — {violation['help']} — {where}")
+            problems.append(
+                f"{page['name']}: [{violation['impact']}] {violation['id']} — {violation['help']} — {where}"
+            )
     assert problems == [], "\n" + "\n".join(problems)
