@@ -505,6 +505,9 @@ def print_table(report):
         print(f"{name:32} {throughput:>13} {p95:>11}   {ratio:10} {goal}")
     if web["errors"]:
         print(f"web errors (timeouts, 5xx…): {web['errors']}")
+    if not all(run["bare"].get("harfbuzz_subset") for run in pdf["runs"]):
+        print("\nWARNING: libharfbuzz-subset0 is missing, so WeasyPrint embeds whole fonts: renders take about twice "
+              "as long as in production (Dockerfile, .ci/run), which makes the PDF ratio look better than it is.")
     once = report["exactly_once"]
     print(f"\nexactly once: {once['submissions']} bench submissions, {once['documents_ready']} PDFs ready, "
           f"{once['mail_messages']} e-mails; {once['all_mail_messages']} messages in the run with "

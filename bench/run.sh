@@ -8,5 +8,10 @@ if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || true
 fi
 command -v wrk >/dev/null || echo "wrk absent: the bench falls back to its Python client (weaker; ratios only)." >&2
+# WeasyPrint subsets fonts with HarfBuzz when the library is there, as in production (Dockerfile, .ci/run): without
+# it renders take about twice as long, and the PDF ratio would not be production's.
+if ! ldconfig -p | grep -q libharfbuzz-subset.so.0 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null 2>&1 || true
+fi
 PYTHON="${PYTHON:-.venv/bin/python}"
 exec "$PYTHON" -m bench.run "$@"
