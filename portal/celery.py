@@ -1,6 +1,7 @@
 """The Celery application: broker from REDIS_URL, tasks found in every app's tasks.py."""
 
 import gc
+import logging
 import os
 
 from celery import Celery
@@ -23,6 +24,9 @@ def prepare_worker_process(**kwargs):
     """
     from titles.pdf import warm_up
 
-    warm_up()
+    try:
+        warm_up()
+    except Exception:  # e.g. Pango missing on a worker that only sends e-mails: PDF tasks will say so themselves
+        logging.getLogger(__name__).exception("Le moteur PDF n'a pas pu être chargé au démarrage du worker.")
     gc.collect()
     gc.freeze()
