@@ -162,8 +162,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 REDIS_URL = env.str("REDIS_URL", default="")
 # Per process, no network: fragments that only change with a deployment (the layout's head and footer, empty forms).
 LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
+
+
+def redis_cache(url):
+    """The shared cache. Everything in it can be recomputed (sessions are written through to the database, page
+    fragments are keyed by content, statistics and navigation links are recomputed), so an unreachable Redis is a
+    miss, logged, not an error page: the portal slows down instead of going down."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}, "local": LOCAL_CACHE}
+    CACHES = {"default": redis_cache(REDIS_URL), "local": LOCAL_CACHE}
     # Sessions read from Redis, written through to the database (they survive a Redis restart).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:

@@ -52,7 +52,7 @@ def test_healthz_ok(client):
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_healthz_503_when_the_broker_does_not_answer(client, settings):
+def test_healthz_degraded_not_down_when_the_broker_does_not_answer(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     from portal.celery import app
 
@@ -62,8 +62,21 @@ def test_healthz_503_when_the_broker_does_not_answer(client, settings):
         response = client.get("/healthz")
     finally:
         app.conf.broker_url = previous
+    # Pages still work (outbox, cache misses): a load balancer must not take the node out for it.
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "broker": "error"}}
+
+
+def test_healthz_503_when_the_database_does_not_answer(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(self, sql, params=None):
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"] == "error"
+    assert response.json()["checks"]["database"] == "error"
 
 
 def test_security_headers(client):
