@@ -15,6 +15,7 @@ from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft, jpeg_upload
 from tests.titles.test_permissions import mandate_for
 from titles import backoffice, services
+from titles.backoffice_services import agent_certs, files_for_agent
 from titles.enums import Title
 from titles.models import Annotation, Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.uploads import clean_upload
@@ -432,3 +433,20 @@ def test_file_page_query_count_is_constant(verified_client, submitted, agent, dj
     with django_assert_num_queries(expected):
         page = client.get(url).content.decode()
     assert "piece-5.jpg" in page and "Note 5" in page
+
+
+def test_the_file_rule_agrees_with_the_queue_rule(verified_client, procedure, cert, agent, citizen, elsewhere):
+    """The file page fetches by reference and checks; the queue filters: both must let through the same files."""
+    draft = complete_draft(procedure, citizen)
+    Application.objects.filter(pk=draft.pk).update(cert=cert)  # even a draft that already names the centre
+    own = submit(procedure, agent)
+    ours = submit(procedure, citizen)
+    withdrawn = submit(procedure, UserFactory())
+    services.apply_transition(withdrawn, "withdraw", actor=withdrawn.applicant, reason="Plus besoin")
+    client = verified_client(agent)
+    certs = agent_certs(agent)
+    for application in [draft, own, ours, withdrawn, elsewhere]:
+        in_queue_rule = files_for_agent(agent, certs).filter(pk=application.pk).exists()
+        status = client.get(file_url(application)).status_code
+        assert status == (200 if in_queue_rule else 404), (application.status, application.cert_id, status)
+    assert files_for_agent(agent, certs).filter(pk__in=[ours.pk, withdrawn.pk]).count() == 2
