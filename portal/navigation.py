@@ -62,16 +62,24 @@ def _membership_changed(sender, instance, **kwargs):
     forget_staff_links([instance.user_id])
 
 
-def _organisation_changed(sender, instance, **kwargs):
-    # An organisation closed or reopened changes the links of all its members (rare: an administrator's act).
-    related = "memberships" if hasattr(instance, "memberships") else "staff"
-    forget_staff_links(getattr(instance, related).values_list("user_id", flat=True))
+def _members_changed(related_name):
+    """A handler for an organisation (or a mairie) opened or closed: it changes the links of all its members (rare:
+    an administrator's act). ``related_name`` leads from it to its memberships."""
+
+    def handler(sender, instance, **kwargs):
+        forget_staff_links(getattr(instance, related_name).values_list("user_id", flat=True))
+
+    return handler
 
 
 def connect_signals():
     """Forget a user's links when what they are made of changes (called from PortalConfig.ready)."""
-    pairs = [("accounts", "Membership", _membership_changed), ("accounts", "Organisation", _organisation_changed),
-             ("identity", "MairieStaff", _membership_changed), ("identity", "Mairie", _organisation_changed)]
+    pairs = [
+        ("accounts", "Membership", _membership_changed),
+        ("accounts", "Organisation", _members_changed("memberships")),
+        ("identity", "MairieStaff", _membership_changed),
+        ("identity", "Mairie", _members_changed("staff")),
+    ]
     for app_label, model_name, handler in pairs:
         if not apps.is_installed(app_label):
             continue
@@ -80,5 +88,6 @@ def connect_signals():
         except LookupError:
             continue
         uid = f"portal.navigation.{app_label}.{model_name}"
-        post_save.connect(handler, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete")
+        # weak=False: the handlers made by _members_changed have no other reference and would be collected.
+        post_save.connect(handler, sender=model, dispatch_uid=uid + ".save", weak=False)
+        post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete", weak=False)
