@@ -1,7 +1,6 @@
 from base64 import b32encode
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -21,6 +20,7 @@ from accounts import forms
 from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
 from accounts.tasks import send_verification_email
 from accounts.tokens import email_verification_token
+from portal import qrcode
 
 
 class LoginView(auth_views.LoginView):
@@ -200,7 +200,7 @@ def otp_setup(request):
             messages.success(request, "La double authentification est activée.")
             return redirect(_next_url(request))
         form.add_error("token", "Ce code n'est pas valide. Scannez à nouveau le QR code et saisissez le code affiché.")
-    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code à scanner")
+    qr_svg = qrcode.qr_svg(device.config_url, error="M", scale=4, title="QR code à scanner")
     return render(
         request,
         "accounts/otp_setup.html",

@@ -272,7 +272,10 @@ class UploadedDocument(models.Model):
 
 
 def generated_path(instance, filename):
-    return f"generated/{instance.application.reference}/{instance.kind}-{secrets.token_hex(8)}.pdf"
+    # The file's reference is among the facts stored with the document (titles.services.document_facts), which
+    # spares the worker a query; rows issued before that read it from the file.
+    reference = instance.context.get("reference") or instance.application.reference
+    return f"generated/{reference}/{instance.kind}-{secrets.token_hex(8)}.pdf"
 
 
 def new_verification_code():

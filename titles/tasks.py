@@ -15,7 +15,7 @@ from django.utils import timezone
 from titles import services
 from titles.enums import DocumentStatus, EmailStatus
 from titles.events import record_event
-from titles.models import GeneratedDocument, OutgoingEmail
+from titles.models import Application, GeneratedDocument, OutgoingEmail
 from titles.pdf import qr_data_uri, render_pdf, verification_qr_url
 from titles.workflow import Actor
 
@@ -62,36 +62,14 @@ def send_email(self, email_id):
 def render_document(self, document_id):
     """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event."""
     try:
-        document = GeneratedDocument.objects.select_related("application__applicant", "application__cert").get(
-            pk=document_id, status=DocumentStatus.PENDING
-        )
+        document = GeneratedDocument.objects.get(pk=document_id, status=DocumentStatus.PENDING)
     except GeneratedDocument.DoesNotExist:
         return "skipped"
-    application = document.application
-    procedure = application.procedure
-    verify_url = settings.SITE_URL + f"/verifier/{document.verification_code}/"
-    context = {
-        "document_title": document.label,
-        "reference": application.reference,
-        "procedure_label": procedure.label,
-        "applicant_name": application.applicant.get_full_name(),
-        "filed_by": application.organisation.name if application.organisation_id else "",
-        "submitted_at": application.submitted_at,
-        "cert_name": application.cert.name if application.cert_id else "",
-        "expected_decision_date": application.expected_decision_at,
-        "lines": procedure.summary_lines(application),
-        "verification_code": document.verification_code,
-        "verify_url": verify_url,
-        "issued_at": document.issued_at,
-        "valid_until": document.valid_until,
-        "qr": qr_data_uri(verification_qr_url(document.verification_code)),
-        **document.context,
-    }
-    content = render_pdf(document.template_name, context)
+    content = render_pdf(document.template_name, document_context(document))
     sha256 = hashlib.sha256(content).hexdigest()
     document.file.save("document.pdf", ContentFile(content), save=False)
     try:
-        claimed = _store_rendered(document, application, sha256)
+        claimed = _store_rendered(document, sha256)
     except BaseException:
         document.file.delete(save=False)
         raise
@@ -101,22 +79,50 @@ def render_document(self, document_id):
     return "rendered"
 
 
+def document_context(document):
+    """The template's context: the facts stored with the document when it was issued, its own fields, the QR code
+    of its verification URL."""
+    facts = document.context
+    if "reference" not in facts:  # a row issued before the facts were stored with it
+        application = document.application
+        facts = {**services.document_facts(application, application.procedure), **facts}
+    return {
+        **facts,
+        "submitted_at": _parse(datetime.datetime, facts.get("submitted_at")),
+        "expected_decision_date": _parse(datetime.date, facts.get("expected_decision_date")),
+        "document_title": document.label,
+        "verification_code": document.verification_code,
+        "verify_url": settings.SITE_URL + f"/verifier/{document.verification_code}/",
+        "issued_at": document.issued_at,
+        "valid_until": document.valid_until,
+        "qr": qr_data_uri(verification_qr_url(document.verification_code)),
+    }
+
+
+def _parse(kind, value):
+    return kind.fromisoformat(value) if isinstance(value, str) and value else value
+
+
 @transaction.atomic
-def _store_rendered(document, application, sha256):
+def _store_rendered(document, sha256):
     """Mark the document ready with its file, in one conditional UPDATE, and record the event; False if another
     run of the task got there first. A secret printed once (e.g. a code de cession) is kept in the row only until
     it is on paper."""
-    claimed = GeneratedDocument.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).update(
-        file=document.file.name,
-        sha256=sha256,
-        status=DocumentStatus.READY,
-        rendered_at=timezone.now(),
-        context={key: value for key, value in document.context.items() if not key.startswith("secret_")},
-    )
+    changes = {
+        "file": document.file.name,
+        "sha256": sha256,
+        "status": DocumentStatus.READY,
+        "rendered_at": timezone.now(),
+    }
+    if any(key.startswith("secret_") for key in document.context):
+        changes["context"] = {key: value for key, value in document.context.items() if not key.startswith("secret_")}
+    claimed = GeneratedDocument.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).update(**changes)
     if not claimed:
         return False
     record_event(
-        application,
+        # The file by its key only: a system event names no organisation and acts for nobody, and the file's row
+        # need not be read for it.
+        Application(pk=document.application_id),
         "document_issued",
         actor=None,
         role=Actor.SYSTEM,

@@ -3,8 +3,10 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.qrcode import qr_matrix, qr_svg
 from tests.conftest import STAFF_CODE, give_static_code
 from tests.factories import MembershipFactory, UserFactory
+from tests.qr_support import decode
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +35,10 @@ def test_totp_enrolment(client):
     assert member.needs_second_factor()
     client.force_login(member)
     page = client.get(reverse("accounts:otp_setup"))
-    assert "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=member)
+    # The page shows the QR code of the device's otpauth:// URL, which an authenticator app scans.
+    assert qr_svg(device.config_url, error="M", scale=4, title="QR code à scanner") in page.content.decode()
+    assert decode(qr_matrix(device.config_url)) == device.config_url
     code = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
     response = client.post(reverse("accounts:otp_setup"), {"token": code})
     assert response.status_code == 302

@@ -1,15 +1,21 @@
 """The PDF rendering layer: templates rendered with WeasyPrint, read back with pypdf. No database."""
 
+import base64
 import datetime
 import io
 import logging
 import re
+import shutil
+import subprocess
 
 import pytest
-import segno
+import zxingcpp
 from django.utils import translation
+from PIL import Image
 from pypdf import PdfReader
 
+from portal.qrcode import qr_matrix
+from tests.qr_support import decode
 from titles.pdf import PdfRenderError, qr_data_uri, render_html, render_pdf, template_version
 
 VERIFY_URL = "https://demarches.example/verifier/K7QF-3XPA"
@@ -126,21 +132,36 @@ def test_recepisse_contains_the_qr_code_of_the_verify_url(recepisse):
     figures = list(_figures(recepisse.trailer["/Root"]["/StructTreeRoot"]))
     assert [figure["/Alt"] for figure in figures] == ["Code QR de vérification"]
 
-    # WeasyPrint draws the SVG as vector paths, one "x y m x' y l" segment per run of dark modules on a
-    # row: read them back and compare with the QR code of the verification URL.
+    # WeasyPrint draws the SVG as vector paths in module units, one "x y m x' y l x' y+1 l x y+1 l h" rectangle
+    # per run of dark modules on a row: read them back and compare with the QR code of the verification URL.
     content = recepisse.pages[0].get_contents().get_data().decode("latin-1")
     figure = re.search(r"/Figure\s*<<[^>]*>>\s*BDC(.*?)EMC", content, re.S)[1]
     dark = set()
-    for x1, y, x2 in re.findall(r"([\d.]+) (\d+)\.5 m\s+([\d.]+) \2\.5 l", figure):
-        dark.update((int(y), x) for x in range(int(float(x1)), int(float(x2))))
-    expected = segno.make(VERIFY_URL, error="m", micro=False)
-    assert dark == {(y, x) for y, row in enumerate(expected.matrix_iter(border=4)) for x, on in enumerate(row) if on}
+    for x1, y, x2 in re.findall(r"(\d+) (\d+) m\s+(\d+) \2 l", figure):
+        dark.update((int(y), x) for x in range(int(x1), int(x2)))
+    expected = qr_matrix(VERIFY_URL, error="M")
+    assert dark == {(y, x) for y, row in enumerate(expected) for x, on in enumerate(row) if on}
+    assert decode(expected) == VERIFY_URL
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
+def test_the_printed_qr_code_scans(recepisse_pdf, tmp_path):
+    # The page as a printer at 150 dpi would put it on paper, read by a scanner's decoder.
+    (tmp_path / "page.pdf").write_bytes(recepisse_pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", "page.pdf", "page"], cwd=tmp_path, check=True)
+    (page,) = tmp_path.glob("page*.png")
+    results = zxingcpp.read_barcodes(Image.open(page), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [result.text for result in results] == [VERIFY_URL]
+    assert results[0].ec_level in ("M", "Q", "H")
 
 
 def test_qr_data_uri():
     uri = qr_data_uri(VERIFY_URL)
-    assert uri.startswith("data:image/svg+xml")
+    assert uri.startswith("data:image/svg+xml;base64,")
     assert uri == qr_data_uri(VERIFY_URL)
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    size = len(qr_matrix(VERIFY_URL))
+    assert f'viewBox="0 0 {size} {size}"' in svg and "width=" not in svg.split(">", 1)[0]  # sized by the CSS
 
 
 def test_template_version(settings):

@@ -4,10 +4,12 @@ import re
 from pathlib import Path
 
 import pytest
-import segno
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.qrcode import qr_matrix
 from titles import tasks
 from titles.enums import DocumentStatus
 from titles.models import ApplicationEvent, GeneratedDocument
@@ -40,10 +42,10 @@ def test_the_run_that_loses_the_race_removes_its_file(receipt, monkeypatch):
     _pending_again(receipt)
     original = tasks._store_rendered
 
-    def other_run_first(document, application, sha256):
+    def other_run_first(document, sha256):
         # Another run stores the document while this one renders: this run's UPDATE then matches nothing.
         GeneratedDocument.objects.filter(pk=document.pk).update(status=DocumentStatus.READY, file="other.pdf")
-        return original(document, application, sha256)
+        return original(document, sha256)
 
     monkeypatch.setattr(tasks, "_store_rendered", other_run_first)
     assert tasks.render_document.run(receipt.pk) == "skipped"
@@ -85,8 +87,8 @@ def test_the_qr_code_carries_the_short_upper_case_url(receipt, monkeypatch):
     code = receipt.verification_code
     assert captured["qr"] == qr_data_uri(f"HTTPS://DEMARCHES.EXAMPLE.GOUV.FR/V/{code}")
     assert captured["verify_url"] == f"https://demarches.example.gouv.fr/verifier/{code}/"  # printed in words
-    symbol = segno.make(verification_qr_url(code), error="m", micro=False)
-    assert symbol.mode == "alphanumeric" and symbol.version <= 3
+    # In upper case the URL fits the alphanumeric mode: version 3 (29 modules, 37 with the quiet zone) at most.
+    assert len(qr_matrix(verification_qr_url(code))) <= 37
 
 
 def test_a_portal_under_a_sub_path_keeps_the_long_url(settings):
@@ -100,3 +102,52 @@ def test_the_short_url_leads_to_the_verification_page(client, receipt):
     assert response.redirect_chain == [(reverse("titles:verify", kwargs={"code": receipt.verification_code}), 302)]
     assert response.status_code == 200 and "Récépissé de dépôt" in response.content.decode()
     assert client.get("/V/NOTACODE", follow=True).status_code == 404
+
+
+def test_the_receipt_prints_the_file_as_it_was_filed(receipt, monkeypatch):
+    application = receipt.application
+    facts = receipt.context
+    assert facts["reference"] == application.reference
+    assert facts["applicant_name"] == application.applicant.get_full_name()
+    assert facts["cert_name"] == application.cert.name
+    assert facts["submitted_at"] == application.submitted_at.isoformat()
+    assert facts["lines"] and all(isinstance(label, str) and isinstance(value, str) for label, value in facts["lines"])
+
+    # Rendered later (a worker down for hours), the receipt still states the file as it was when filed.
+    application.applicant.family_name = "RENOMMÉ"
+    application.applicant.save()
+    captured = {}
+    monkeypatch.setattr(tasks, "render_pdf", lambda name, context: captured.update(context) or b"%PDF-1.7")
+    _pending_again(receipt)
+    tasks.render_document.run(receipt.pk)
+    assert captured["applicant_name"] == facts["applicant_name"] and "RENOMMÉ" not in captured["applicant_name"]
+    assert captured["submitted_at"] == application.submitted_at  # a datetime again, for the template's filters
+    assert captured["expected_decision_date"] == application.expected_decision_at
+    assert captured["reference"] == application.reference and captured["document_title"] == receipt.label
+
+
+def test_a_document_issued_without_its_facts_takes_them_from_the_file(receipt, monkeypatch):
+    # A row written before the facts were stored with the document: the task reads the file, as it used to.
+    GeneratedDocument.objects.filter(pk=receipt.pk).update(context={})
+    captured = {}
+    monkeypatch.setattr(tasks, "render_pdf", lambda name, context: captured.update(context) or b"%PDF-1.7")
+    _pending_again(receipt)
+    assert tasks.render_document.run(receipt.pk) == "rendered"
+    application = receipt.application
+    assert captured["applicant_name"] == application.applicant.get_full_name()
+    assert captured["cert_name"] == application.cert.name
+    assert captured["submitted_at"] == application.submitted_at
+    lines = application.procedure.summary_lines(application)
+    assert captured["lines"] == [[str(label), str(value)] for label, value in lines]
+    assert GeneratedDocument.objects.get(pk=receipt.pk).file.name.startswith(f"generated/{application.reference}/")
+
+
+def test_the_task_reads_one_row_and_writes_two(receipt, monkeypatch):
+    monkeypatch.setattr(tasks, "render_pdf", lambda name, context: b"%PDF-1.7")
+    _pending_again(receipt)
+    # The document (no join), its conditional UPDATE, the event; the savepoint pair is the test's transaction.
+    with CaptureQueriesContext(connection) as queries:
+        assert tasks.render_document.run(receipt.pk) == "rendered"
+    statements = [query["sql"].split()[0] for query in queries.captured_queries]
+    assert statements == ["SELECT", "SAVEPOINT", "UPDATE", "INSERT", "RELEASE"]
+    assert "JOIN" not in queries.captured_queries[0]["sql"]
