@@ -276,6 +276,9 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
 DSFR_MARK_OPTIONAL_FIELDS = True  # the DSFR marks optional fields, not required ones
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Portail des démarches")
+# An administrator never sees an agent's TOTP secret (key, configuration URL, QR code): whoever copies it holds
+# the agent's second factor. A lost phone is handled by deleting the device; the agent enrols a new one.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # FranceConnect v2 through mozilla-django-oidc, on when OIDC_RP_CLIENT_ID is set.
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")

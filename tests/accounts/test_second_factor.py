@@ -61,3 +61,16 @@ def test_wrong_code_is_refused_with_a_french_message(client):
     response = client.post(reverse("accounts:otp_verify"), {"token": "00000000", "next": "/admin/"})
     assert "Ce code n&#x27;est pas valide" in response.content.decode()
     assert client.get("/admin/").status_code == 302
+
+
+def test_an_administrator_cannot_read_an_agents_totp_secret(verified_client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    give_static_code(admin)
+    client = verified_client(admin)
+    agent = MembershipFactory().user
+    device = TOTPDevice.objects.create(user=agent, name="téléphone", confirmed=True)
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200 and device.key not in page.content.decode()
+    assert "qrcode" not in page.content.decode()
+    for view in ("otp_totp_totpdevice_config", "otp_totp_totpdevice_qrcode"):
+        assert client.get(reverse(f"admin:{view}", args=[device.pk])).status_code == 403
