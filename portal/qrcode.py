@@ -58,11 +58,12 @@ def _rows(data, error):
         raise ValueError(f"Unknown QR error-correction level: {error!r}")
     symbol = _symbol(data, error)
     size = _size(symbol)
-    for level in _LEVELS[: _LEVELS.index(error)]:
+    # The size only grows with the level: walk up from the level asked until the symbol would grow.
+    for level in reversed(_LEVELS[: _LEVELS.index(error)]):
         stronger = _symbol(data, level)
-        if _size(stronger) == size:
-            symbol = stronger
+        if _size(stronger) != size:
             break
+        symbol = stronger
     image = memoryview(symbol.to_image(scale=1, add_quiet_zones=True))
     width = image.shape[1]
     pixels = bytes(image)
