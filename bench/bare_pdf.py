@@ -13,8 +13,10 @@ alike. Prints one line "BENCH_JSON {...}".
 import argparse
 import gc
 import json
+import pickle
 import statistics
 import time
+from pathlib import Path
 
 import django
 
@@ -52,13 +54,23 @@ def percentile(values, fraction):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("documents", type=int, nargs="+", help="ids of pending GeneratedDocument rows")
+    parser.add_argument("documents", type=int, nargs="*", help="ids of pending GeneratedDocument rows")
+    parser.add_argument("--capture", metavar="FILE",
+                        help="only capture the documents' contexts into FILE, to render them later with --contexts")
+    parser.add_argument("--contexts", metavar="FILE", help="render the contexts captured into FILE")
     args = parser.parse_args()
     django.setup()
     import bench.procedure  # noqa: F401
     from titles.pdf import _fast_font_subsetting, render_pdf
 
-    renders = [captured_context(document_id) for document_id in args.documents]
+    if args.contexts:
+        renders = pickle.loads(Path(args.contexts).read_bytes())
+    else:
+        renders = [captured_context(document_id) for document_id in args.documents]
+    if args.capture:
+        Path(args.capture).write_bytes(pickle.dumps(renders))
+        print("BENCH_JSON " + json.dumps({"captured": len(renders)}), flush=True)
+        return
     started = time.perf_counter()
     render_pdf(*renders[0])
     warm_up = time.perf_counter() - started
@@ -78,6 +90,7 @@ def main():
         "cpu_seconds": round(cpu, 3),
         "per_cpu_second": round(len(durations) / cpu, 3),
         "median_ms": round(statistics.median(durations) * 1000, 1),
+        "durations_ms": [round(duration * 1000, 2) for duration in durations],
         "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
         "warm_up_ms": round(warm_up * 1000, 1),
         "pdf_bytes": len(content),

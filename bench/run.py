@@ -367,7 +367,8 @@ def cpu_seconds(pid):
 
 
 def measure_pdf_run(args, env, var_dir, user):
-    """One PDF run: a batch waits in Redis; the bare loop renders its documents, then a worker renders them.
+    """One PDF run: a batch waits in Redis; the bare loop renders half its documents, a worker renders them all,
+    the bare loop renders the other half.
 
     Wall-clock rates are what the goal is about; CPU-time rates (the worker's processes against the loop's) are
     recorded next to them because they hardly move when other work shares the machine."""
@@ -377,7 +378,13 @@ def measure_pdf_run(args, env, var_dir, user):
     applications = submit(args.batch, user)
     documents = GeneratedDocument.objects.filter(application__in=applications)
     ids = [str(pk) for pk in documents.order_by("pk").values_list("pk", flat=True)]
-    bare = bench_json(run([sys.executable, "-m", "bench.bare_pdf", *ids], env, timeout=600))
+    # The bare loop renders half the documents just before the worker runs and the other half just after (their
+    # contexts captured before), so that both sides see the machine in the same state on average: on a shared VM
+    # its speed drifts by a third within a minute, which one-sided runs turned into ratios from 0.65 to 1.05.
+    later = var_dir / "bare-after.pickle"
+    bench_json(run([sys.executable, "-m", "bench.bare_pdf", "--capture", str(later), *ids[len(ids) // 2:]], env,
+                   timeout=600))
+    before = bench_json(run([sys.executable, "-m", "bench.bare_pdf", *ids[:len(ids) // 2]], env, timeout=600))
     worker = celery_worker(env, var_dir, ["pdf"]).start()
     try:
         # The first task loads WeasyPrint in the fresh worker: measure from its receipt to the last one.
@@ -389,6 +396,8 @@ def measure_pdf_run(args, env, var_dir, user):
         cpu = cpu_seconds(worker.process.pid) - cpu_start
     finally:
         worker.stop()
+    after = bench_json(run([sys.executable, "-m", "bench.bare_pdf", "--contexts", str(later)], env, timeout=600))
+    bare = combined(before, after)
     rendered = sorted(documents.values_list("rendered_at", flat=True))
     span = (rendered[-1] - rendered[0]).total_seconds()
     # Celery's own measure of each task's run time: the rest of the interval is the broker and the pool.
@@ -399,6 +408,26 @@ def measure_pdf_run(args, env, var_dir, user):
                 "cpu_seconds": round(cpu, 3), "per_cpu_second": round((len(rendered) - 1) / cpu, 3) if cpu else None,
                 "task_median_ms": round(statistics.median(runtimes) * 1000, 1) if runtimes else None}
     return bare, pipeline
+
+
+def combined(*parts):
+    """One bare-loop result from several processes' (each left its warm-up render out)."""
+    from bench.bare_pdf import percentile
+
+    durations = [duration / 1000 for part in parts for duration in part["durations_ms"]]
+    cpu = sum(part["cpu_seconds"] for part in parts)
+    return {
+        **parts[0],
+        "renders": len(durations),
+        "seconds": round(sum(durations), 3),
+        "per_second": round(len(durations) / sum(durations), 3),
+        "cpu_seconds": round(cpu, 3),
+        "per_cpu_second": round(len(durations) / cpu, 3),
+        "median_ms": round(statistics.median(durations) * 1000, 1),
+        "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
+        "durations_ms": [part["durations_ms"] for part in parts],
+        "harfbuzz_subset": all(part["harfbuzz_subset"] for part in parts),
+    }
 
 
 def check_exactly_once(var_dir):
