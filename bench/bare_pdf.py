@@ -52,6 +52,19 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
+def summary(durations, cpu):
+    """Rates and latencies of renders that took ``durations`` seconds and ``cpu`` CPU-seconds in all."""
+    return {
+        "renders": len(durations),
+        "seconds": round(sum(durations), 3),
+        "per_second": round(len(durations) / sum(durations), 3),
+        "cpu_seconds": round(cpu, 3),
+        "per_cpu_second": round(len(durations) / cpu, 3),
+        "median_ms": round(statistics.median(durations) * 1000, 1),
+        "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("documents", type=int, nargs="*", help="ids of pending GeneratedDocument rows")
@@ -84,14 +97,8 @@ def main():
         cpu += time.process_time() - cpu_started
     print("BENCH_JSON " + json.dumps({
         "templates": sorted({template_name for template_name, _ in renders}),
-        "renders": len(durations),
-        "seconds": round(sum(durations), 3),
-        "per_second": round(len(durations) / sum(durations), 3),
-        "cpu_seconds": round(cpu, 3),
-        "per_cpu_second": round(len(durations) / cpu, 3),
-        "median_ms": round(statistics.median(durations) * 1000, 1),
+        **summary(durations, cpu),
         "durations_ms": [round(duration * 1000, 2) for duration in durations],
-        "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
         "warm_up_ms": round(warm_up * 1000, 1),
         "pdf_bytes": len(content),
         "harfbuzz_subset": _fast_font_subsetting(),

@@ -412,19 +412,12 @@ def measure_pdf_run(args, env, var_dir, user):
 
 def combined(*parts):
     """One bare-loop result from several processes' (each left its warm-up render out)."""
-    from bench.bare_pdf import percentile
+    from bench.bare_pdf import summary
 
     durations = [duration / 1000 for part in parts for duration in part["durations_ms"]]
-    cpu = sum(part["cpu_seconds"] for part in parts)
     return {
         **parts[0],
-        "renders": len(durations),
-        "seconds": round(sum(durations), 3),
-        "per_second": round(len(durations) / sum(durations), 3),
-        "cpu_seconds": round(cpu, 3),
-        "per_cpu_second": round(len(durations) / cpu, 3),
-        "median_ms": round(statistics.median(durations) * 1000, 1),
-        "p95_ms": round(percentile(durations, 0.95) * 1000, 1),
+        **summary(durations, sum(part["cpu_seconds"] for part in parts)),
         "durations_ms": [part["durations_ms"] for part in parts],
         "harfbuzz_subset": all(part["harfbuzz_subset"] for part in parts),
     }
