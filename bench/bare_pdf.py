@@ -22,7 +22,7 @@ import django
 
 
 class _Captured(Exception):
-    pass
+    """Raised by the intercepted ``render_pdf`` to stop the task before it renders or stores anything."""
 
 
 def captured_context(document_id):
@@ -39,7 +39,7 @@ def captured_context(document_id):
     try:
         tasks.render_document.run(document_id)
     except _Captured:
-        pass
+        pass  # the expected way out: the context is captured, nothing was written
     finally:
         tasks.render_pdf = original
     if not captured:

@@ -488,7 +488,7 @@ def versions():
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            pass
+            continue  # not installed here (e.g. an optional one): the JSON lists what is
     return found
 
 
