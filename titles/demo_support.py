@@ -1,5 +1,6 @@
-"""Helpers the title apps' demo files share: a stand-in scan, a draft filled and filed through the services, and
-the demo-only backdating of a file's dates. Used by `manage.py demo_data` only."""
+"""Helpers the title apps' demo files share: an extra demo citizen, a professional's mandate, a stand-in scan, a
+draft filled and filed through the services, and the demo-only backdating of a file's dates. Used by
+`manage.py demo_data` only."""
 
 import datetime
 import io
@@ -9,10 +10,37 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
+from accounts.enums import IdentitySource
+from accounts.models import User
 from titles import services
-from titles.models import Application, Message
+from titles.enums import ConsentMethod
+from titles.models import Application, Mandate, Message
 from titles.payments import EmbeddedIssuer
 from titles.uploads import clean_upload
+
+
+def citizen(n, spec, password, now, *, phone_prefix):
+    """Create (or put back) the extra citizen `demo.citoyen<n>@demo.test`: verified e-mail, declared identity, the
+    demo password (`password`, hashed once by the caller), an account opened 60 days ago."""
+    user, _ = User.objects.update_or_create(email=f"demo.citoyen{n}@demo.test", defaults={
+        **spec, "birth_date": datetime.date.fromisoformat(spec["birth_date"]), "birth_country": "99100",
+        "identity_source": IdentitySource.DECLARED, "email_verified_at": now, "is_active": True,
+        "phone": f"{phone_prefix}{n:02d}{n * 37 % 100:02d}{n * 53 % 100:02d}{n * 71 % 100:02d}",
+        "password": password, "date_joined": now - datetime.timedelta(days=60)})
+    return user
+
+
+def mandate(client, organisation, staff, procedures, since):
+    """Return the client's valid mandate to the organisation, or record one: electronic, confirmed by the client
+    `since` (a moment before the first file filed under it), valid one year from then."""
+    given = Mandate.objects.valid().filter(citizen=client, organisation=organisation).first()
+    if given is not None:
+        return given
+    return Mandate.objects.create(
+        citizen=client, organisation=organisation, procedures=list(procedures),
+        consent_method=ConsentMethod.ELECTRONIC, valid_from=since, valid_until=since + datetime.timedelta(days=365),
+        created_by=staff, created_at=since, confirmed_at=since + datetime.timedelta(hours=2),
+    )
 
 
 def scan(name, n, *, pdf=False):
