@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from titles.enums import ConsentMethod
 from titles.models import Mandate
-from vehicles import demo_files
+from vehicles import demo_files, demo_pro
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
@@ -69,3 +69,4 @@ def load(stdout):
         stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
     stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire).")
     demo_files.load(stdout)  # the CERT de Nîmes's demo files, once this transaction has committed
+    demo_pro.load(stdout)  # then the garage's files for its clients
