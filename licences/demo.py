@@ -6,7 +6,7 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from licences import demo_files
+from licences import demo_files, demo_school
 from licences.dates import add_months, add_years
 from licences.enums import CARD_VALIDITY_YEARS, EPHOTO_VALIDITY_MONTHS, NANTES_PROCEDURES, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
@@ -52,3 +52,4 @@ def load(stdout):
     codes = list(available.order_by("taken_at").values_list("code", flat=True)[:DEMO_CODES])
     stdout.write("Codes photo-signature numérique de démonstration, à usage unique : " + ", ".join(codes) + ".")
     demo_files.load(stdout)  # the CERT de Bordeaux's demo files, once this transaction has committed
+    demo_school.load(stdout)  # then the driving school's files for its students

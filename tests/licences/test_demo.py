@@ -1,15 +1,19 @@
+import datetime
 import io
 import re
+import zoneinfo
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from accounts.models import User
-from licences import demo
+from accounts.models import Organisation, User
+from licences import demo, demo_school
 from licences import services as licence_services
 from licences.enums import NANTES_PROCEDURES, Code
 from licences.ephoto import get_provider
@@ -17,7 +21,7 @@ from licences.models import EphotoCode, Licence
 from tests.licences.conftest import STEPS, jpeg, pdf_text
 from titles import demo as titles_demo
 from titles import services
-from titles.models import Application, GeneratedDocument, Mandate, RoutingRule
+from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate, RoutingRule
 from titles.workflow import Status
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +108,86 @@ def test_the_demo_school_enrols_a_student(staff_client, client, django_capture_o
     assert mandate.is_valid and mandate.organisation.code == "ae-var-conduite"
     page = school.get(reverse("licences:school_space")).content.decode()
     assert "Déposer : Inscription au permis de conduire" in page
+
+
+# The school's demo files are dated from the day they are loaded: any day will do, this one is fixed.
+SCHOOL_NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+
+
+@time_machine.travel(SCHOOL_NOW, tick=True)
+def test_the_demo_school_lists_the_files_it_filed_for_its_students(verified_client,
+                                                                    django_capture_on_commit_callbacks):
+    """licences/demo_school.py: inscriptions in every state (each student has a NEPH) and a fabrication, filed by
+    the school under its students' mandates, listed in its space and opened once the second factor is passed."""
+    out = io.StringIO()
+    accounts_demo.load(out)
+    titles_demo.load(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_school.load(out)
+    assert "Dossiers de démonstration de l'auto-école Var Conduite : 5 démarches" in out.getvalue()
+    school = Organisation.objects.get(code="ae-var-conduite")
+    staff = User.objects.get(email="autoecole@demo.test")
+    files = list(Application.objects.filter(organisation=school).select_related("applicant", "mandate"))
+    assert len(files) == 5
+    inscriptions = [a for a in files if a.procedure_code == Code.INSCRIPTION]
+    assert {a.status for a in inscriptions} == {Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO,
+                                                Status.ACCEPTED}
+    fabrication = next(a for a in files if a.procedure_code == Code.FABRICATION)
+    assert fabrication.status == Status.SENT
+    for application in files:
+        assert application.filed_by == staff and application.mandate.is_valid
+        assert (application.mandate.citizen_id, application.mandate.organisation_id) == (
+            application.applicant_id, school.pk)
+        submitted = application.events.get(kind="submit")
+        assert (submitted.actor, submitted.acting_for, submitted.organisation) == (
+            staff, application.applicant, school)
+    # Every student has a NEPH now; the one who held the B kept his own (declared on the inscription).
+    nephs = {a.pk: Licence.objects.get(holder=a.applicant).neph for a in files}
+    assert len(set(nephs.values())) == 5
+    holder = Licence.objects.get(holder__email="demo.citoyen31@demo.test")
+    declared = next(a for a in inscriptions if a.applicant_id == holder.holder_id)
+    assert declared.data["inscription"]["neph"] == holder.neph and holder.category_codes
+    accepted = next(a for a in inscriptions if a.status == Status.ACCEPTED)
+    attestation = GeneratedDocument.objects.get(application=accepted, kind="attestation-inscription")
+    assert attestation.status == "ready" and nephs[accepted.pk] in pdf_text(attestation)
+
+    client = verified_client(staff)
+    response = client.get(reverse("licences:school_space"))
+    assert response.status_code == 200
+    assert {a.reference for a in response.context["files"]} == {a.reference for a in files}
+    page = response.content.decode()
+    assert "Votre école : répondre à la demande de complément" in page
+    for application in files:
+        assert application.reference in page and application.applicant.get_full_name() in page
+        detail = client.get(reverse("titles:detail", kwargs={"reference": application.reference}))
+        assert detail.status_code == 200
+        assert application.reference in detail.content.decode()
+    # The students' mandates, confirmed, with the procedures to file next.
+    assert {m.citizen for m in response.context["mandates"] if m.links} >= {a.applicant for a in files}
+
+    # Loaded again (as every `make run` does): nothing more is made.
+    before = (Application.objects.count(), ApplicationEvent.objects.count(), Mandate.objects.count())
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_school.load(out)
+    assert "de l'auto-école Var Conduite : déjà en place." in out.getvalue()
+    assert (Application.objects.count(), ApplicationEvent.objects.count(), Mandate.objects.count()) == before
+
+
+@time_machine.travel(SCHOOL_NOW, tick=True)
+def test_the_demo_school_needs_its_code_to_reach_its_space(django_capture_on_commit_callbacks):
+    """What the README tells to try: the password alone does not open the school's space; a demo code does."""
+    out = io.StringIO()
+    accounts_demo.load(out)
+    titles_demo.load(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_school.load(out)
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": "autoecole@demo.test",
+                                            "password": accounts_demo.DEMO_PASSWORD})
+    response = client.get(reverse("licences:school_space"))
+    assert response.status_code == 302 and reverse("accounts:otp_verify") in response.url
+    client.post(f"{reverse('accounts:otp_verify')}?next={reverse('licences:school_space')}",
+                {"token": accounts_demo.DEMO_STATIC_CODES[0]})
+    response = client.get(reverse("licences:school_space"))
+    assert response.status_code == 200 and len(response.context["files"]) == 5
