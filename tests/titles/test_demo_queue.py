@@ -41,6 +41,9 @@ def test_demo_data_gives_the_agent_a_queue_and_the_statistics_medians(settings, 
     out = demo_data(django_capture_on_commit_callbacks)
     assert "Dossiers de démonstration du CERT de Bordeaux : 17 dossiers" in out
     assert "Dossiers de démonstration du CERT de Nîmes : 13 dossiers" in out
+    # Then the professionals' files for their clients (vehicles/demo_pro.py, licences/demo_school.py).
+    assert "Dossiers de démonstration du Garage de Provence : 5 démarches" in out
+    assert "Dossiers de démonstration de l'auto-école Var Conduite : 5 démarches" in out
     # The main demo citizens' journeys start from a clean slate.
     assert not Application.objects.filter(applicant__email__in=MAIN_CITIZENS).exists()
     # Every PDF was rendered in-process, every e-mail sent.
@@ -84,4 +87,6 @@ def test_demo_data_gives_the_agent_a_queue_and_the_statistics_medians(settings, 
     out = demo_data(django_capture_on_commit_callbacks)
     assert "Dossiers de démonstration du CERT de Bordeaux : déjà en place." in out
     assert "Dossiers de démonstration du CERT de Nîmes : déjà en place." in out
+    assert "Dossiers de démonstration du Garage de Provence : déjà en place." in out
+    assert "Dossiers de démonstration de l'auto-école Var Conduite : déjà en place." in out
     assert counts() == before
