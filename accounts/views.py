@@ -215,6 +215,8 @@ def otp_verify(request):
         device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))
         if device is not None:
             otp_login(request, device)
+            # A new session key for the raised privilege: one planted or read before it is worth nothing after.
+            request.session.cycle_key()
             return redirect(_next_url(request))
         form.add_error("token", "Ce code n'est pas valide. Vérifiez l'heure de votre téléphone et réessayez.")
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
