@@ -44,12 +44,6 @@ class SignupForm(DsfrBaseForm, forms.ModelForm):
         model = User
         fields = ["email", "given_names", "family_name", "birth_date"]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-        error_messages = {
-            "email": {
-                "unique": "Un compte existe déjà avec cette adresse. Connectez-vous ou "
-                "réinitialisez votre mot de passe."
-            }
-        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,10 +51,19 @@ class SignupForm(DsfrBaseForm, forms.ModelForm):
             self.fields[name].required = True
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(self._meta.error_messages["email"]["unique"])
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self):
+        """Leave the address out: the form must not say whether it has an account (see ``existing_holder``)."""
+        exclude = self._get_validation_exclusions() | {"email"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+
+    def existing_holder(self):
+        """Return the user who already has this address, if any (a valid form only)."""
+        return User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
 
     def clean(self):
         cleaned = super().clean()

@@ -1,9 +1,10 @@
 """FranceConnect v2 (eidas1) through mozilla-django-oidc: a narrow backend and two views.
 
 The library verifies the signature and the nonce; it does not check ``iss``, ``aud``
-(mozilla-django-oidc#340) nor ``acr``, and lets a lost state end in a 400. This module
-adds exactly that, matches people on ``sub`` only and keeps FranceConnect's identity
-read-only.
+(mozilla-django-oidc#340), ``acr``, that the ID token has an ``exp``, nor that the userinfo
+``sub`` is the ID token's (OpenID Connect Core 5.3.2); it lets a lost state end in a 400 and
+logs out whoever is signed in when a callback fails. This module adds exactly that, matches
+people on ``sub`` only and keeps FranceConnect's identity read-only.
 """
 
 import datetime
@@ -15,7 +16,6 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # The eIDAS levels in increasing order; FranceConnect (not FC+) gives eidas1.
 ACR_LEVELS = ("eidas1", "eidas2", "eidas3")
+# Claims an ID token must carry (OpenID Connect Core 2); PyJWT checks ``exp`` only when it is there.
+ID_TOKEN_REQUIRED_CLAIMS = ("sub", "exp", "iat")
 LOGOUT_STATE_COOKIE = "fc_logout_state"
 
 # Callback errors FranceConnect sends back to redirect_uri, in the words a citizen understands.
@@ -51,6 +53,10 @@ EXPIRED_STATE_MESSAGE = (
     "Votre demande de connexion avec FranceConnect a expiré ou a déjà été utilisée (retour arrière, plusieurs "
     "onglets ouverts…). Merci de cliquer à nouveau sur le bouton FranceConnect."
 )
+
+
+class SubjectMismatch(SuspiciousOperation):
+    """The userinfo endpoint answered for another person than the ID token."""
 
 
 def franceconnect_enabled():
@@ -106,12 +112,38 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
         if self.OIDC_RP_CLIENT_ID not in audience:
             raise SuspiciousOperation("FranceConnect: token not issued for this client")
         if "nonce" in kwargs:  # the ID token, not the userinfo JWT
+            missing = [claim for claim in ID_TOKEN_REQUIRED_CLAIMS if payload.get(claim) in (None, "")]
+            if missing:
+                raise SuspiciousOperation(f"FranceConnect: ID token without {', '.join(missing)}")
             requested = settings.OIDC_AUTH_REQUEST_EXTRA_PARAMS.get("acr_values", "eidas1")
             acr = payload.get("acr")
             if acr not in ACR_LEVELS or ACR_LEVELS.index(acr) < ACR_LEVELS.index(requested):
                 raise SuspiciousOperation(f"FranceConnect: acr {acr!r} below {requested!r}")
-            self.request.session["fc_acr"] = acr
+            # Kept on the backend, not in the session: a refused login must leave the session as it was.
+            self.fc_acr = acr
         return payload
+
+    def store_tokens(self, access_token, id_token):
+        """Hold the tokens until the person is known: a refused login must not write them into the session."""
+        self.pending_tokens = (access_token, id_token)
+
+    def get_userinfo(self, access_token, id_token, payload):
+        """Return the userinfo claims, refusing them unless their ``sub`` is the ID token's (OIDC Core 5.3.2).
+
+        Otherwise a provider bug or a substituted response would sign the browser in as someone else and
+        overwrite that person's identity.
+        """
+        claims = super().get_userinfo(access_token, id_token, payload)
+        if not isinstance(claims, dict) or claims.get("sub") != payload.get("sub"):
+            logger.warning("FranceConnect login refused: the userinfo sub is not the ID token's")
+            raise SubjectMismatch("FranceConnect: userinfo sub differs from the ID token's")
+        return claims
+
+    def get_or_create_user(self, access_token, id_token, payload):
+        user = super().get_or_create_user(access_token, id_token, payload)
+        if user is not None:
+            super().store_tokens(*self.pending_tokens)
+        return user
 
     def verify_claims(self, claims):
         return bool(claims.get("sub") and claims.get("family_name") and claims.get("birthdate"))
@@ -131,7 +163,7 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
             fc_sub=claims["sub"],
             identity_source=IdentitySource.FRANCECONNECT,
             email_verified_at=timezone.now() if not email.endswith(".invalid") else None,
-            fc_acr=self.request.session.get("fc_acr", ""),
+            fc_acr=getattr(self, "fc_acr", ""),
             fc_last_login=timezone.now(),
             **identity_from_claims(claims),
         )
@@ -147,7 +179,7 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
         for field, value in identity.items():
             setattr(user, field, value)
         user.identity_source = IdentitySource.FRANCECONNECT
-        user.fc_acr = self.request.session.get("fc_acr", "")
+        user.fc_acr = getattr(self, "fc_acr", "")
         user.fc_last_login = timezone.now()
         user.save(update_fields=[*identity, "identity_source", "fc_acr", "fc_last_login"])
         if changed:
@@ -166,14 +198,24 @@ class AuthenticateView(OIDCAuthenticationRequestView):
 
 
 class CallbackView(OIDCAuthenticationCallbackView):
-    """Turn every failure (provider error, lost state, bad token) into the login page with a French message."""
+    """Turn every failure (provider error, lost state, bad token) into the login page with a French message.
+
+    A failure never touches who is signed in: the callback is a plain GET that any site can make a browser send, so
+    logging out on failure (as the library does) would let a third-party site sign people out.
+    """
 
     def get(self, request):
         error = request.GET.get("error")
         if error:
             logger.info("FranceConnect callback error %s: %s", error, request.GET.get("error_description", ""))
             self.failure_message = CALLBACK_ERROR_MESSAGES.get(error, GENERIC_FAILURE_MESSAGE)
-        elif "code" in request.GET and request.GET.get("state") not in request.session.get("oidc_states", {}):
+            # The library's own handling of an error logs out; only forget the state, so it cannot be replayed.
+            states = request.session.get("oidc_states", {})
+            if request.GET.get("state") in states:
+                del states[request.GET["state"]]
+                request.session.modified = True
+            return self.login_failure()
+        if "code" in request.GET and request.GET.get("state") not in request.session.get("oidc_states", {}):
             logger.info("FranceConnect callback with an unknown state")
             self.failure_message = EXPIRED_STATE_MESSAGE
             return self.login_failure()
@@ -186,8 +228,6 @@ class CallbackView(OIDCAuthenticationCallbackView):
             return self.login_failure()
 
     def login_failure(self):
-        if self.request.user.is_authenticated:
-            logout(self.request)
         messages.error(self.request, getattr(self, "failure_message", GENERIC_FAILURE_MESSAGE))
         return HttpResponseRedirect(reverse(settings.LOGIN_URL))
 

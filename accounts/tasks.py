@@ -26,12 +26,7 @@ def _send(template, to, context):
     message.send()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_verification_email(user_id):
-    """Send the link that confirms the address; do nothing if it is already confirmed."""
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None or user.email_verified_at is not None:
-        return
+def _verification_url(user):
     path = reverse(
         "accounts:verify_email",
         kwargs={
@@ -39,7 +34,37 @@ def send_verification_email(user_id):
             "token": email_verification_token.make_token(user),
         },
     )
-    _send("verify_email", user.email, {"user": user, "url": settings.SITE_URL + path})
+    return settings.SITE_URL + path
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_verification_email(user_id):
+    """Send the link that confirms the address; do nothing if it is already confirmed."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or user.email_verified_at is not None:
+        return
+    _send("verify_email", user.email, {"user": user, "url": _verification_url(user)})
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_signup_attempt_email(user_id):
+    """Tell the holder of an address that someone tried to create an account with it (sign-up answers the same
+    page whether or not the address has an account), with the ways into the existing one."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    unconfirmed = user.email_verified_at is None and not user.fc_sub
+    _send(
+        "signup_attempt",
+        user.email,
+        {
+            "user": user,
+            "login_url": settings.SITE_URL + reverse("accounts:login"),
+            "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+            "verify_url": _verification_url(user) if unconfirmed else "",
+            "franceconnect": bool(user.fc_sub) and not user.has_usable_password(),
+        },
+    )
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)

@@ -1,3 +1,4 @@
+import logging
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -5,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -16,17 +19,37 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import forms
+from accounts import forms, throttling
 from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
-from accounts.tasks import send_verification_email
+from accounts.tasks import send_signup_attempt_email, send_verification_email
 from accounts.tokens import email_verification_token
 from portal import qrcode
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = forms.LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        """Make an IP that sprayed passwords over many accounts wait, before any password is checked."""
+        wait = throttling.login_wait(request)
+        if wait:
+            # An unbound form: rendering a bound one would validate it, that is check the password.
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            message = (
+                "Trop de connexions ont échoué depuis ce réseau. Par sécurité, merci de patienter "
+                f"{wait} seconde{'s' if wait > 1 else ''} avant de réessayer."
+            )
+            return self.render_to_response(self.get_context_data(form=form, throttle_message=message), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            throttling.record_login_failure(self.request, form.data.get("username", ""))
+        return super().form_invalid(form)
 
 
 @require_POST
@@ -51,10 +74,19 @@ def signup(request):
         return redirect("titles:dashboard")
     form = forms.SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
-            transaction.on_commit(lambda: send_verification_email.delay(user.pk))
-        return render(request, "accounts/signup_done.html", {"email": user.email})
+        # The answer is the same whether or not the address has an account: its holder gets an e-mail instead.
+        user = form.save(commit=False)  # hashes the password either way, so that timing does not tell either
+        holder = form.existing_holder()
+        if holder is None:
+            try:
+                with transaction.atomic():
+                    user.save()
+                    transaction.on_commit(lambda: send_verification_email.delay(user.pk))
+            except IntegrityError:  # the same address signed up at the same moment
+                holder = form.existing_holder()
+        if holder is not None and throttling.allow_account_email(request, "signup-attempt", holder.email):
+            transaction.on_commit(lambda: send_signup_attempt_email.delay(holder.pk))
+        return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -79,12 +111,13 @@ def resend_verification(request):
     """Send the confirmation link again; the answer never says whether the address has an account."""
     form = forms.PortalPasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        allowed = throttling.allow_account_email(request, "verification", form.cleaned_data["email"])
         user = (
             get_user_model()
             .objects.filter(email__iexact=form.cleaned_data["email"], email_verified_at__isnull=True, is_active=True)
             .first()
         )
-        if user:
+        if user and allowed:
             transaction.on_commit(lambda: send_verification_email.delay(user.pk))
         return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/resend_verification.html", {"form": form})
@@ -140,6 +173,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = forms.PortalPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def form_valid(self, form):
+        """Send the link unless this address or this IP asked too often; answer the same page either way."""
+        if throttling.allow_account_email(self.request, "password-reset", form.cleaned_data["email"]):
+            return super().form_valid(form)
+        logger.info("Password reset e-mail not sent: limit reached")
+        return HttpResponseRedirect(self.get_success_url())
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -175,6 +215,8 @@ def otp_verify(request):
         device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))
         if device is not None:
             otp_login(request, device)
+            # A new session key for the raised privilege: one planted or read before it is worth nothing after.
+            request.session.cycle_key()
             return redirect(_next_url(request))
         form.add_error("token", "Ce code n'est pas valide. Vérifiez l'heure de votre téléphone et réessayez.")
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})

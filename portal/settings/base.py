@@ -271,6 +271,17 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Spraying one password over many accounts from one IP: once an IP has failed on LOGIN_SPRAY_ACCOUNTS distinct
+# accounts within the window, each further failure makes it wait, the wait doubling up to the cap. A point numérique
+# is slowed down for a few seconds, never locked out (accounts/throttling.py).
+LOGIN_SPRAY_ACCOUNTS = env.int("LOGIN_SPRAY_ACCOUNTS", default=20)
+LOGIN_SPRAY_WINDOW = env.int("LOGIN_SPRAY_WINDOW_SECONDS", default=15 * 60)
+LOGIN_SPRAY_MAX_DELAY = env.int("LOGIN_SPRAY_MAX_DELAY_SECONDS", default=60)
+# E-mails anyone can have sent to an address (password reset, confirmation link again, "an account already exists"):
+# at most this many of each kind per address and per IP in the window; past it the page answers the same, silently.
+ACCOUNT_EMAILS_PER_ADDRESS = env.int("ACCOUNT_EMAILS_PER_ADDRESS", default=3)
+ACCOUNT_EMAILS_PER_IP = env.int("ACCOUNT_EMAILS_PER_IP", default=30)
+ACCOUNT_EMAILS_WINDOW = env.int("ACCOUNT_EMAILS_WINDOW_SECONDS", default=60 * 60)
 
 # One shared engine for django-dsfr's form templates (its default builds one per form render).
 FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,3 +75,19 @@ def test_an_administrator_cannot_read_an_agents_totp_secret(verified_client):
     assert "qrcode" not in page.content.decode()
     for view in ("otp_totp_totpdevice_config", "otp_totp_totpdevice_qrcode"):
         assert client.get(reverse(f"admin:{view}", args=[device.pk])).status_code == 403
+
+
+def test_passing_the_second_factor_gives_a_new_session_key(client):
+    """A session key planted or read before the second factor must not carry the raised privilege."""
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    give_static_code(admin)
+    client.force_login(admin)
+    before = client.session.session_key
+    response = client.post(reverse("accounts:otp_verify"), {"token": STAFF_CODE, "next": "/admin/"})
+    assert response.status_code == 302 and response.url == "/admin/"
+    assert client.session.session_key != before
+    assert client.session["_auth_user_id"] == str(admin.pk)
+    assert client.get("/admin/").status_code == 200  # still signed in, and verified
+    # The old key is no longer a session at all.
+    client.cookies[settings.SESSION_COOKIE_NAME] = before
+    assert client.get("/admin/").status_code == 302
