@@ -55,33 +55,46 @@ def console(request):
     places = _places(request.user)
     form = OpenSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        session = services.open_assisted_session(mediateur=request.user, place=places[0], citizen=form.citizen)
-        messages.info(request, f"Un code vient d'être envoyé à {form.citizen.email}.")
-        return redirect("mediation:consent", pk=session.pk)
-    sessions = AssistedSession.objects.filter(mediateur=request.user).select_related("citizen", "place")[:20]
+        try:
+            session = services.open_assisted_session(mediateur=request.user, place=places[0], citizen=form.citizen)
+        except services.SessionRefused as refusal:
+            form.add_error("email", refusal.reason)
+        else:
+            messages.info(request, "Un code vient d'être envoyé à l'adresse saisie.")
+            return redirect("mediation:consent", pk=session.pk)
+    sessions = list(AssistedSession.objects.filter(mediateur=request.user).select_related("citizen", "place")[:20])
+    open_ids = set(
+        AssistedSession.objects.open().filter(pk__in=[s.pk for s in sessions]).values_list("pk", flat=True)
+    )
+    for session in sessions:
+        session.is_open = session.pk in open_ids
     return render(
         request,
         "titles/mediation/console.html",
         {"form": form, "sessions": sessions, "places": places, "breadcrumb_data": {"current": "Accompagnement"}},
+        status=400 if form.errors else 200,
     )
 
 
 @verified_staff_required
 def consent(request, pk):
     _places(request.user)
+    # Nothing about the person is shown before they consent: the page names neither them nor their address.
     session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user)
     form = ConsentForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if services.confirm_assisted_session(session, form.cleaned_data["code"]):
+        try:
+            services.confirm_assisted_session(session, form.cleaned_data["code"])
+        except services.SessionRefused as refusal:
+            form.add_error("code", refusal.reason)
+            status = 429 if refusal.code == "rate" else 400
+        else:
             messages.success(request, f"Séance ouverte avec {session.citizen.get_full_name()}.")
             return redirect("mediation:session", pk=session.pk)
-        form.add_error("code", "Ce code n'est pas le bon, ou la séance n'est plus ouverte (5 essais au plus).")
-    return render(
-        request,
-        "titles/mediation/consent.html",
-        {"form": form, "session": session},
-        status=400 if form.errors else 200,
-    )
+    elif form.errors:
+        status = 400
+    return render(request, "titles/mediation/consent.html", {"form": form, "session": session}, status=status)
 
 
 @verified_staff_required
@@ -90,8 +103,12 @@ def session_page(request, pk):
     session = get_object_or_404(
         AssistedSession.objects.select_related("citizen", "place"), pk=pk, mediateur=request.user
     )
+    if session.consented_at is None:  # not consented: nothing of the person is shown
+        return redirect("mediation:consent", pk=session.pk)
+    # The queryset's answer, not the row's times: a médiateur whose membership is deactivated has no session left.
+    session.is_open = AssistedSession.objects.active().filter(pk=session.pk).exists()
     applications = []
-    if session.is_active:
+    if session.is_open:
         applications = list(
             Application.objects.filter(applicant=session.citizen).select_related("cert").order_by("-updated_at")
         )
@@ -114,6 +131,6 @@ def session_page(request, pk):
 def end_session(request, pk):
     _places(request.user)
     session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user, ended_at__isnull=True)
-    services.end_assisted_session(session)
+    services.end_assisted_session(session, by=request.user)
     messages.success(request, "La séance est terminée : vous n'avez plus accès aux dossiers de cette personne.")
     return redirect("mediation:console")

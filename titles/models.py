@@ -196,7 +196,12 @@ class EventQuerySet(models.QuerySet):
 class ApplicationEvent(models.Model):
     """The append-only audit trail: one row per business action, written in the action's transaction."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    # Not a database constraint, and nothing done on delete: the journal outlives a draft deleted by its owner or
+    # by the 3-month rule (a médiateur's acts on it stay journaled, the file's reference in their payload), and a
+    # draft that carries such events can still be deleted. Only drafts are ever deleted (services.delete_draft).
+    application = models.ForeignKey(
+        Application, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events"
+    )
     kind = models.CharField("type", max_length=40)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -463,10 +468,35 @@ class Annotation(models.Model):
         return f"Note du {self.created_at:%d/%m/%Y} ({self.application.reference})"
 
 
+# A consent code may be tried this many times in one session; a médiateur may send this many wrong codes per hour
+# across all their sessions (one open session per citizen bounds the guesses on one person, this bounds the rest).
+CONSENT_CODE_TRIES = 5
+CONSENT_FAILURES_PER_HOUR = 10
+
+
 class AssistedSessionQuerySet(models.QuerySet):
-    def active(self, at=None):
+    def open(self, at=None):
+        """Return the sessions that still count: consented and running, or waiting for a code that may still be
+        tried; in both cases only while the médiateur is still an active médiateur of the place (a membership
+        deactivated ends every session at once, whatever the session rows say)."""
         at = at or timezone.now()
-        return self.filter(consented_at__isnull=False, ended_at__isnull=True, expires_at__gt=at)
+        still_mediateur = Membership.objects.active().filter(
+            user=OuterRef("mediateur"), organisation=OuterRef("place"), role=Role.MEDIATEUR
+        )
+        return self.filter(
+            Q(consented_at__isnull=False) | Q(consent_attempts__lt=CONSENT_CODE_TRIES),
+            Exists(still_mediateur),
+            ended_at__isnull=True,
+            expires_at__gt=at,
+        )
+
+    def active(self, at=None):
+        """Return the sessions in which the médiateur may act for the citizen right now."""
+        return self.open(at).filter(consented_at__isnull=False)
+
+    def pending(self, at=None):
+        """Return the sessions still waiting for the citizen's code."""
+        return self.open(at).filter(consented_at__isnull=True)
 
 
 class AssistedSession(models.Model):
@@ -483,6 +513,15 @@ class AssistedSession(models.Model):
     consented_at = models.DateTimeField("consentement donné le", null=True, blank=True)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField("terminée le", null=True, blank=True)
+    # The citizen or the médiateur who ended it (empty: it expired).
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="terminée par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = AssistedSessionQuerySet.as_manager()
 
@@ -493,7 +532,20 @@ class AssistedSession(models.Model):
     def __str__(self):
         return f"Séance de {self.mediateur} avec {self.citizen} ({self.place})"
 
-    @property
-    def is_active(self):
-        now = timezone.now()
-        return self.consented_at is not None and self.ended_at is None and self.expires_at > now
+    # No `is_active` property: whether a session is running depends on the médiateur's membership too; ask
+    # `AssistedSession.objects.active()` / `.open()`.
+
+
+class ConsentCodeFailure(models.Model):
+    """One wrong consent code typed by a médiateur: counted to limit their guesses per hour."""
+
+    mediateur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(AssistedSession, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "code de consentement erroné"
+        indexes = [models.Index(fields=["mediateur", "created_at"])]
+
+    def __str__(self):
+        return f"Code erroné de {self.mediateur} ({self.created_at:%d/%m/%Y %H:%M})"

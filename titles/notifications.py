@@ -28,6 +28,11 @@ def application_url(application):
     return settings.SITE_URL + reverse("titles:detail", kwargs={"reference": application.reference})
 
 
+def assisted_session_end_url(token):
+    """Return the link of the consent e-mail with which the citizen ends an assisted session."""
+    return settings.SITE_URL + reverse("titles:end_assisted_session_link", kwargs={"token": token})
+
+
 def build(key, *, to, template, subject, context, application=None):
     """Render and store an e-mail (idempotent on `key`); return the row, or None if it already existed."""
     context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}

@@ -109,6 +109,9 @@ EVENT_LABELS = {
     "deliver": "Titre remis",
     "withdraw": "Demande retirée",
     "message": "Message",
+    "step_saved": "Étape du formulaire enregistrée",
+    "document_added": "Pièce justificative ajoutée",
+    "payment": "Timbre fiscal enregistré",
     "document_issued": "Document produit",
     "annotation": "Annotation",
 }

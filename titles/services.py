@@ -4,7 +4,9 @@ import datetime
 import logging
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
@@ -15,8 +17,11 @@ from titles import notifications
 from titles.enums import PaymentStatus
 from titles.events import record_event
 from titles.models import (
+    CONSENT_CODE_TRIES,
+    CONSENT_FAILURES_PER_HOUR,
     Application,
     AssistedSession,
+    ConsentCodeFailure,
     GeneratedDocument,
     Mandate,
     Message,
@@ -69,6 +74,39 @@ def assisting_session(mediateur, citizen_id):
         .filter(mediateur=mediateur, citizen_id=citizen_id)
         .select_related("place")
         .first()
+    )
+
+
+def acting_capacity(application, actor):
+    """Return `(role, organisation)`: the capacity in which `actor` acts on the applicant's side of `application`
+    and the organisation named with it (the mandated organisation, or the point numérique of the médiateur's
+    session); `("", None)` if they have none."""
+    if actor.pk == application.applicant_id:
+        return Actor.APPLICANT, None
+    if application.organisation_id:  # a file filed under a mandate is worked by the organisation (views._can_edit)
+        if Actor.FILER in actor_roles(application, actor):
+            return Actor.FILER, application.organisation
+        return "", None
+    session = assisting_session(actor, application.applicant_id)
+    if session is not None:
+        return Actor.MEDIATEUR, session.place
+    return "", None
+
+
+def record_act_for_applicant(application, kind, *, actor, payload=None):
+    """Journal an act on a draft (a step saved, a document given, a timbre paid) done by someone other than the
+    applicant, naming both and the capacity; return the event, or None for the applicant's own acts (their draft
+    is theirs: its audit trail starts when it is filed)."""
+    if actor is None or actor.pk == application.applicant_id:
+        return None
+    role, organisation = acting_capacity(application, actor)
+    return record_event(
+        application,
+        kind,
+        actor=actor,
+        role=role,
+        organisation=organisation,
+        payload={"reference": application.reference, **(payload or {})},
     )
 
 
@@ -179,13 +217,16 @@ def json_ready(cleaned):
     return ready
 
 
-def save_step(application, step_slug, cleaned_data):
-    """Store a step's cleaned data on the draft (resumable from any device), as JSON."""
+@transaction.atomic
+def save_step(application, step_slug, cleaned_data, *, actor=None):
+    """Store a step's cleaned data on the draft (resumable from any device), as JSON; journal it when `actor` acts
+    for the applicant."""
     data = dict(application.data)
     data[step_slug] = json_ready(cleaned_data)
     application.data = data
     application.draft_reminder_sent_at = None  # touched again: a new 3-month period, a new reminder
     application.save(update_fields=["data", "updated_at", "draft_reminder_sent_at"])
+    record_act_for_applicant(application, "step_saved", actor=actor, payload={"step": step_slug})
 
 
 def missing_for_submission(application):
@@ -333,6 +374,10 @@ def add_document(application, *, kind, clean_file, uploaded_by, message=None):
     )
     document.file.save("upload", ContentFile(clean_file.content), save=False)
     document.save()
+    if message is None:  # an attachment is journaled with its message (or the answer it comes with)
+        record_act_for_applicant(
+            application, "document_added", actor=uploaded_by, payload={"kind": kind, "document_id": document.pk}
+        )
     return document
 
 
@@ -341,9 +386,13 @@ def record_payment(application, *, timbre_number, amount_cents, issuer, actor):
     """Record a validated timbre fiscal; the unique number makes a second use impossible."""
     if application.status != Status.DRAFT:
         raise InvalidTransition("state", "Le paiement se fait avant le dépôt de la demande.")
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         application=application, timbre_number=timbre_number, amount_cents=amount_cents, issuer=issuer
     )
+    record_act_for_applicant(
+        application, "payment", actor=actor, payload={"timbre": timbre_number[-4:], "amount_cents": amount_cents}
+    )
+    return payment
 
 
 @transaction.atomic(durable=True)
@@ -352,11 +401,13 @@ def post_message(application, *, author, body, from_agent, files=()):
     message = Message.objects.create(application=application, author=author, body=body, from_agent=from_agent)
     for kind, clean_file in files:
         add_document(application, kind=kind, clean_file=clean_file, uploaded_by=author, message=message)
+    role, organisation = (Actor.AGENT, None) if from_agent else acting_capacity(application, author)
     event = record_event(
         application,
         "message",
         actor=author,
-        role=Actor.AGENT if from_agent else Actor.APPLICANT,
+        role=role,
+        organisation=organisation,
         payload={"message_id": message.pk, "attachments": len(files)},
     )
     if from_agent:
@@ -442,50 +493,146 @@ def delete_stale_drafts(now=None):
 
 
 ASSISTED_SESSION_LENGTH = datetime.timedelta(hours=2)
-CONSENT_CODE_TRIES = 5
+# How long the citizen's code may be typed: a session waiting for it blocks any other session for that citizen.
+CONSENT_CODE_VALIDITY = datetime.timedelta(minutes=15)
+END_LINK_SALT = "titles.assisted-session.end"
+END_LINK_MAX_AGE = datetime.timedelta(days=1)
+
+
+class SessionRefused(Exception):
+    """An assisted session that may not be opened or confirmed; `reason` is the French message."""
+
+    def __init__(self, code, reason):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def end_link_token(session):
+    """Return the signed token of the link, in the consent e-mail, with which the citizen ends the session."""
+    return signing.TimestampSigner(salt=END_LINK_SALT).sign(str(session.pk))
+
+
+def session_from_end_link(token):
+    """Return the session a signed end link names, or None if the token is forged or too old."""
+    try:
+        pk = signing.TimestampSigner(salt=END_LINK_SALT).unsign(token, max_age=END_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return AssistedSession.objects.select_related("mediateur", "place").filter(pk=pk).first()
 
 
 @transaction.atomic(durable=True)
 def open_assisted_session(*, mediateur, place, citizen):
-    """Start a session and e-mail the citizen a 6-digit consent code; nothing is allowed until it is confirmed."""
+    """Start a session and e-mail the citizen a 6-digit consent code; nothing is allowed until it is confirmed.
+
+    Raise SessionRefused while the citizen has another session running or waiting for its code: a citizen has
+    one open session at a time, so a médiateur cannot multiply sessions (and code guesses) on one person, and a
+    second médiateur cannot cut a session in progress; the citizen can end it from Mon espace or the e-mail.
+    """
+    # Lock the citizen's row: two médiateurs opening a session for the same person at once are served in turn.
+    get_user_model().objects.select_for_update().filter(pk=citizen.pk).first()
+    current = AssistedSession.objects.open().filter(citizen=citizen).first()
+    if current is not None:
+        if current.mediateur_id == mediateur.pk:
+            raise SessionRefused(
+                "open",
+                "Vous avez déjà une séance ouverte ou en attente de code avec cette personne : reprenez-la dans "
+                "« Mes dernières séances », ou terminez-la avant d'en ouvrir une autre.",
+            )
+        raise SessionRefused(
+            "open",
+            "Cette personne a déjà une séance d'accompagnement ouverte ou en attente avec un autre médiateur. "
+            "Elle peut y mettre fin depuis « Mon espace » ; sinon, attendez que cette séance expire.",
+        )
     code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
     session = AssistedSession.objects.create(
         mediateur=mediateur,
         citizen=citizen,
         place=place,
         consent_code_hash=make_password(code),
-        expires_at=timezone.now() + ASSISTED_SESSION_LENGTH,
+        created_at=now,
+        expires_at=now + CONSENT_CODE_VALIDITY,
     )
+    end_url = notifications.assisted_session_end_url(end_link_token(session))
     email = notifications.build(
         f"assisted-session:{session.pk}",
         to=citizen.email,
         template="assisted_session_code",
         subject=f"Votre code pour être accompagné par {mediateur.get_full_name()}",
-        context={"applicant": citizen, "mediateur": mediateur, "place": place, "code": code},
+        context={
+            "applicant": citizen,
+            "mediateur": mediateur,
+            "place": place,
+            "code": code,
+            "code_minutes": int(CONSENT_CODE_VALIDITY.total_seconds() // 60),
+            "end_url": end_url,
+        },
     )
     queue_email(email)
     return session
 
 
-@transaction.atomic(durable=True)
 def confirm_assisted_session(session, code):
-    """Return True if the citizen's code is right (the session starts now); lock after a few wrong codes."""
+    """Start the session if the citizen's code is right; raise SessionRefused otherwise.
+
+    A session takes CONSENT_CODE_TRIES wrong codes, a médiateur CONSENT_FAILURES_PER_HOUR over the last hour
+    (whatever the sessions); past that every code is refused, the right one too, until the hour has passed.
+    """
+    refusal = _check_consent_code(session, code)
+    if refusal is not None:  # raised after the commit: the wrong try is counted
+        raise refusal
+    return session
+
+
+@transaction.atomic(durable=True)
+def _check_consent_code(session, code):
     session = AssistedSession.objects.select_for_update().get(pk=session.pk)
-    if session.consented_at or session.ended_at or session.consent_attempts >= CONSENT_CODE_TRIES:
-        return False
+    now = timezone.now()
+    if not AssistedSession.objects.pending(now).filter(pk=session.pk).exists():
+        return SessionRefused(
+            "closed",
+            "Cette séance n'attend plus de code (code expiré, trop d'essais ou séance terminée) : ouvrez-en une "
+            "nouvelle.",
+        )
+    failures = ConsentCodeFailure.objects.filter(
+        mediateur_id=session.mediateur_id, created_at__gt=now - datetime.timedelta(hours=1)
+    )
+    if failures.count() >= CONSENT_FAILURES_PER_HOUR:
+        oldest = failures.order_by("created_at").values_list("created_at", flat=True).first()
+        again = timezone.localtime(oldest + datetime.timedelta(hours=1))
+        return SessionRefused(
+            "rate",
+            f"Trop de codes erronés en une heure : vous pourrez saisir un code à nouveau à {again:%H:%M}.",
+        )
     if not check_password(code, session.consent_code_hash):
         session.consent_attempts += 1
         session.save(update_fields=["consent_attempts"])
-        return False
-    now = timezone.now()
+        ConsentCodeFailure.objects.create(mediateur_id=session.mediateur_id, session=session, created_at=now)
+        left = CONSENT_CODE_TRIES - session.consent_attempts
+        if left <= 0:
+            return SessionRefused("code", "Ce code n'est pas le bon. La séance est bloquée : ouvrez-en une nouvelle.")
+        return SessionRefused("code", f"Ce code n'est pas le bon (encore {left} essai{'s' if left > 1 else ''}).")
     session.consented_at = now
     session.expires_at = now + ASSISTED_SESSION_LENGTH
     session.save(update_fields=["consented_at", "expires_at"])
-    return True
+    return None
 
 
 @transaction.atomic(durable=True)
-def end_assisted_session(session):
-    session.ended_at = timezone.now()
-    session.save(update_fields=["ended_at"])
+def end_assisted_session(session, *, by):
+    """End a session at once, recording who ended it (the citizen or the médiateur); ending twice changes nothing."""
+    session = AssistedSession.objects.select_for_update().get(pk=session.pk)
+    if session.ended_at is None:
+        session.ended_at = timezone.now()
+        session.ended_by = by
+        session.save(update_fields=["ended_at", "ended_by"])
+        logger.info(
+            "Assisted session %s (médiateur %s, citizen %s) ended by %s",
+            session.pk,
+            session.mediateur_id,
+            session.citizen_id,
+            by.pk if by else None,
+        )
     return session

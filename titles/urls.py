@@ -6,6 +6,10 @@ app_name = "titles"
 
 urlpatterns = [
     path("mon-espace/", views.dashboard, name="dashboard"),
+    path(
+        "mon-espace/accompagnements/<int:pk>/terminer/", views.end_assisted_session, name="end_assisted_session"
+    ),
+    path("accompagnement/terminer/<str:token>/", views.end_assisted_session_link, name="end_assisted_session_link"),
     path("demarches/<slug:code>/", views.start, name="start"),
     path("dossiers/<str:reference>/", views.detail, name="detail"),
     path("dossiers/<str:reference>/etape/<slug:slug>/", views.step, name="step"),

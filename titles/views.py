@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from titles import page_cache, services
@@ -76,9 +77,16 @@ def dashboard(request):
         .order_by("-updated_at")
     )
     mandates = Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
-    sessions = AssistedSession.objects.filter(citizen=request.user, consented_at__isnull=False).select_related(
-        "mediateur", "place"
-    )[:10]
+    # The sessions that still count (running, or waiting for the code sent to the citizen), each with a button
+    # to end it; then the past ones.
+    open_sessions = list(
+        AssistedSession.objects.open().filter(citizen=request.user).select_related("mediateur", "place")
+    )
+    sessions = (
+        AssistedSession.objects.filter(citizen=request.user, consented_at__isnull=False)
+        .exclude(pk__in=[s.pk for s in open_sessions])
+        .select_related("mediateur", "place")[:10]
+    )
     groups = {
         "to_answer": [a for a in applications if a.status == Status.NEEDS_INFO],
         "drafts": [a for a in applications if a.status == Status.DRAFT],
@@ -97,9 +105,50 @@ def dashboard(request):
         {
             **groups,
             "mandates": mandates,
+            "open_sessions": open_sessions,
             "assisted_sessions": sessions,
             "title_groups": registry.title_groups(),
             "breadcrumb_data": {"current": "Mon espace"},
+        },
+    )
+
+
+@login_required
+@require_POST
+def end_assisted_session(request, pk):
+    """The citizen ends, from Mon espace, a session a médiateur opened with them (running or waiting for the code)."""
+    session = get_object_or_404(
+        AssistedSession.objects.select_related("mediateur", "place"),
+        pk=pk,
+        citizen=request.user,
+        ended_at__isnull=True,
+    )
+    services.end_assisted_session(session, by=request.user)
+    messages.success(
+        request,
+        f"L'accompagnement par {session.mediateur.get_full_name()} ({session.place.name}) est terminé : "
+        "cette personne n'a plus accès à vos démarches.",
+    )
+    return redirect("titles:dashboard")
+
+
+def end_assisted_session_link(request, token):
+    """The link of the consent e-mail: a confirmation page, then the session ends (POST). The signed link, sent to
+    the citizen's address only, is the authority: the person may not be signed in on this device."""
+    session = services.session_from_end_link(token)
+    if session is None:
+        return render(request, "titles/assisted_session_end.html", {"session": None}, status=404)
+    ended_now = False
+    if request.method == "POST" and session.ended_at is None:
+        session = services.end_assisted_session(session, by=session.citizen)
+        ended_now = True
+    return render(
+        request,
+        "titles/assisted_session_end.html",
+        {
+            "session": session,
+            "ended_now": ended_now,
+            "still_open": session.ended_at is None and session.expires_at > timezone.now(),
         },
     )
 
@@ -200,7 +249,7 @@ def step(request, reference, slug):
     form_step = next(s for s in procedure.steps if s.slug == slug)
     form = procedure.get_step_form(form_step, application, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.save_step(application, slug, form.cleaned_data)
+        services.save_step(application, slug, form.cleaned_data, actor=request.user)
         if "enregistrer" in request.POST:
             messages.success(
                 request,

@@ -1,15 +1,22 @@
 """A médiateur helps a citizen under the citizen's own account, with their consent, every action in both names."""
 
+import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.enums import Role
-from tests.factories import MembershipFactory, OrganisationFactory
+from accounts.models import Membership
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import jpeg_upload
-from titles.models import Application, ApplicationEvent
+from titles import services
+from titles.models import Application, ApplicationEvent, AssistedSession
 from titles.workflow import Actor
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +85,6 @@ def test_assisted_filing_logs_both_names_and_stops_at_the_end(
 def test_citizen_sees_who_helped_them(
     client, mediateur, place, citizen, procedure, django_capture_on_commit_callbacks
 ):
-    from titles import services
-
     session = services.open_assisted_session(mediateur=mediateur, place=place, citizen=citizen)
     session.consented_at = session.created_at
     session.save(update_fields=["consented_at"])
@@ -113,3 +118,228 @@ def test_consent_code_locks_after_five_wrong_tries(
     for _ in range(5):
         client.post(consent_url, {"code": wrong})
     assert client.post(consent_url, {"code": code}).status_code == 400
+
+
+# Defect 2.6: the citizen ends a session, deactivation ends access, one open session per citizen and limited code
+# guesses, nothing personal before consent, every act in a session journaled in both names.
+
+START = datetime.datetime(2026, 11, 3, 10, 0, tzinfo=datetime.UTC)
+
+
+def consented_session(mediateur, place, citizen):
+    session = services.open_assisted_session(mediateur=mediateur, place=place, citizen=citizen)
+    AssistedSession.objects.filter(pk=session.pk).update(
+        consented_at=timezone.now(), expires_at=timezone.now() + services.ASSISTED_SESSION_LENGTH
+    )
+    session.refresh_from_db()
+    return session
+
+
+def test_citizen_ends_a_session_from_mon_espace(
+    verified_client, mediateur, place, citizen, procedure, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(START, tick=False):
+        session = consented_session(mediateur, place, citizen)
+        draft = services.create_draft(procedure, applicant=citizen, filed_by=mediateur, assisted_by=mediateur)
+        helper = verified_client(mediateur)
+        detail = reverse("titles:detail", kwargs={"reference": draft.reference})
+        assert helper.get(detail).status_code == 200
+
+        own = Client()
+        own.force_login(citizen)
+        page = own.get(reverse("titles:dashboard")).content.decode()
+        end_url = reverse("titles:end_assisted_session", kwargs={"pk": session.pk})
+        assert end_url in page and "Mettre fin à cet accompagnement" in page
+        assert "3 novembre 2026 à 13:00" in page  # until when (Paris time): 2 hours after it opened
+        assert own.get(end_url).status_code == 405  # a POST only
+        response = own.post(end_url)
+        assert response.status_code == 302
+
+        session.refresh_from_db()
+        assert session.ended_at == START and session.ended_by == citizen
+        assert helper.get(detail).status_code == 404
+        assert end_url not in own.get(reverse("titles:dashboard")).content.decode()
+        # Nobody else ends someone's session.
+        other = Client()
+        other.force_login(UserFactory())
+        assert other.post(end_url).status_code == 404
+
+
+def test_citizen_ends_a_session_from_the_consent_email(
+    verified_client, mediateur, place, citizen, django_capture_on_commit_callbacks
+):
+    helper = verified_client(mediateur)
+    consent_url, code = open_session(helper, citizen, django_capture_on_commit_callbacks)
+    link = re.search(r"https?://\S+/accompagnement/terminer/\S+/", mail.outbox[-1].body).group(0)
+    assert link in mail.outbox[-1].alternatives[0][0]
+    path = urlsplit(link).path
+    helper.post(consent_url, {"code": code})
+    session = AssistedSession.objects.get(citizen=citizen)
+    assert session.consented_at is not None
+
+    anonymous = Client()  # the link works from the phone the e-mail was read on, signed in or not
+    page = anonymous.get(path)
+    assert page.status_code == 200 and "Mettre fin à l'accompagnement" in page.content.decode()
+    session.refresh_from_db()
+    assert session.ended_at is None  # one click shows a confirmation page; only the POST ends it
+    assert anonymous.post(path).status_code == 200
+    session.refresh_from_db()
+    assert session.ended_at is not None and session.ended_by == citizen
+    assert not AssistedSession.objects.active().filter(pk=session.pk).exists()
+    assert "déjà terminé" in anonymous.get(path).content.decode()
+
+    forged = path.replace(str(session.pk), str(session.pk + 1), 1)
+    assert anonymous.get(forged).status_code == 404
+    assert anonymous.post(forged).status_code == 404
+
+
+def test_deactivated_membership_ends_access_at_once(verified_client, mediateur, place, citizen, procedure):
+    with time_machine.travel(START, tick=False):
+        session = consented_session(mediateur, place, citizen)
+        draft = services.create_draft(procedure, applicant=citizen, filed_by=mediateur, assisted_by=mediateur)
+        client = verified_client(mediateur)
+        detail = reverse("titles:detail", kwargs={"reference": draft.reference})
+        start = reverse("titles:start", kwargs={"code": procedure.code})
+        assert client.get(detail).status_code == 200
+        assert client.get(start, {"seance": session.pk}).status_code == 200
+
+        # The médiateur stays a médiateur elsewhere, so the console still opens: only this place's session ends.
+        MembershipFactory(user=mediateur, organisation=OrganisationFactory(point_numerique=True), role=Role.MEDIATEUR)
+        Membership.objects.filter(user=mediateur, organisation=place).update(is_active=False)
+
+        assert client.get(detail).status_code == 404
+        assert client.get(start, {"seance": session.pk}).status_code == 404
+        assert not Application.objects.for_user(mediateur).filter(pk=draft.pk).exists()
+        assert services.actor_roles(draft, mediateur) == set()
+        page = client.get(reverse("mediation:session", kwargs={"pk": session.pk})).content.decode()
+        assert "Cette séance n'est plus ouverte" in page and draft.reference not in page
+        # The citizen is free again: another médiateur may open a session with them.
+        other = MembershipFactory(organisation=place, role=Role.MEDIATEUR).user
+        services.open_assisted_session(mediateur=other, place=place, citizen=citizen)
+
+
+def test_one_open_session_per_citizen(verified_client, mediateur, place, citizen, django_capture_on_commit_callbacks):
+    second = MembershipFactory(organisation=place, role=Role.MEDIATEUR).user
+    console = reverse("mediation:console")
+    with time_machine.travel(START, tick=False):
+        client = verified_client(mediateur)
+        open_session(client, citizen, django_capture_on_commit_callbacks)
+        response = client.post(console, {"email": citizen.email})
+        assert response.status_code == 400
+        assert "Vous avez déjà une séance ouverte ou en attente de code" in response.content.decode()
+
+        client = verified_client(second)
+        response = client.post(console, {"email": citizen.email})
+        assert response.status_code == 400
+        assert "déjà une séance d&#x27;accompagnement ouverte ou en attente" in response.content.decode()
+        assert AssistedSession.objects.filter(citizen=citizen).count() == 1
+    # The code is valid 15 minutes: a session left waiting frees the citizen then.
+    with time_machine.travel(START + datetime.timedelta(minutes=16), tick=False):
+        client = verified_client(second)
+        assert client.post(console, {"email": citizen.email}).status_code == 302
+        assert AssistedSession.objects.filter(citizen=citizen).count() == 2
+
+
+def test_consent_codes_are_limited_per_mediateur_and_per_hour(
+    verified_client, mediateur, place, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(START, tick=False):
+        client = verified_client(mediateur)
+        for _ in range(2):  # two people, 5 wrong codes each: the médiateur's 10 of the hour
+            consent_url, code = open_session(client, UserFactory(), django_capture_on_commit_callbacks)
+            wrong = "000000" if code != "000000" else "111111"
+            for _ in range(5):
+                assert client.post(consent_url, {"code": wrong}).status_code == 400
+    with time_machine.travel(START + datetime.timedelta(minutes=50), tick=False):
+        client = verified_client(mediateur)
+        citizen = UserFactory()
+        consent_url, code = open_session(client, citizen, django_capture_on_commit_callbacks)
+        response = client.post(consent_url, {"code": code})  # even the right code: the hour's tries are spent
+        assert response.status_code == 429
+        assert "Trop de codes erronés en une heure" in response.content.decode()
+        assert "à 12:00" in response.content.decode()  # Paris time (UTC+1), an hour after the first wrong code
+        assert not AssistedSession.objects.get(citizen=citizen).consented_at
+    with time_machine.travel(START + datetime.timedelta(minutes=61), tick=False):
+        client = verified_client(mediateur)
+        response = client.post(consent_url, {"code": code})
+        assert response.status_code == 302
+        assert AssistedSession.objects.active().filter(citizen=citizen).exists()
+
+
+def test_consent_page_shows_nothing_personal(verified_client, mediateur, django_capture_on_commit_callbacks):
+    citizen = UserFactory(given_names="Zéphyrine", family_name="Quillebeuf", email="zq.personne@exemple.test")
+    client = verified_client(mediateur)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("mediation:console"), {"email": citizen.email}, follow=True)
+    pages = [response.content.decode(), client.get(reverse("mediation:console")).content.decode()]
+    for page in pages:
+        for personal in ("Zéphyrine", "Quillebeuf", "zq.personne"):
+            assert personal not in page
+    assert "Accord de la personne accompagnée" in pages[0]
+    # Not consented: the session's own page sends back to the code.
+    session = AssistedSession.objects.get(citizen=citizen)
+    assert client.get(reverse("mediation:session", kwargs={"pk": session.pk})).status_code == 302
+
+
+def test_every_act_in_a_session_names_both_people(
+    verified_client, mediateur, place, citizen, procedure, cert, django_capture_on_commit_callbacks
+):
+    client = verified_client(mediateur)
+    consent_url, code = open_session(client, citizen, django_capture_on_commit_callbacks)
+    session_id = client.post(consent_url, {"code": code}).url.rstrip("/").split("/")[-1]
+    client.post(reverse("titles:start", kwargs={"code": procedure.code}), {"seance": session_id})
+    application = Application.objects.get(applicant=citizen)
+    ref = application.reference
+    client.post(
+        reverse("titles:step", kwargs={"reference": ref, "slug": "details"}),
+        {"motive": "loss", "event_date": "2026-11-02"},
+    )
+    client.post(reverse("titles:documents", kwargs={"reference": ref}), {"identity": jpeg_upload()})
+    payment_url = reverse("titles:payment", kwargs={"reference": ref})
+    number = re.search(r"n° (\d{16})", client.post(payment_url, {"acheter": "1"}).content.decode()).group(1)
+    client.post(payment_url, {"timbre_number": number})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("titles:recap", kwargs={"reference": ref}))
+    message_url = reverse("titles:message", kwargs={"reference": ref})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(message_url, {"body": "Nous avons joint la pièce."}).status_code == 302
+
+    events = ApplicationEvent.objects.filter(application=application).exclude(kind="document_issued")
+    kinds = [event.kind for event in events]
+    assert kinds == ["step_saved", "document_added", "payment", "submit", "message"]
+    for event in events:
+        assert (event.actor, event.actor_role, event.acting_for, event.organisation) == (
+            mediateur,
+            Actor.MEDIATEUR,
+            citizen,
+            place,
+        ), event.kind
+    payment = events.get(kind="payment")
+    assert payment.payload["timbre"] == number[-4:] and payment.payload["reference"] == ref
+
+    # The citizen reads it on their file: what was done, by whom, where.
+    own = Client()
+    own.force_login(citizen)
+    page = own.get(reverse("titles:detail", kwargs={"reference": ref})).content.decode()
+    assert f"Pièce justificative ajoutée — par {mediateur.get_full_name()} ({place.name})" in page
+
+
+def test_citizen_own_draft_edits_write_no_event_and_a_helped_draft_can_be_deleted(
+    verified_client, mediateur, place, citizen, procedure
+):
+    with time_machine.travel(START, tick=False):
+        consented_session(mediateur, place, citizen)
+        draft = services.create_draft(procedure, applicant=citizen, filed_by=mediateur, assisted_by=mediateur)
+        services.save_step(draft, "details", {"motive": "loss", "event_date": "2026-11-01"}, actor=citizen)
+        assert not ApplicationEvent.objects.filter(application_id=draft.pk).exists()
+        services.save_step(draft, "details", {"motive": "theft", "event_date": "2026-11-01"}, actor=mediateur)
+        assert ApplicationEvent.objects.filter(application_id=draft.pk, kind="step_saved").count() == 1
+
+        own = Client()
+        own.force_login(citizen)
+        response = own.post(reverse("titles:withdraw", kwargs={"reference": draft.reference}))
+        assert response.status_code == 302
+        assert not Application.objects.filter(pk=draft.pk).exists()
+        # The journal outlives the draft.
+        kept = ApplicationEvent.objects.get(application_id=draft.pk)
+        assert (kept.actor, kept.acting_for, kept.payload["reference"]) == (mediateur, citizen, draft.reference)
