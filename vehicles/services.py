@@ -429,8 +429,10 @@ def undo_transfer(application, ctx):
     if cession is None:
         return None
     vehicle = Vehicle.objects.select_for_update().get(pk=cession.vehicle_id)
+    # Read first: the buyer's holding may end at the very instant it began (same clock reading).
+    previous = list(vehicle.holders.filter(until=cession.used_at).values_list("pk", flat=True))
     vehicle.holders.filter(since=cession.used_at, until__isnull=True).update(until=ctx.now)
-    vehicle.holders.filter(until=cession.used_at).update(until=None)
+    vehicle.holders.filter(pk__in=previous).update(until=None)
     operation = _operation(application, OperationKind.CHANGEMENT_TITULAIRE)
     before = (operation.payload.get("before") if operation else None) or {}
     for name, value in before.items():
