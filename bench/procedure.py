@@ -29,4 +29,4 @@ class BenchProcedure(Procedure):
     steps = (Step("details", "Circonstances", BenchDetailsForm),)
     documents = (RequiredDocument("identity", "Justificatif d'identité"),)
     fee_cents = 2500
-    on_submit = (Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html"),)
+    outputs = {"submit": (Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html"),)}

@@ -248,7 +248,7 @@ def submit(count, user):
         number = issuer.buy(amount_cents=procedure.fee_cents, buyer=user)
         services.record_payment(application, timbre_number=number, amount_cents=procedure.fee_cents,
                                 issuer=issuer.name, actor=user)
-        applications.append(services.apply_transition(application, "submit", actor=user))
+        applications.append(services.apply_transition(application, "submit", actor=user).application)
     return applications
 
 

@@ -10,7 +10,8 @@ from titles.models import new_public_code
 from titles.workflow import Status
 
 # A slot held by a file that ended without a deposit (withdrawn, or closed when the pré-demande expired) is free
-# again: booking it takes it over. The engine has no withdrawal hook, so the slot is released lazily.
+# again: booking it takes it over. The pré-demande's undo (identity.services.cancel_pre_demande) gives the slot back
+# on every way out; this lazy release stays for the files that ended before it did.
 RELEASED_STATUSES = (Status.WITHDRAWN, Status.REJECTED)
 
 

@@ -34,7 +34,7 @@ from identity.rules import (
 from titles.enums import DocumentStatus, Filer, Title
 from titles.models import GeneratedDocument
 from titles.presentation import StatusSummary
-from titles.procedures import EligibilityQuestion, Output, Procedure, Step
+from titles.procedures import EligibilityQuestion, Output, Procedure, RegisterWrite, Step
 from titles.registry import registry
 from titles.services import actor_roles
 from titles.workflow import Actor, InvalidTransition, Status
@@ -92,7 +92,8 @@ class PreDemandeProcedure(Procedure):
     filers = (Filer.CITIZEN, Filer.MEDIATEUR)
     steps = STEPS
     eligibility = (ABROAD, DEPOSIT_PLACE, FRENCH)
-    on_submit = (RECAPITULATIF,)
+    outputs = {"submit": (RECAPITULATIF,)}
+    writes = (RegisterWrite(at="submit", do=services.register_pre_demande, undo=services.cancel_pre_demande),)
     # The events identity.services writes, as the citizen's timeline names them.
     event_labels = {
         "appointment_booked": "Rendez-vous pris en mairie",
@@ -206,12 +207,9 @@ class PreDemandeProcedure(Procedure):
         if transition.name == "close" and deposited:
             raise InvalidTransition("deposited", "Une pré-demande déposée en mairie ne peut plus expirer.")
 
-    def on_submitted(self, application, actor):
-        services.register_pre_demande(application, kind=self.kind)
-
-    def after_submit_url(self, request, application):
+    def after_submit_url(self, request, outcome):
         """Show the numéro de pré-demande and the next step (the appointment) right after submission."""
-        return reverse("identity:pre_demande", kwargs={"reference": application.reference})
+        return reverse("identity:pre_demande", kwargs={"reference": outcome.application.reference})
 
     def valid_until(self, application, output, issued_at):
         pre_demande = PreDemande.objects.filter(application=application).first()

@@ -68,13 +68,13 @@ def unique_pre_demande_number():
     raise RuntimeError("No free pré-demande number after several draws")
 
 
-def register_pre_demande(application, *, kind):
-    """Give the submitted application its numéro de pré-demande and e-mail it (inside the submit transaction)."""
+def register_pre_demande(application, ctx):
+    """Give the submitted application its numéro de pré-demande and e-mail it (a register write of the submit)."""
     pre_demande, created = PreDemande.objects.get_or_create(
         application=application,
         defaults={
             "number": unique_pre_demande_number(),
-            "kind": kind,
+            "kind": ctx.procedure.kind,
             "expires_on": pre_demande_expiry(timezone.localdate()),
         },
     )
@@ -88,6 +88,16 @@ def register_pre_demande(application, *, kind):
             for_child=procedure.is_for_child(application),
         ).send(key=f"pre-demande:{pre_demande.pk}", application=application)
     return pre_demande
+
+
+def cancel_pre_demande(application, ctx):
+    """Undo a pré-demande when its file is withdrawn, refused or closed (expired): its appointment still ahead is
+    given back, so that another citizen may book the slot at once.
+
+    The pré-demande itself needs no row changed: a mairie registers only a file still submitted (identity.views), so
+    its number opens nothing once the file is closed; it stays, with the file, as the audit trail of what was
+    filed. The récapitulatif is revoked with the file's other documents (titles.effects.revoke_documents)."""
+    Slot.objects.filter(application=application, start__gt=ctx.now).update(application=None, booked_at=None)
 
 
 def appointment_of(application):

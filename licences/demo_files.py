@@ -225,22 +225,21 @@ def make_file(spec, person, agent, now, n):
                                               signature=draw_signature(seed=n),
                                               taken_at=submitted_at - datetime.timedelta(days=2))
         steps["photo"] = {"photo_mode": "ephoto", "ephoto_code": code}
-    application = fill_and_submit(application, steps, person, n, extra_documents=spec.get("extra", ()),
-                                  file_names=FILE_NAMES)
+    fill_and_submit(application, steps, person, n, extra_documents=spec.get("extra", ()), file_names=FILE_NAMES)
     for name in spec["path"]:
         if name == "request_info":
-            application = services.apply_transition(application, name, actor=agent, reason=spec["request"],
-                                                    payload={"reason_code": "incomplete"})
+            services.apply_transition(application, name, actor=agent, reason=spec["request"],
+                                      payload={"reason_code": "incomplete"})
         elif name == "answer":
             answer = scan(spec["answer_file"], n, pdf=True)
-            application = services.answer_information_request(application, actor=person, body=spec["answer"],
-                                                              files=[("complement", answer)])
+            services.answer_information_request(application, actor=person, body=spec["answer"],
+                                                files=[("complement", answer)])
         elif name == "reject":
-            application = services.apply_transition(application, name, actor=agent, reason=spec["reason"])
+            services.apply_transition(application, name, actor=agent, reason=spec["reason"])
         elif name == "send":
-            application = licence_services.send_card(application, actor=agent, tracking=f"8R{40217390 + n:010d}")
+            licence_services.send_card(application, actor=agent, tracking=f"8R{40217390 + n:010d}")
         else:
-            application = services.apply_transition(application, name, actor=agent)
+            services.apply_transition(application, name, actor=agent)
     date_back(application, submitted_at, spec, now)
 
 

@@ -50,7 +50,16 @@ from licences.forms import (
 )
 from licences.models import InternationalPermit, Licence
 from titles.enums import ConsentMethod, Filer, Title
-from titles.procedures import EligibilityQuestion, FeeLine, Output, Procedure, RequiredDocument, Step
+from titles.procedures import (
+    EligibilityQuestion,
+    FeeLine,
+    Output,
+    Procedure,
+    RegisterWrite,
+    RequiredDocument,
+    Step,
+    keep,
+)
 from titles.registry import registry
 from titles.services import queue_document
 from titles.uploads import UploadRules
@@ -91,6 +100,36 @@ NOT_VALID_QUESTION = EligibilityQuestion(
 )
 
 
+# The register writes of every licence procedure (each `(application, ctx)`, run by the engine). --------------------
+
+
+def ensure_neph(application, ctx):
+    """Every file carries the NEPH: created (or reactivated) at submission if the applicant has none."""
+    services.ensure_licence(application.applicant, neph=ctx.procedure.declared_neph(application))
+
+
+def use_ephoto(application, ctx):
+    """Use the e-photo code (single use at its issuer) and bring its photo and signature into the file."""
+    photo = ctx.procedure.photo_data(application)
+    if ctx.procedure.with_photo and photo.get("photo_mode") == PhotoMode.EPHOTO:
+        services.attach_ephoto(application, photo["ephoto_code"], actor=ctx.actor)
+
+
+def record_delivery(application, ctx):
+    """The title is handed over: the register changes for the procedure's motive (a new card, a permit…)."""
+    ctx.procedure.record_delivery(application)
+
+
+NEPH_STAYS = keep(
+    "A NEPH is the person's number in the fichier national des permis for life: a file withdrawn, refused or "
+    "closed leaves it in the register, and the next file finds and reuses it (ensure_licence)."
+)
+EPHOTO_STAYS = keep(
+    "The e-photo issuer records the code as used for this file and its interface has no way to give a code back; "
+    "the photo and signature stay in the file as it was filed."
+)
+
+
 def display_date(value):
     date = as_date(value)
     return date.strftime("%d/%m/%Y") if date else ""
@@ -118,7 +157,12 @@ class LicenceProcedure(Procedure):
     # and in which statuses.
     requires = "licence"
     allowed_statuses = frozenset({LicenceStatus.VALID})
-    on_submit = (RECEPISSE,)
+    outputs = {"submit": (RECEPISSE,)}
+    writes = (
+        RegisterWrite(at="submit", do=ensure_neph, undo=NEPH_STAYS),
+        RegisterWrite(at="submit", do=use_ephoto, undo=EPHOTO_STAYS),
+        RegisterWrite(at="deliver", do=record_delivery),
+    )
 
     @property
     def steps(self):
@@ -243,18 +287,12 @@ class LicenceProcedure(Procedure):
     def declared_neph(self, application):
         return ""
 
-    def on_submitted(self, application, actor):
-        # Every file carries the NEPH: created (or reactivated) now if the applicant has none.
-        services.ensure_licence(application.applicant, neph=self.declared_neph(application))
-        photo = self.photo_data(application)
-        if not self.with_photo:
-            return
-        if photo.get("photo_mode") == PhotoMode.EPHOTO:
-            services.attach_ephoto(application, photo["ephoto_code"], actor=actor)
-        else:
-            queue_document(application, PHOTO_FORM, procedure=self)
+    def on_submit(self, application, ctx):
+        if self.with_photo and self.photo_data(application).get("photo_mode") != PhotoMode.EPHOTO:
+            ctx.outcome.documents.append(queue_document(application, PHOTO_FORM, procedure=self))
 
-    def on_delivered(self, application, actor):
+    def record_delivery(self, application):
+        """Change the register for this motive and issue the new card (International: the permit)."""
         licence = self.licence(application)
         today = timezone.localdate()
         self.update_register(application, licence, today)
@@ -315,8 +353,9 @@ class Inscription(LicenceProcedure):
     )
     requires = None
     produces_card = False
-    on_accept = (Output("attestation-inscription", "Attestation d'inscription au permis de conduire",
-                        "licences/pdf/attestation_inscription.html"),)
+    outputs = {"submit": (RECEPISSE,), "accept": (Output(
+        "attestation-inscription", "Attestation d'inscription au permis de conduire",
+        "licences/pdf/attestation_inscription.html"),)}
     expected_days = 12
 
     def declared_neph(self, application):
@@ -434,8 +473,8 @@ class Loss(ReplacementProcedure):
             redirect={"stolen": Code.THEFT, "damaged": Code.DAMAGE}),
         NOT_VALID_QUESTION,
     )
-    on_accept = (Output("attestation-perte", "Attestation de perte du permis de conduire",
-                        "licences/pdf/attestation_perte.html"),)
+    outputs = {"submit": (RECEPISSE,), "accept": (Output(
+        "attestation-perte", "Attestation de perte du permis de conduire", "licences/pdf/attestation_perte.html"),)}
 
     def valid_until(self, application, output, issued_at):
         if output.kind == "attestation-perte":
@@ -737,8 +776,8 @@ class Exchange(LicenceProcedure):
     )
     requires = None
     expected_days = 60
-    on_submit = (RECEPISSE, Output("bordereau-echange", "Bordereau d'envoi des originaux au CERT de Nantes",
-                                   "licences/pdf/bordereau_echange.html"))
+    outputs = {"submit": (RECEPISSE, Output("bordereau-echange", "Bordereau d'envoi des originaux au CERT de Nantes",
+                                            "licences/pdf/bordereau_echange.html"))}
 
     def extra_problems(self, application, licence):
         data = self.step_data(application)
@@ -780,8 +819,8 @@ class International(LicenceProcedure):
         NOT_VALID_QUESTION,
     )
     expected_days = 30
-    on_submit = (RECEPISSE, Output("attestation-depot", "Attestation de dépôt (à envoyer au CERT de Nantes)",
-                                   "licences/pdf/attestation_depot_international.html"))
+    outputs = {"submit": (RECEPISSE, Output("attestation-depot", "Attestation de dépôt (à envoyer au CERT de Nantes)",
+                                            "licences/pdf/attestation_depot_international.html"))}
 
     def valid_until(self, application, output, issued_at):
         if output.kind == "attestation-depot":
@@ -807,7 +846,7 @@ class International(LicenceProcedure):
         return [("Validité du permis international", f"jusqu'au "
                  f"{display_date(self.permit_validity(licence, timezone.localdate()))} au plus tard")]
 
-    def on_delivered(self, application, actor):
+    def record_delivery(self, application):
         licence = self.licence(application)
         today = timezone.localdate()
         InternationalPermit.objects.create(licence=licence, application=application, issued_on=today,

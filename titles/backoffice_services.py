@@ -57,7 +57,7 @@ def apply_to_each(applications, name, *, actor, reason="", payload=None):
     done, refused = [], []
     for application in applications:
         try:
-            done.append(apply_transition(application, name, actor=actor, reason=reason, payload=payload))
+            done.append(apply_transition(application, name, actor=actor, reason=reason, payload=payload).application)
         except InvalidTransition as error:
             refused.append((application, error.reason))
     return done, refused

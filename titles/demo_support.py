@@ -63,7 +63,7 @@ def scan(name, n, *, pdf=False):
 
 
 def fill_and_submit(application, steps, person, n, *, extra_documents=(), file_names=None):
-    """Fill every step through its form, add the required documents, pay the timbre, submit; return the file."""
+    """Fill every step through its form, add the required documents, pay the timbre, submit; return the outcome."""
     procedure = application.procedure
     for step in procedure.steps:
         form = procedure.get_step_form(step, application, data=steps[step.slug])

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.formats import date_format
 
 from titles.enums import Filer
+from titles.models import ApplicationEvent
 from titles.uploads import UploadRules
 
 
@@ -39,6 +40,41 @@ class Output:
     label: str
     template_name: str
     valid_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Keep:
+    """An explicit, named non-undo: the write's legal effect outlives the file (the reason says why, in English)."""
+
+    reason: str
+
+    def __call__(self, application, ctx):
+        return None
+
+
+def keep(reason):
+    """Declare that a register write is not undone on a way out, and why (the registry test accepts it)."""
+    return Keep(reason)
+
+
+@dataclass(frozen=True)
+class RegisterWrite:
+    """A write a procedure makes in its register at transition `at`, with its undo.
+
+    The engine calls `do(application, ctx)` at that transition, inside its transaction, after the event; on a way
+    out (withdraw, reject, close) it calls `undo(application, ctx)` for every write whose `at` transition the file
+    went through, last write first. An undo must be idempotent (nothing to undo: no-op) and writes a line in the
+    register's history where the register has one. `undo=None` is allowed only when no way out can follow `at`
+    (tests/titles/test_effects.py walks the table); `undo=keep("why")` names a write that stays on purpose.
+    """
+
+    at: str
+    do: object
+    undo: object = None
+
+    @property
+    def name(self):
+        return getattr(self.do, "__name__", repr(self.do))
 
 
 @dataclass(frozen=True)
@@ -75,10 +111,17 @@ class Procedure:
     documents: tuple[RequiredDocument, ...] = ()
     eligibility: tuple[EligibilityQuestion, ...] = ()
     fee_cents = 0
-    on_submit: tuple[Output, ...] = ()
-    on_accept: tuple[Output, ...] = ()
+    # The PDFs the engine queues at a transition, by transition name: {"submit": (...), "accept": (...)}.
+    outputs: dict[str, tuple[Output, ...]] = {}
+    # The register writes, each with its undo (see RegisterWrite), in the order they run.
+    writes: tuple[RegisterWrite, ...] = ()
     # Default time to a decision when the statistics have too few decided files to say.
     expected_days = 15
+
+    @property
+    def submit_outputs(self):
+        """The PDFs queued at submission (for templates, which cannot look a missing key up)."""
+        return self.outputs.get("submit", ())
 
     @property
     def fee_display(self):
@@ -147,15 +190,11 @@ class Procedure:
         """Return a list of French messages that prevent submission (beyond steps, documents and payment)."""
         return []
 
-    def on_submitted(self, application, actor):
-        """Do what submission means for this procedure, inside the submit transaction (e.g. register a cession)."""
+    def after_submit_url(self, request, outcome):
+        """Return where to send the person right after submission (e.g. a page showing a code once), or None.
 
-    def after_submit_url(self, request, application):
-        """Return where to send the person right after submission (e.g. a page showing a code once), or None."""
+        `outcome` is the submit's TransitionOutcome: `outcome.application`, and `outcome.facts` from the writes."""
         return None
-
-    def on_rejected(self, application, actor):
-        """Undo, inside the reject (or close) transaction, what submission registered (e.g. a cession)."""
 
     def detail_panel(self, application, user):
         """Return HTML this procedure adds to the file's page (e.g. a pré-demande's appointment), or None."""
@@ -165,11 +204,68 @@ class Procedure:
         """Return a StatusSummary to replace the engine's wording for this file's status, or None."""
         return None
 
-    def on_accepted(self, application, actor):
-        """Do what acceptance means for this procedure, inside the accept transaction."""
+    # The transition's writes, their undo, and one hook per transition ------------------------------------------
 
-    def on_delivered(self, application, actor):
-        """Do what delivery means (e.g. the new licence lands in the register)."""
+    def run_writes(self, application, ctx):
+        """Run the register writes declared for this transition, in order (called by the engine)."""
+        for write in self.writes:
+            if write.at == ctx.transition.name:
+                write.do(application, ctx)
+
+    def undo_writes(self, application, ctx):
+        """On a way out, undo the writes made at the transitions this file went through, last first; return the
+        names of the writes undone (a `keep` is not undone)."""
+        made = set(
+            ApplicationEvent.objects.filter(application=application, kind__in={w.at for w in self.writes})
+            .values_list("kind", flat=True)
+        )
+        undone = []
+        for write in reversed(self.writes):
+            if write.at in made and write.undo is not None and not isinstance(write.undo, Keep):
+                write.undo(application, ctx)
+                undone.append(write.name)
+        return undone
+
+    def hook(self, name):
+        """Return the procedure's hook for transition `name` (`on_<name>`)."""
+        return getattr(self, f"on_{name}")
+
+    # Each runs inside the transition's transaction, after the event and the register writes (ctx: the
+    # titles.effects.Context). Write your own rows there (or declare a RegisterWrite when it needs an undo);
+    # never touch `application.status`.
+
+    def on_submit(self, application, ctx):
+        """After submission (e.g. tell the citizen what a professional filed in their name)."""
+
+    def on_take(self, application, ctx):
+        """After an agent takes the file."""
+
+    def on_request_info(self, application, ctx):
+        """After the agent asks for more information."""
+
+    def on_answer(self, application, ctx):
+        """After the citizen answers."""
+
+    def on_accept(self, application, ctx):
+        """After acceptance."""
+
+    def on_reject(self, application, ctx):
+        """After a refusal (the engine then undoes the register writes)."""
+
+    def on_produce(self, application, ctx):
+        """After the title is made."""
+
+    def on_send(self, application, ctx):
+        """After the title is sent."""
+
+    def on_deliver(self, application, ctx):
+        """After the title is handed over."""
+
+    def on_withdraw(self, application, ctx):
+        """After the citizen withdraws the file (the engine then undoes the register writes)."""
+
+    def on_close(self, application, ctx):
+        """After the portal closes the file (its expiry; the engine then undoes the register writes)."""
 
     def output_context(self, application, output):
         """Return extra context (JSON-serialisable) for one of the procedure's PDFs."""

@@ -9,12 +9,19 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.enums import Role
 from titles import notifications
-from titles.enums import PaymentStatus
+
+# The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
+from titles.effects import EFFECTS, Context, TransitionOutcome, refund
+from titles.effects import document_facts as document_facts
+from titles.effects import expected_decision_date as expected_decision_date
+from titles.effects import is_paid as is_paid
+from titles.effects import missing_for_submission as missing_for_submission
+from titles.effects import queue_document as queue_document
+from titles.effects import route as route
 from titles.events import record_event
 from titles.models import (
     CONSENT_CODE_TRIES,
@@ -22,17 +29,13 @@ from titles.models import (
     Application,
     AssistedSession,
     ConsentCodeFailure,
-    GeneratedDocument,
     Mandate,
     Message,
     Payment,
-    RoutingRule,
     UploadedDocument,
 )
-from titles.outbox import queue_email, run_after_commit
-from titles.pdf import template_version
+from titles.outbox import queue_email
 from titles.registry import registry
-from titles.stats import median_days_to_decision
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
 
 logger = logging.getLogger(__name__)
@@ -110,71 +113,6 @@ def record_act_for_applicant(application, kind, *, actor, payload=None):
     )
 
 
-def document_facts(application, procedure):
-    """What a PDF states about its file, as JSON, taken when the document is issued.
-
-    A receipt states the file as it was filed, whenever a worker renders it (after a broker outage, hours later);
-    and the worker need not load the file, its applicant and its CERT again (measured: about a quarter of the
-    task's own cost, the rendering aside). The task turns the dates back into dates.
-    """
-    return {
-        "reference": application.reference,
-        "procedure_label": procedure.label,
-        "applicant_name": application.applicant.get_full_name(),
-        "filed_by": application.organisation.name if application.organisation_id else "",
-        "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
-        "cert_name": application.cert.name if application.cert_id else "",
-        "expected_decision_date": (
-            application.expected_decision_at.isoformat() if application.expected_decision_at else None
-        ),
-        "lines": [[str(label), str(value)] for label, value in procedure.summary_lines(application)],
-    }
-
-
-def queue_document(application, output, *, procedure):
-    """Write the PDF's outbox row (idempotent per kind), with the facts it prints, and render it after commit."""
-    issued_at = timezone.now()
-    document, created = GeneratedDocument.objects.get_or_create(
-        application=application,
-        kind=output.kind,
-        defaults={
-            "label": output.label,
-            "template_name": output.template_name,
-            "template_version": template_version(output.template_name),
-            "issued_at": issued_at,
-            "valid_until": procedure.valid_until(application, output, issued_at),
-            "context": {**document_facts(application, procedure), **procedure.output_context(application, output)},
-        },
-    )
-    if created:
-        run_after_commit("titles.tasks.render_document", document.pk)
-    return document
-
-
-def route(application, procedure):
-    """Return the CERT for this application: procedure rule for the département, title rule for the département,
-    then the title's fallback."""
-    departement = procedure.departement(application)
-    rules = (
-        RoutingRule.objects.filter(title=application.title)
-        .filter(Q(procedure_code=procedure.code) | Q(procedure_code=""))
-        .filter(Q(departement=departement) | Q(departement=""))
-        .select_related("cert")
-    )
-
-    def rank(rule):
-        return (rule.procedure_code == "", rule.departement == "")
-
-    best = min(rules, key=rank, default=None)
-    return best.cert if best else None
-
-
-def expected_decision_date(application, procedure):
-    """Return the date a decision can be expected, from the CERT's recent median delay (issue 6) or the default."""
-    days = median_days_to_decision(procedure.code, application.cert) or procedure.expected_days
-    return timezone.localdate() + datetime.timedelta(days=round(days))
-
-
 @transaction.atomic
 def create_draft(procedure, *, applicant, filed_by, organisation=None, mandate=None, assisted_by=None):
     """Start an application; only what a caller already checked (mandate, organisation) is recorded."""
@@ -229,38 +167,20 @@ def save_step(application, step_slug, cleaned_data, *, actor=None):
     record_act_for_applicant(application, "step_saved", actor=actor, payload={"step": step_slug})
 
 
-def missing_for_submission(application):
-    """Return the French messages that prevent submitting (empty when the file is complete)."""
-    procedure = application.procedure
-    problems = []
-    for step in procedure.steps:
-        form = procedure.stored_step_form(step, application)
-        if not form.is_bound or not form.is_valid():
-            problems.append(f"L'étape « {step.label} » n'est pas complète.")
-    given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
-    for document in procedure.documents:
-        if document.required and document.kind not in given:
-            problems.append(f"Il manque la pièce « {document.label} ».")
-    if procedure.fee_total(application) and not is_paid(application):
-        problems.append("Le timbre fiscal n'est pas encore payé.")
-    problems.extend(procedure.validate_submission(application))
-    return problems
-
-
-def is_paid(application):
-    paid = sum(p.amount_cents for p in application.payments.all() if p.status == PaymentStatus.PAID)
-    return paid >= application.procedure.fee_total(application)
-
-
 @transaction.atomic(durable=True)
 def apply_transition(application, name, *, actor, reason="", payload=None):
-    """Make one transition: lock, check the table, the actor and the procedure's guard, write the event,
-    then queue e-mails and PDFs after commit. Raise InvalidTransition with a named reason."""
+    """Make one transition: lock, check the table, the actor and the procedure's guard, run the transition's
+    effects, write the event, the procedure's register writes (or their undo on a way out) and its hook, then queue
+    e-mails and PDFs after commit. Return a TransitionOutcome; raise InvalidTransition with a named reason."""
     return _apply_transition(application, name, actor=actor, reason=reason, payload=payload)
 
 
 def _apply_transition(application, name, *, actor, reason="", payload=None):
-    """The body of apply_transition, for services that make a transition inside their own transaction."""
+    """The body of apply_transition, for services that make a transition inside their own transaction.
+
+    The transition table names what runs (`titles/workflow.py`, `titles/effects.py`); the procedure adds its
+    register writes, the undo of those writes on a way out, and its `on_<transition>` hook (`titles/procedures.py`).
+    """
     application = (
         Application.objects.select_for_update(of=("self",))
         .select_related("applicant", "mandate", "organisation", "cert")
@@ -274,37 +194,24 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
     procedure = registry.get(application.procedure_code)
     procedure.guard(application, transition, roles)
 
-    previous = application.status
-    now = timezone.now()
+    outcome = TransitionOutcome(application=application, transition=transition)
+    ctx = Context(
+        application=application,
+        procedure=procedure,
+        transition=transition,
+        actor=actor,
+        role=acting_role,
+        reason=reason,
+        previous=application.status,
+        now=timezone.now(),
+        outcome=outcome,
+    )
     application.status = transition.target
-    fields = ["status", "updated_at", "status_note"]
     application.status_note = ""
-    if name == "submit":
-        problems = missing_for_submission(application)
-        if problems:
-            raise InvalidTransition("incomplete", " ".join(problems))
-        application.submitted_at = now
-        application.cert = route(application, procedure)
-        if application.cert is None:
-            logger.error("No CERT routes %s for département %r", procedure.code, procedure.departement(application))
-            raise InvalidTransition(
-                "routing",
-                "Aucun centre d'instruction ne traite encore cette démarche pour votre département. Votre brouillon "
-                "est conservé ; réessayez plus tard ou contactez-nous depuis la page d'aide.",
-            )
-        application.fee_cents = procedure.fee_total(application)
-        application.expected_decision_at = expected_decision_date(application, procedure)
-        fields += ["submitted_at", "cert", "fee_cents", "expected_decision_at"]
-    elif name == "take":
-        application.assigned_to = actor
-        fields.append("assigned_to")
-    elif name == "request_info":
-        application.status_note = reason
-    elif name in ("accept", "reject", "close"):
-        application.decided_at = now
-        application.decision_reason = reason
-        fields += ["decided_at", "decision_reason"]
-    application.save(update_fields=fields)
+    for effect in transition.effects:
+        EFFECTS[effect](ctx)
+    application.save(update_fields=ctx.fields)
+
     payload = {**(payload or {}), **({"reason": reason} if reason else {})}
     if name == "submit":
         payload.update(
@@ -313,43 +220,26 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
             created_at=str(application.created_at),
             timbres=[p.timbre_number[-4:] for p in application.payments.all()],
         )
-    event = record_event(
+    outcome.event = record_event(
         application,
         name,
         actor=actor,
         role=acting_role,
-        from_status=previous,
+        from_status=ctx.previous,
         to_status=application.status,
         payload=payload,
         organisation=assisting_session(actor, application.applicant_id).place
         if acting_role == Actor.MEDIATEUR
         else None,
     )
-
-    if name == "submit":
-        procedure.on_submitted(application, actor)
-        for output in procedure.on_submit:
-            queue_document(application, output, procedure=procedure)
-    elif name == "accept":
-        procedure.on_accepted(application, actor)
-        for output in procedure.on_accept:
-            queue_document(application, output, procedure=procedure)
-    elif name in ("reject", "close"):
-        procedure.on_rejected(application, actor)
-    elif name == "deliver":
-        procedure.on_delivered(application, actor)
-    elif name == "withdraw" and previous == Status.SUBMITTED:
-        refund(application)
-    queue_email(notifications.for_event(event))
-    return application
-
-
-def refund(application):
-    """Mark the timbres of an application withdrawn before instruction as refunded (the issuer refunds them)."""
-    for payment in application.payments.filter(status=PaymentStatus.PAID):
-        payment.status = PaymentStatus.REFUNDED
-        payment.refunded_at = timezone.now()
-        payment.save(update_fields=["status", "refunded_at"])
+    procedure.run_writes(application, ctx)
+    procedure.hook(transition.name)(application, ctx)
+    if transition.way_out:
+        outcome.undone = procedure.undo_writes(application, ctx)
+    for consequence in transition.consequences:
+        EFFECTS[consequence](ctx)
+    queue_email(notifications.for_event(outcome.event))
+    return outcome
 
 
 @transaction.atomic

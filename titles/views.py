@@ -367,7 +367,7 @@ def recap(request, reference):
     problems = services.missing_for_submission(application)
     if request.method == "POST" and not problems:
         try:
-            application = services.apply_transition(application, "submit", actor=request.user)
+            outcome = services.apply_transition(application, "submit", actor=request.user)
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
@@ -377,7 +377,7 @@ def recap(request, reference):
                 "le récépissé de dépôt sera disponible ici dans quelques instants.",
             )
             return redirect(
-                procedure.after_submit_url(request, application)
+                procedure.after_submit_url(request, outcome)
                 or reverse("titles:detail", kwargs={"reference": application.reference})
             )
     return render(

@@ -43,6 +43,16 @@ APPLICANT_SIDE = frozenset({Actor.APPLICANT, Actor.FILER, Actor.MEDIATEUR})
 
 @dataclass(frozen=True)
 class Transition:
+    """One move of the table.
+
+    `effects` name the functions of `titles/effects.py` that change the application row (run in order, before the
+    row is saved and the event written); `consequences` name those that run after the event, the procedure's
+    register writes and its hook (documents to queue, timbres to refund, documents to revoke): they need the
+    register as the procedure left it. `way_out` marks the ends that abandon a file — withdraw, reject, and close
+    (the portal's expiry of a file: a pré-demande never deposited, a permis international whose paper part never
+    came) —: on a way out the engine runs the undo of every register write the file made.
+    """
+
     name: str
     label: str
     sources: frozenset
@@ -50,14 +60,30 @@ class Transition:
     actors: frozenset
     # Whether the actor must give a reason (shown to the citizen).
     needs_reason: bool = False
+    effects: tuple[str, ...] = ()
+    consequences: tuple[str, ...] = ()
+    way_out: bool = False
 
 
 TRANSITIONS = {
     t.name: t
     for t in [
-        Transition("submit", "Déposer la demande", frozenset({Status.DRAFT}), Status.SUBMITTED, APPLICANT_SIDE),
         Transition(
-            "take", "Prendre en charge", frozenset({Status.SUBMITTED}), Status.IN_REVIEW, frozenset({Actor.AGENT})
+            "submit",
+            "Déposer la demande",
+            frozenset({Status.DRAFT}),
+            Status.SUBMITTED,
+            APPLICANT_SIDE,
+            effects=("check_complete", "stamp_submission"),
+            consequences=("queue_outputs",),
+        ),
+        Transition(
+            "take",
+            "Prendre en charge",
+            frozenset({Status.SUBMITTED}),
+            Status.IN_REVIEW,
+            frozenset({Actor.AGENT}),
+            effects=("assign_agent",),
         ),
         Transition(
             "request_info",
@@ -66,9 +92,18 @@ TRANSITIONS = {
             Status.NEEDS_INFO,
             frozenset({Actor.AGENT}),
             needs_reason=True,
+            effects=("note_request",),
         ),
         Transition("answer", "Envoyer ma réponse", frozenset({Status.NEEDS_INFO}), Status.IN_REVIEW, APPLICANT_SIDE),
-        Transition("accept", "Accepter", frozenset({Status.IN_REVIEW}), Status.ACCEPTED, frozenset({Actor.AGENT})),
+        Transition(
+            "accept",
+            "Accepter",
+            frozenset({Status.IN_REVIEW}),
+            Status.ACCEPTED,
+            frozenset({Actor.AGENT}),
+            effects=("record_decision",),
+            consequences=("queue_outputs",),
+        ),
         Transition(
             "reject",
             "Refuser",
@@ -76,6 +111,9 @@ TRANSITIONS = {
             Status.REJECTED,
             frozenset({Actor.AGENT}),
             needs_reason=True,
+            effects=("record_decision",),
+            consequences=("revoke_documents",),
+            way_out=True,
         ),
         Transition(
             "produce",
@@ -100,6 +138,8 @@ TRANSITIONS = {
             frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO}),
             Status.WITHDRAWN,
             frozenset({Actor.APPLICANT}),
+            consequences=("refund_timbres", "revoke_documents"),
+            way_out=True,
         ),
         # A file left without the answer or the paper part the law requires is closed by the portal.
         Transition(
@@ -109,6 +149,9 @@ TRANSITIONS = {
             Status.REJECTED,
             frozenset({Actor.SYSTEM}),
             needs_reason=True,
+            effects=("record_decision",),
+            consequences=("revoke_documents",),
+            way_out=True,
         ),
     ]
 }
@@ -144,3 +187,16 @@ def available_transitions(application, actors):
         for t in TRANSITIONS.values()
         if application.status in t.sources and set(actors) & t.actors and t.name != "close"
     ]
+
+
+def reachable_from(status):
+    """Return the statuses a file in `status` may still reach through the table, `status` included."""
+    seen = {status}
+    todo = [status]
+    while todo:
+        current = todo.pop()
+        for transition in TRANSITIONS.values():
+            if current in transition.sources and transition.target not in seen:
+                seen.add(transition.target)
+                todo.append(transition.target)
+    return seen

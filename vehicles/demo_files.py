@@ -258,21 +258,21 @@ def make_file(spec, person, vehicle, agent, now, n, codes):
                              "numero_formule": vehicle.numero_formule,
                              "certificate_date": "" if vehicle.is_siv else vehicle.certificate_date.isoformat(),
                              "family_name": holder.family_name, "given_names": holder.given_names}
-    application = fill_and_submit(application, steps, person, n, extra_documents=spec.get("extra", ()),
-                                  file_names=FILE_NAMES)
+    outcome = fill_and_submit(application, steps, person, n, extra_documents=spec.get("extra", ()),
+                              file_names=FILE_NAMES)
     if spec["code"] == CESSION:
         # Handed to the buyer on the accusé; never stored in clear (the register keeps its HMAC).
-        codes[vehicle.pk] = application.code_de_cession
+        codes[vehicle.pk] = outcome.facts["code_de_cession"]
     for name in spec["path"]:
         if name == "request_info":
-            application = services.apply_transition(application, name, actor=agent, reason=spec["request"],
-                                                    payload={"reason_code": spec["reason_code"]})
+            services.apply_transition(application, name, actor=agent, reason=spec["request"],
+                                      payload={"reason_code": spec["reason_code"]})
         elif name == "answer":
-            application = services.answer_information_request(application, actor=person, body=spec["answer"],
-                                                              files=[("complement", scan(spec["answer_file"], n + 1))])
+            services.answer_information_request(application, actor=person, body=spec["answer"],
+                                                files=[("complement", scan(spec["answer_file"], n + 1))])
         elif name == "send":
-            application = services.apply_transition(application, name, actor=agent,
-                                                    payload={"tracking": f"8R{51730480 + n:010d}"})
+            services.apply_transition(application, name, actor=agent,
+                                      payload={"tracking": f"8R{51730480 + n:010d}"})
         else:
-            application = services.apply_transition(application, name, actor=agent)
+            services.apply_transition(application, name, actor=agent)
     date_back(application, submitted_at, spec, now)

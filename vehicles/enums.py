@@ -61,7 +61,9 @@ class OperationKind(models.TextChoices):
     IMMATRICULATION = "immatriculation", "Immatriculation"
     CESSION = "cession", "Déclaration de cession"
     CHANGEMENT_TITULAIRE = "changement_titulaire", "Changement de titulaire"
+    # Written by undo_transfer before every way out had its undo; new rows use ANNULATION.
     TITULAIRE_REFUSE = "titulaire_refuse", "Changement de titulaire refusé par le CERT"
+    ANNULATION = "annulation", "Démarche annulée (retirée, refusée ou close)"
     CHANGEMENT_ADRESSE = "changement_adresse", "Changement d'adresse"
     ETIQUETTE = "etiquette", "Étiquette de changement d'adresse envoyée"
     DUPLICATA = "duplicata", "Demande de duplicata"

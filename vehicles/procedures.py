@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 
 from titles.enums import Filer, Title
 from titles.presentation import StatusSummary
-from titles.procedures import FeeLine, Output, Procedure, RequiredDocument, Step
+from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
 from titles.services import queue_document
 from titles.uploads import UploadRules
@@ -66,6 +66,19 @@ def day(value):
     return date_format(value, "d/m/Y")
 
 
+def register_cession(application, ctx):
+    """Register the seller's declaration; the plain code goes to the transition's outcome only (printed on the
+    accusé, shown once on screen, never stored in clear)."""
+    cession, code = services.register_cession(application, ctx.actor)
+    ctx.outcome.facts.update(cession=cession, code_de_cession=code)
+
+
+def issue_certificate_if_new(application, ctx):
+    """On acceptance of a changement d'adresse, a new certificate only when the étiquettes are used up (or FNI)."""
+    if services.address_change_outcome(application).get("result") == "nouveau_certificat":
+        services.issue_certificate(application, ctx)
+
+
 def vehicle_context(vehicle):
     """Return what a PDF prints about a vehicle, JSON-ready: the register at the moment the document is issued."""
     holders = list(vehicle.holders.current())
@@ -118,7 +131,7 @@ class VehicleProcedure(Procedure):
         vehicle = services.vehicle_of(application)
         return {"vehicle": vehicle_context(vehicle)} if vehicle else {}
 
-    def on_submitted(self, application, actor):
+    def on_submit(self, application, ctx):
         services.notify_client_of_professional(application)
 
 
@@ -139,7 +152,9 @@ class CessionProcedure(VehicleProcedure):
         Step("cession", "La cession", CessionForm),
         Step("acquereur", "L'acquéreur", BuyerForm),
     )
-    on_submit = (ACCUSE_CESSION, CSA)
+    # The accusé, which prints the code, is queued by on_submit (the code is in the outcome only).
+    outputs = {"submit": (CSA,)}
+    writes = (RegisterWrite(at="submit", do=register_cession, undo=services.cancel_cession),)
     # The declaration is registered on submission; the CERT only checks it afterwards.
     expected_days = 2
 
@@ -175,12 +190,11 @@ class CessionProcedure(VehicleProcedure):
                     "préfecture."]
         return []
 
-    def on_submitted(self, application, actor):
-        cession, code = services.register_cession(application, actor)
-        # Kept on this instance only: printed on the accusé, shown once on screen, never stored in clear.
-        application.code_de_cession = code
-        application.registered_cession = cession
-        super().on_submitted(application, actor)
+    def on_submit(self, application, ctx):
+        code = ctx.outcome.facts["code_de_cession"]
+        ctx.outcome.documents.append(queue_document(
+            application, ACCUSE_CESSION, procedure=self, context={"secret_code_de_cession": display_code(code)}))
+        super().on_submit(application, ctx)
 
     def status_summary(self, application):
         """A cession is registered when declared: say so rather than "waiting for the CERT" (no query: lists call
@@ -197,11 +211,10 @@ class CessionProcedure(VehicleProcedure):
             "success",
         )
 
-    def after_submit_url(self, request, application):
-        """Keep the fresh code in the session for one display, and send the seller to the page that shows it.
-
-        The one-page declaration calls this; the engine's recap will too once it has the hook (see the report)."""
-        code = getattr(application, "code_de_cession", "")
+    def after_submit_url(self, request, outcome):
+        """Keep the fresh code in the session for one display, and send the seller to the page that shows it."""
+        application = outcome.application
+        code = outcome.facts.get("code_de_cession", "")
         if not code:
             return None
         codes = request.session.get(SESSION_CODES, {})
@@ -211,7 +224,7 @@ class CessionProcedure(VehicleProcedure):
 
     def output_context(self, application, output):
         context = super().output_context(application, output)
-        cession = getattr(application, "registered_cession", None) or application.cession
+        cession = application.cession
         context.update(
             sold_at=f"{day(timezone.localtime(cession.sold_at).date())} à "
                     f"{timezone.localtime(cession.sold_at):%H:%M}",
@@ -221,9 +234,6 @@ class CessionProcedure(VehicleProcedure):
         )
         if output.kind == ACCUSE_CESSION.kind:
             context["code_expires"] = day(timezone.localtime(cession.code_expires_at).date())
-            code = getattr(application, "code_de_cession", "")
-            if code:
-                context["secret_code_de_cession"] = display_code(code)
         return context
 
 
@@ -256,7 +266,11 @@ class ChangementTitulaireProcedure(VehicleProcedure):
     )
     # Shown on the start page as the least it costs; the total is computed line by line before payment.
     fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
-    on_submit = (RECEPISSE, CPI)
+    outputs = {"submit": (RECEPISSE, CPI)}
+    writes = (
+        RegisterWrite(at="submit", do=services.transfer_ownership, undo=services.undo_transfer),
+        RegisterWrite(at="accept", do=services.issue_certificate),
+    )
 
     @property
     def fee_display(self):
@@ -310,15 +324,6 @@ class ChangementTitulaireProcedure(VehicleProcedure):
                             "un véhicule de plus de 4 ans.")
         return problems
 
-    def on_submitted(self, application, actor):
-        services.transfer_ownership(application, actor)
-        super().on_submitted(application, actor)
-
-    def on_rejected(self, application, actor):
-        services.undo_transfer(application)
-
-    def on_accepted(self, application, actor):
-        services.issue_certificate(application, actor)
 
 
 @registry.register
@@ -336,7 +341,11 @@ class ChangementAdresseProcedure(VehicleProcedure):
         Step("vehicule", "Votre véhicule", OwnershipForm),
         Step("adresse", "Nouvelle adresse", AddressChangeForm),
     )
-    on_submit = (ACCUSE_ADRESSE,)
+    outputs = {"submit": (ACCUSE_ADRESSE,)}
+    writes = (
+        RegisterWrite(at="submit", do=services.change_address, undo=services.undo_address_change),
+        RegisterWrite(at="accept", do=issue_certificate_if_new),
+    )
 
     def initial_data(self, application):
         return self.owner_initial(application)
@@ -360,16 +369,11 @@ class ChangementAdresseProcedure(VehicleProcedure):
             lines.append(("Date du déménagement", day(address["moved_on"])))
         return lines
 
-    def on_submitted(self, application, actor):
-        outcome = services.change_address(application, actor)
-        if outcome.get("old_number"):
+    def on_submit(self, application, ctx):
+        if services.address_change_outcome(application).get("old_number"):
             # A new number: the holder drives with the CPI until the new certificate arrives.
-            queue_document(application, CPI, procedure=self)
-        super().on_submitted(application, actor)
-
-    def on_accepted(self, application, actor):
-        if services.address_change_outcome(application).get("result") == "nouveau_certificat":
-            services.issue_certificate(application, actor)
+            ctx.outcome.documents.append(queue_document(application, CPI, procedure=self))
+        super().on_submit(application, ctx)
 
     def output_context(self, application, output):
         context = super().output_context(application, output)
@@ -394,7 +398,11 @@ class DuplicataProcedure(VehicleProcedure):
     )
     documents = (IDENTITY,)
     fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
-    on_submit = (RECEPISSE, CPI)
+    outputs = {"submit": (RECEPISSE, CPI)}
+    writes = (
+        RegisterWrite(at="submit", do=services.register_duplicata, undo=services.undo_duplicata),
+        RegisterWrite(at="accept", do=services.issue_certificate),
+    )
 
     def initial_data(self, application):
         return self.owner_initial(application)
@@ -412,10 +420,3 @@ class DuplicataProcedure(VehicleProcedure):
         if reason.get("police_reference"):
             lines.append(("Référence de la déclaration de vol", reason["police_reference"]))
         return lines
-
-    def on_submitted(self, application, actor):
-        services.register_duplicata(application, actor)
-        super().on_submitted(application, actor)
-
-    def on_accepted(self, application, actor):
-        services.issue_certificate(application, actor)

@@ -2,9 +2,11 @@
 registering a cession, transferring a vehicle, changing its address, duplicatas, new certificates, SIV numbers,
 and the deadline reminders.
 
-The functions called from a procedure's hooks (`register_cession`, `transfer_ownership`, …) run inside the
-engine's transition transaction; the checks called from a step form (`prove_ownership`,
-`verify_code_de_cession`) open their own, so that a failed attempt is recorded even though the form refuses.
+The register writes a procedure declares (`register_cession`, `transfer_ownership`, … each with its undo:
+`cancel_cession`, `undo_transfer`, `undo_address_change`, `undo_duplicata`) run inside the engine's transition
+transaction and take `(application, ctx)`, ctx being the transition's `titles.effects.Context`; the checks called
+from a step form (`prove_ownership`, `verify_code_de_cession`) open their own, so that a failed attempt is recorded
+even though the form refuses.
 """
 
 import datetime
@@ -278,6 +280,31 @@ def _move_to_siv(vehicle, application):
     return old
 
 
+def _before(vehicle, *names):
+    """Return what an operation replaces, kept in its history row so that its undo can put it back.
+
+    The row's payload is shown to nobody (the admin lists kind and detail); a numéro de formule kept there is the
+    same secret the vehicle row holds, and proves nothing once the vehicle has another one."""
+    return {name: getattr(vehicle, name) for name in names}
+
+
+# Why an undo runs, as the history says it.
+WAY_OUT_WORDS = {
+    "withdraw": "demande retirée",
+    "reject": "demande refusée par le CERT",
+    "close": "dossier clos par le portail",
+}
+
+
+def _undone(application):
+    """Whether this file's operations were already undone (an undo runs once; a second call is a no-op)."""
+    return VehicleOperation.objects.filter(application=application, kind=OperationKind.ANNULATION).exists()
+
+
+def _operation(application, kind):
+    return VehicleOperation.objects.filter(application=application, kind=kind).order_by("-at", "-pk").first()
+
+
 def _locked_vehicle(application):
     vehicle_id = application.data["vehicule"]["vehicle_id"]
     return Vehicle.objects.select_for_update().get(pk=vehicle_id)
@@ -342,7 +369,7 @@ def register_cession(application, actor):
     return cession, code
 
 
-def transfer_ownership(application, actor):
+def transfer_ownership(application, ctx):
     """Take up the cession (on the buyer's submission): exactly one changement de titulaire per code, whatever the
     concurrency — the cession row is locked and the database refuses a second `used_by_application`."""
     now = timezone.now()
@@ -362,6 +389,7 @@ def transfer_ownership(application, actor):
         raise InvalidTransition("situation", "La situation administrative de ce véhicule interdit son transfert.")
     holder = application.data["titulaire"]
     applicant = application.applicant
+    before = _before(vehicle, "numero_formule", "stickers", "address_line", "postal_code", "city")
     vehicle.holders.current().update(until=now)
     if cession.buyer_kind == BuyerKind.COMPANY:
         Holder.objects.create(vehicle=vehicle, user=applicant, family_name=cession.buyer_company_name.upper(),
@@ -382,7 +410,7 @@ def transfer_ownership(application, actor):
     vehicle.stickers = 0
     vehicle.save()
     _record(vehicle, OperationKind.CHANGEMENT_TITULAIRE, f"Nouveau titulaire : {applicant.get_full_name()}",
-            application, cession=cession.pk)
+            application, cession=cession.pk, before=before)
     seller = cession.application.applicant
     notifications.BuyerCompleted(
         seller=seller, vehicle=vehicle, registration_number=vehicle.registration_number, cession=cession,
@@ -391,26 +419,53 @@ def transfer_ownership(application, actor):
     return vehicle
 
 
-def undo_transfer(application):
-    """Undo, when the CERT refuses a changement de titulaire, what its submission registered: the buyer's holding
-    ends, the previous holders are back on the card, and the code de cession is free again (the buyer files anew
-    while it is valid; past that the seller declares again). The passage to an SIV number, if any, stays."""
+def undo_transfer(application, ctx):
+    """Undo what a changement de titulaire's submission registered, when the file is withdrawn, refused or closed:
+    the buyer's holding ends, the previous holders are back on the card with its numéro de formule, address and
+    étiquettes (the seller can prove ownership and declare again), and the code de cession is free again (the buyer
+    files anew while it is valid; past that the seller declares again). The passage to an SIV number, if any,
+    stays: the number is the vehicle's for life and the CPI printed with it is revoked with the file."""
     cession = Cession.objects.select_for_update().filter(used_by_application=application).first()
     if cession is None:
         return None
-    now = timezone.now()
     vehicle = Vehicle.objects.select_for_update().get(pk=cession.vehicle_id)
-    vehicle.holders.filter(since=cession.used_at, until__isnull=True).update(until=now)
-    vehicle.holders.filter(until=cession.used_at).update(until=None)
-    _record(vehicle, OperationKind.TITULAIRE_REFUSE, "Changement de titulaire refusé : le certificat "
-            "reste au nom du titulaire précédent", application, cession=cession.pk)
+    # Read first: the buyer's holding may end at the very instant it began (same clock reading).
+    previous = list(vehicle.holders.filter(until=cession.used_at).values_list("pk", flat=True))
+    vehicle.holders.filter(since=cession.used_at, until__isnull=True).update(until=ctx.now)
+    vehicle.holders.filter(pk__in=previous).update(until=None)
+    operation = _operation(application, OperationKind.CHANGEMENT_TITULAIRE)
+    before = (operation.payload.get("before") if operation else None) or {}
+    for name, value in before.items():
+        setattr(vehicle, name, value)
+    vehicle.save()
+    _record(vehicle, OperationKind.ANNULATION, f"Changement de titulaire annulé ({WAY_OUT_WORDS[ctx.transition.name]})"
+            " : le certificat reste au nom du titulaire précédent", application, cession=cession.pk,
+            transition=ctx.transition.name)
     cession.used_by_application = None
     cession.used_at = None
     cession.save(update_fields=["used_by_application", "used_at"])
     return vehicle
 
 
-def change_address(application, actor):
+def cancel_cession(application, ctx):
+    """Undo a déclaration de cession when it is withdrawn or refused: the cession is cancelled, so the vehicle is
+    no longer declared sold, its code unlocks nothing and the seller may declare again. Refused once the buyer has
+    taken the cession up (their changement de titulaire must end first)."""
+    cession = Cession.objects.select_for_update().filter(application=application).first()
+    if cession is None or cession.cancelled_at is not None:
+        return None
+    if cession.used_by_application_id is not None:
+        raise InvalidTransition("cession_used", "L'acquéreur a déjà fait le changement de titulaire avec ce code de "
+                                                "cession : la déclaration ne peut plus être annulée.")
+    cession.cancelled_at = ctx.now
+    cession.save(update_fields=["cancelled_at"])
+    _record(cession.vehicle, OperationKind.ANNULATION, f"Déclaration de cession annulée "
+            f"({WAY_OUT_WORDS[ctx.transition.name]}) : le véhicule n'est plus déclaré cédé", application,
+            cession=cession.pk, transition=ctx.transition.name)
+    return cession
+
+
+def change_address(application, ctx):
     """Record the new address (on submission). Return the outcome: an étiquette for the first three changes of
     an SIV certificate, a new certificate for the fourth; an FNI vehicle moves to an SIV number (and a CPI)."""
     vehicle = _locked_vehicle(application)
@@ -419,6 +474,7 @@ def change_address(application, actor):
         raise InvalidTransition("cession_open", refusal)
     address = application.data["adresse"]
     old_address = vehicle.address_display
+    before = _before(vehicle, "address_line", "postal_code", "city", "stickers")
     vehicle.address_line, vehicle.postal_code, vehicle.city = (address["address_line"], address["postal_code"],
                                                                address["city"])
     outcome = {"old_address": old_address, "new_address": vehicle.address_display}
@@ -431,7 +487,7 @@ def change_address(application, actor):
         outcome.update(result="nouveau_certificat")
     vehicle.save()
     _record(vehicle, OperationKind.CHANGEMENT_ADRESSE, f"Nouvelle adresse : {vehicle.address_display}",
-            application, **outcome)
+            application, before=before, **outcome)
     if outcome["result"] == "etiquette":
         _record(vehicle, OperationKind.ETIQUETTE, f"Étiquette n° {vehicle.stickers} envoyée au titulaire",
                 application, sticker=vehicle.stickers)
@@ -441,10 +497,31 @@ def change_address(application, actor):
 def address_change_outcome(application):
     operation = VehicleOperation.objects.filter(application=application,
                                                 kind=OperationKind.CHANGEMENT_ADRESSE).first()
-    return operation.payload if operation else {}
+    return {key: value for key, value in operation.payload.items() if key != "before"} if operation else {}
 
 
-def register_duplicata(application, actor):
+def undo_address_change(application, ctx):
+    """Put the old address and étiquette count back when a changement d'adresse is withdrawn or refused.
+
+    A move from an FNI number to an SIV one stays (the history says so): the SIV number is the vehicle's for life,
+    once given it is never given back nor to another vehicle, and the old FNI number was dropped from the
+    register."""
+    operation = _operation(application, OperationKind.CHANGEMENT_ADRESSE)
+    if operation is None or _undone(application):
+        return None
+    vehicle = Vehicle.objects.select_for_update().get(pk=operation.vehicle_id)
+    for name, value in (operation.payload.get("before") or {}).items():
+        setattr(vehicle, name, value)
+    vehicle.save()
+    kept = (f" ; le numéro SIV {vehicle.registration_number} reste attribué au véhicule"
+            if operation.payload.get("old_number") else "")
+    _record(vehicle, OperationKind.ANNULATION, (f"Changement d'adresse annulé ({WAY_OUT_WORDS[ctx.transition.name]})"
+            f" : retour à l'adresse {vehicle.address_display}{kept}")[:255], application,
+            transition=ctx.transition.name)
+    return vehicle
+
+
+def register_duplicata(application, ctx):
     """Record the request (on submission): the lost, stolen or damaged certificate's numéro de formule stops
     proving ownership at once; an FNI vehicle moves to an SIV number."""
     vehicle = _locked_vehicle(application)
@@ -458,11 +535,28 @@ def register_duplicata(application, actor):
         _move_to_siv(vehicle, application)
     vehicle.save()
     _record(vehicle, OperationKind.DUPLICATA, f"Duplicata demandé ({reason['reason']})", application,
-            reason=reason["reason"], revoked_formule=revoked[-4:] if revoked else "")
+            reason=reason["reason"], revoked_formule=revoked[-4:] if revoked else "",
+            before={"numero_formule": revoked})
     return vehicle
 
 
-def issue_certificate(application, actor):
+def undo_duplicata(application, ctx):
+    """Give the certificate its numéro de formule back when a duplicata is withdrawn or refused: the card the holder
+    still has proves ownership again. A move from an FNI number to an SIV one stays (see undo_address_change)."""
+    operation = _operation(application, OperationKind.DUPLICATA)
+    if operation is None or _undone(application):
+        return None
+    vehicle = Vehicle.objects.select_for_update().get(pk=operation.vehicle_id)
+    revoked = (operation.payload.get("before") or {}).get("numero_formule", "")
+    if revoked and not vehicle.numero_formule:
+        vehicle.numero_formule = revoked
+        vehicle.save(update_fields=["numero_formule", "updated_at"])
+    _record(vehicle, OperationKind.ANNULATION, f"Demande de duplicata annulée ({WAY_OUT_WORDS[ctx.transition.name]})"
+            " : le certificat en circulation reste valable", application, transition=ctx.transition.name)
+    return vehicle
+
+
+def issue_certificate(application, ctx):
     """Issue the new certificate (on acceptance): a new numéro de formule, dated today, with no étiquette."""
     vehicle = _locked_vehicle(application)
     vehicle.numero_formule = _new_formule()

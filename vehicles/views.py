@@ -97,11 +97,11 @@ def declare_cession(request, reference):
         forms.append((step, form))
     if request.method == "POST" and all(form.is_valid() for _, form in forms):
         try:
-            submitted = titles_services.apply_transition(application, "submit", actor=request.user)
+            outcome = titles_services.apply_transition(application, "submit", actor=request.user)
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
-            return redirect(procedure.after_submit_url(request, submitted))
+            return redirect(procedure.after_submit_url(request, outcome))
     return render(request, "vehicles/declare_cession.html", {
         "application": application, "procedure": procedure, "forms": forms,
         "breadcrumb_data": _breadcrumb("Déclarer la cession", _my_vehicles_link()),

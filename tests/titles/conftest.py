@@ -33,8 +33,10 @@ class ExampleProcedure(Procedure):
     steps = (Step("details", "Circonstances", DetailsForm),)
     documents = (RequiredDocument("identity", "Justificatif d'identité"),)
     fee_cents = 2500
-    on_submit = (Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html"),)
-    on_accept = (Output("attestation", "Attestation", "pdf/recepisse.html", valid_days=60),)
+    outputs = {
+        "submit": (Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html"),),
+        "accept": (Output("attestation", "Attestation", "pdf/recepisse.html", valid_days=60),),
+    }
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def file_url(application, view="file", **kwargs):
 
 def submit(procedure, applicant, **kwargs):
     application = complete_draft(procedure, applicant, **kwargs)
-    return services.apply_transition(application, "submit", actor=kwargs.get("filed_by", applicant))
+    return services.apply_transition(application, "submit", actor=kwargs.get("filed_by", applicant)).application
 
 
 def age(application, days):

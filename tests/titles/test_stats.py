@@ -35,7 +35,7 @@ def marseille(db):
 
 def filed(procedure, *, postal_code="83000"):
     applicant = UserFactory(postal_code=postal_code)
-    return services.apply_transition(complete_draft(procedure, applicant), "submit", actor=applicant)
+    return services.apply_transition(complete_draft(procedure, applicant), "submit", actor=applicant).application
 
 
 def waiting(procedure, agent, *, days_ago, postal_code="83000", taken=False):

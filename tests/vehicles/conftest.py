@@ -93,8 +93,8 @@ def declare_cession(seller, vehicle, *, buyer=None, buyer_email=None, sold_at=No
                   "given_names": buyer.given_names if buyer else "Paul"}
     email = buyer_email if buyer_email is not None else (buyer.email if buyer else "")
     fill(application, "acquereur", {**buyer_data, "email": email})
-    submitted = titles_services.apply_transition(application, "submit", actor=filed_by or seller)
-    return submitted, submitted.code_de_cession
+    outcome = titles_services.apply_transition(application, "submit", actor=filed_by or seller)
+    return outcome.application, outcome.facts["code_de_cession"]
 
 
 def buyer_draft(buyer, vehicle, code, **draft_kwargs):

@@ -38,7 +38,7 @@ def change_address(user, vehicle, city="Hyères", postal_code="83400"):
                                   "moved_on": (timezone.localdate() - datetime.timedelta(days=3)).isoformat()})
     if application.procedure.fee_total(application):
         pay(application, user)
-    return titles_services.apply_transition(application, "submit", actor=user)
+    return titles_services.apply_transition(application, "submit", actor=user).application
 
 
 def test_three_etiquettes_then_a_new_certificate(seller, vehicle, cert, agent, django_capture_on_commit_callbacks):
@@ -114,7 +114,7 @@ def test_duplicata_fee_reference_and_formule(client, seller, vehicle, cert, agen
     pay(application, seller)
     old_formule = vehicle.numero_formule
     with django_capture_on_commit_callbacks(execute=True):
-        application = titles_services.apply_transition(application, "submit", actor=seller)
+        application = titles_services.apply_transition(application, "submit", actor=seller).application
     assert application.fee_cents == 1376
     assert GeneratedDocument.objects.get(application=application, kind="cpi").status == "ready"
     # The stolen certificate proves nothing any more.
