@@ -4,8 +4,10 @@ the demo-only backdating of a file's dates. Used by `manage.py demo_data` only."
 import datetime
 import io
 
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
@@ -13,6 +15,17 @@ from titles import services
 from titles.models import Application, Message
 from titles.payments import EmbeddedIssuer
 from titles.uploads import clean_upload
+
+
+def demo_agent(email):
+    """Return the demo agent as one who passed the second factor with their demo back-up codes.
+
+    The demo loader does what the agent would do in the back office, where every access resting on a membership
+    needs a second factor (`accounts.models.second_factor_passed` reads the device django-otp puts on the user).
+    """
+    agent = get_user_model().objects.get(email=email)
+    agent.otp_device = StaticDevice.objects.get(user=agent)
+    return agent
 
 
 def scan(name, n, *, pdf=False):

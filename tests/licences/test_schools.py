@@ -16,6 +16,7 @@ from accounts.models import User
 from licences import services as licence_services
 from licences.enums import Code
 from licences.models import SchoolTransfer
+from tests.conftest import verified
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 from tests.licences.conftest import fill, give_licence, new_draft
 from titles import services
@@ -38,7 +39,7 @@ def school(db):
 
 @pytest.fixture
 def staff(school):
-    return MembershipFactory(organisation=school, role="manager").user
+    return verified(MembershipFactory(organisation=school, role="manager").user)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def other_school(db):
 
 @pytest.fixture
 def other_staff(other_school):
-    return MembershipFactory(organisation=other_school, role="manager").user
+    return verified(MembershipFactory(organisation=other_school, role="manager").user)
 
 
 def mandate_for(citizen, school, *, procedures=(Code.INSCRIPTION, Code.FABRICATION, Code.LOSS),
