@@ -406,6 +406,8 @@ class Mandate(models.Model):
     confirmed_at = models.DateTimeField("confirmé par l'usager le", null=True, blank=True)
     revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
     token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
+    # What the organisation typed about the person: all it sees of her until she confirms the mandate.
+    declared_name = models.CharField("nom indiqué par l'organisation", max_length=300, blank=True)
 
     objects = MandateQuerySet.as_manager()
 
@@ -419,6 +421,11 @@ class Mandate(models.Model):
     def is_valid(self):
         now = timezone.now()
         return self.revoked_at is None and self.confirmed_at is not None and self.valid_from <= now <= self.valid_until
+
+    @property
+    def is_pending(self):
+        """Whether the holder may still confirm it: neither confirmed, revoked nor expired."""
+        return self.confirmed_at is None and self.revoked_at is None and self.valid_until >= timezone.now()
 
 
 class Message(models.Model):

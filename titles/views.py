@@ -75,7 +75,14 @@ def dashboard(request):
         .select_related("cert", "organisation")
         .order_by("-updated_at")
     )
-    mandates = Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
+    mandates = list(
+        Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
+    )
+    # A mandate an organisation asked for or declared takes effect only once its holder confirms it: here, at the
+    # top of her space, or from the e-mail.
+    pending_mandates = [mandate for mandate in mandates if mandate.is_pending]
+    for mandate in pending_mandates:
+        mandate.labels = [registry.get(code).label for code in mandate.procedures if code in registry]
     sessions = AssistedSession.objects.filter(citizen=request.user, consented_at__isnull=False).select_related(
         "mediateur", "place"
     )[:10]
@@ -96,7 +103,8 @@ def dashboard(request):
         "titles/dashboard.html",
         {
             **groups,
-            "mandates": mandates,
+            "mandates": [mandate for mandate in mandates if mandate.confirmed_at is not None],
+            "pending_mandates": pending_mandates,
             "assisted_sessions": sessions,
             "title_groups": registry.title_groups(),
             "breadcrumb_data": {"current": "Mon espace"},
@@ -503,11 +511,19 @@ def mandates(request):
 @require_POST
 def revoke_mandate(request, pk):
     mandate = get_object_or_404(Mandate, citizen=request.user, pk=pk, revoked_at__isnull=True)
+    refused = mandate.confirmed_at is None
     services.revoke_mandate(mandate, by=request.user)
-    messages.success(
-        request,
-        f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus agir ni voir vos dossiers.",
-    )
+    if refused:
+        messages.success(
+            request,
+            f"Vous avez refusé le mandat de {mandate.organisation.name} : elle ne peut ni agir ni voir vos dossiers.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus agir ni voir vos "
+            "dossiers.",
+        )
     return redirect("titles:mandates")
 
 
@@ -515,7 +531,7 @@ def revoke_mandate(request, pk):
 def confirm_mandate(request, token):
     """The citizen confirms, in one click from the e-mail, the mandate an organisation asked for."""
     mandate = get_object_or_404(Mandate.objects.select_related("organisation"), token=token, citizen=request.user)
-    if request.method == "POST" and mandate.confirmed_at is None and mandate.revoked_at is None:
+    if request.method == "POST" and mandate.is_pending:
         services.confirm_mandate(mandate, by=request.user)
         messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
         return redirect("titles:mandates")
