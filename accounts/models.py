@@ -128,6 +128,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_staff or self.is_superuser or self.memberships.filter(organisation__is_active=True).exists()
 
 
+def second_factor_passed(user):
+    """Return whether `user` passed a second factor in this session.
+
+    django-otp's middleware puts the verifying device on the request's user (`otp_device`); a user object that
+    does not come from a request has none, and counts as not verified.
+    """
+    return getattr(user, "otp_device", None) is not None
+
+
 class OrganisationQuerySet(models.QuerySet):
     def certs(self):
         return self.filter(kind=OrganisationKind.CERT)

@@ -33,7 +33,7 @@ from licences.enums import CARD_VALIDITY_YEARS, Code
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
 from titles import services
-from titles.demo_support import date_back, fill_and_submit, scan
+from titles.demo_support import date_back, demo_agent, fill_and_submit, scan
 from titles.models import Application
 from titles.registry import registry
 
@@ -175,7 +175,7 @@ def make_files(stdout):
         stdout.write("Dossiers de démonstration du CERT de Bordeaux : déjà en place.")
         return
     now = timezone.now()
-    agent = User.objects.get(email=AGENT)
+    agent = demo_agent(AGENT)
     password = make_password(DEMO_PASSWORD)  # hashed once: the same for every demo citizen
     people = {key: citizen(spec, password, now) for key, spec in CITIZENS.items()}
     for n, spec in enumerate(FILES):

@@ -19,14 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from licences import services as licence_services
 from licences.dates import add_years
 from licences.enums import CARD_VALIDITY_YEARS, Code
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
 from titles import services
-from titles.demo_support import citizen, date_back, fill_and_submit, mandate
+from titles.demo_support import citizen, date_back, demo_agent, fill_and_submit, mandate
 from titles.models import Application
 from titles.registry import registry
 
@@ -98,8 +98,8 @@ def make_files(stdout):
         stdout.write("Dossiers de démonstration de l'auto-école Var Conduite : déjà en place.")
         return
     now = timezone.now()
-    agent = User.objects.get(email=AGENT)
-    staff = User.objects.get(email=STAFF)
+    agent = demo_agent(AGENT)
+    staff = demo_agent(STAFF)  # files for its clients as one who passed the second factor
     school = Organisation.objects.get(code=SCHOOL)
     password = make_password(DEMO_PASSWORD)  # hashed once: the same for every demo student
     students = {key: student(spec, password, now) for key, spec in STUDENTS.items()}
@@ -154,15 +154,16 @@ def make_file(spec, person, given, staff, agent, now, n):
                                               taken_at=submitted_at - datetime.timedelta(days=2))
         steps["photo"] = {"photo_mode": "ephoto", "ephoto_code": code}
     application = fill_and_submit(application, steps, staff, n, extra_documents=spec.get("extra", ()),
-                                  file_names=FILE_NAMES)
+                                  file_names=FILE_NAMES).application
     for name in spec["path"]:
         if name == "request_info":
             application = services.apply_transition(application, name, actor=agent, reason=spec["request"],
-                                                    payload={"reason_code": "incorrect"})
+                                                    payload={"reason_code": "incorrect"}).application
         elif name == "send":
-            application = licence_services.send_card(application, actor=agent, tracking=f"8R{40318260 + n:010d}")
+            tracking = f"8R{40318260 + n:010d}"
+            application = licence_services.send_card(application, actor=agent, tracking=tracking).application
         else:
-            application = services.apply_transition(application, name, actor=agent)
+            application = services.apply_transition(application, name, actor=agent).application
     date_back(application, submitted_at, spec, now)
 
 

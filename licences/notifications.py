@@ -25,17 +25,21 @@ def absolute(path):
 
 
 class MandateRequest(LicenceEmail):
-    """To the student: the school asks for a mandate; one click confirms (and sets a password if needed)."""
+    """To the student: the school asks for a mandate (or declares a paper one over her account); one click confirms
+    (and sets a password if needed)."""
 
     template = "mandate_request"
     subject = "{school} vous demande un mandat pour vos démarches de permis de conduire"
 
     @classmethod
-    def send(cls, mandate, *, labels, needs_password):
+    def send(cls, mandate, *, labels, needs_password, paper=False):
+        """`paper`: the school declared a paper mandate over an existing account; it takes effect only once the
+        holder confirms it here."""
         return cls.queue(
             key=f"licences-mandate-request:{mandate.pk}", to=mandate.citizen.email, school=mandate.organisation.name,
             student=mandate.citizen, labels=labels, needs_password=needs_password, valid_until=mandate.valid_until,
-            url=absolute(reverse("licences:student_mandate", kwargs={"token": mandate.token})),
+            paper=paper, url=absolute(reverse("licences:student_mandate", kwargs={"token": mandate.token})),
+            space_url=absolute(reverse("titles:dashboard")),
         )
 
 

@@ -134,8 +134,11 @@ def enrol_student(school, *, staff, email, given_names, family_name, birth_date,
                   months):
     """Create the mandate a school asks for, and the student's account if they have none; e-mail the student.
 
-    An electronic mandate waits for the student's confirmation; a paper one is in force at once (the school
-    certifies it holds it). Return the mandate.
+    A mandate over an existing account waits for its holder's confirmation, from her e-mail or her space, whatever
+    the consent method: a school could otherwise declare a paper mandate over anyone's account and see her files
+    at once. A paper mandate for a new person (the school opens the account) is in force at once, the school
+    certifying it holds it; an electronic one waits for the confirmation too. Until then the school sees only
+    what it typed (`Mandate.declared_name`). Return the mandate.
     """
     if not school.is_validated:
         raise ActionRefused("L'agrément de votre école n'est pas encore validé par un administrateur : vous ne "
@@ -146,21 +149,25 @@ def enrol_student(school, *, staff, email, given_names, family_name, birth_date,
             raise ActionRefused(refusal)
     User = get_user_model()
     student = User.objects.filter(email__iexact=email).first()
-    if student is None:
+    opened_now = student is None
+    if opened_now:
         # No password yet: the student chooses one from the e-mail's link (which proves the address).
         student = User.objects.create_user(email=email, given_names=given_names, family_name=family_name,
                                            birth_date=birth_date)
     now = timezone.now()
+    in_force_at_once = consent_method == ConsentMethod.PAPER and opened_now
     mandate = Mandate.objects.create(
         citizen=student, organisation=school, procedures=list(procedures), consent_method=consent_method,
         valid_from=now, valid_until=add_months(now, months), created_by=staff,
-        confirmed_at=now if consent_method == ConsentMethod.PAPER else None,
+        confirmed_at=now if in_force_at_once else None,
+        declared_name=f"{given_names} {family_name}".strip(),
     )
     labels = [registry.get(code).label for code in procedures]
-    if consent_method == ConsentMethod.PAPER:
+    if in_force_at_once:
         notifications.PaperMandateDeclared.send(mandate, labels=labels)
     else:
-        notifications.MandateRequest.send(mandate, labels=labels, needs_password=needs_password(student))
+        notifications.MandateRequest.send(mandate, labels=labels, needs_password=needs_password(student),
+                                          paper=consent_method == ConsentMethod.PAPER)
     return mandate
 
 
@@ -227,6 +234,7 @@ def request_transfer(school, *, staff, reference, family_name):
     mandate = Mandate.objects.create(
         citizen=application.applicant, organisation=school, procedures=covered,
         consent_method=ConsentMethod.ELECTRONIC, valid_from=now, valid_until=add_months(now, 12), created_by=staff,
+        declared_name=family_name.strip(),
     )
     transfer = SchoolTransfer.objects.create(
         application=application, from_organisation=application.organisation, to_organisation=school,

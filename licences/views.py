@@ -115,7 +115,7 @@ def school_space(request):
         mandate.links = _filing_links(mandate)
     transfers = list(
         SchoolTransfer.objects.pending().filter(to_organisation=school)
-        .select_related("application__applicant", "from_organisation").order_by("-requested_at")
+        .select_related("application", "mandate").order_by("-requested_at")
     )
     return render(request, "licences/school_space.html", {
         "school": school, "schools": schools, "files": files, "mandates": mandates, "transfers": transfers,
@@ -139,11 +139,12 @@ def new_student(request):
         except services.ActionRefused as error:
             form.add_error(None, error.reason)
         else:
-            if mandate.consent_method == ConsentMethod.PAPER:
+            if mandate.confirmed_at is not None:
                 messages.success(request, "Le mandat papier est enregistré : vous pouvez déposer les démarches de "
                                           "l'élève. Il est prévenu par courriel.")
             else:
-                messages.success(request, f"Un courriel est envoyé à {mandate.citizen.email} : le mandat prend effet "
+                # The address the school typed, not the account's: nothing of the person before she confirms.
+                messages.success(request, f"Un courriel est envoyé à {data['email']} : le mandat prend effet "
                                           "dès que l'élève le confirme.")
             return redirect(f"{reverse('licences:school_space')}?ecole={school.pk}")
     return render(request, "licences/new_student.html", {

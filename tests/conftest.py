@@ -30,6 +30,13 @@ def give_static_code(user, code=STAFF_CODE):
     return device
 
 
+def verified(user):
+    """Return `user` as one who passed the second factor, for services called outside a request (django-otp's
+    middleware puts the device on the request's user; `accounts.models.second_factor_passed` reads it)."""
+    user.otp_device = StaticDevice.objects.filter(user=user).first() or give_static_code(user)
+    return user
+
+
 @pytest.fixture
 def verified_client(client):
     """Return a function that logs a user in and passes the second factor."""
@@ -49,4 +56,4 @@ def verified_client(client):
 @pytest.fixture
 def cert_agent(db):
     membership = MembershipFactory(organisation=OrganisationFactory(cert=True), role="agent")
-    return membership.user
+    return verified(membership.user)

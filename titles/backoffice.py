@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import verified_staff_required
+from accounts.models import second_factor_passed
 from titles import services
 from titles.backoffice_forms import (
     TRANSITION_FORMS,
@@ -102,7 +103,8 @@ def _file(request, reference):
         reference=normalise_public_code(reference),
     )
     if (
-        application.cert_id not in {cert.pk for cert in request.agent_certs}
+        not second_factor_passed(request.user)
+        or application.cert_id not in {cert.pk for cert in request.agent_certs}
         or application.status == Status.DRAFT
         or application.applicant_id == request.user.pk
     ):

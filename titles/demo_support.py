@@ -5,8 +5,10 @@ draft filled and filed through the services, and the demo-only backdating of a f
 import datetime
 import io
 
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
@@ -41,6 +43,17 @@ def mandate(client, organisation, staff, procedures, since):
         consent_method=ConsentMethod.ELECTRONIC, valid_from=since, valid_until=since + datetime.timedelta(days=365),
         created_by=staff, created_at=since, confirmed_at=since + datetime.timedelta(hours=2),
     )
+
+
+def demo_agent(email):
+    """Return the demo agent as one who passed the second factor with their demo back-up codes.
+
+    The demo loader does what the agent would do in the back office, where every access resting on a membership
+    needs a second factor (`accounts.models.second_factor_passed` reads the device django-otp puts on the user).
+    """
+    agent = get_user_model().objects.get(email=email)
+    agent.otp_device = StaticDevice.objects.get(user=agent)
+    return agent
 
 
 def scan(name, n, *, pdf=False):

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.enums import Role
-from accounts.models import Membership
+from accounts.models import Membership, second_factor_passed
 from titles.enums import ConsentMethod, DocumentStatus, EmailStatus, PaymentStatus, Title
 from titles.presentation import describe_event
 from titles.registry import registry
@@ -54,10 +54,13 @@ def new_reference():
 
 class ApplicationQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Return the applications `user` may see: their own, those of organisations they belong to under a
-        mandate still valid, and, for CERT agents, those routed to their CERT."""
+        """Return the applications `user` may see: their own, and, once they passed a second factor in this
+        session, those of organisations they belong to under a mandate still valid, those of citizens they assist
+        in an active session, and, for CERT agents, those routed to their CERT."""
         if not user.is_authenticated:
             return self.none()
+        if not second_factor_passed(user):
+            return self.filter(applicant=user)
         now = timezone.now()
         member_of = user.memberships.active().values("organisation")
         agent_of = user.memberships.active().filter(role=Role.AGENT).values("organisation")
@@ -76,6 +79,10 @@ class ApplicationQuerySet(models.QuerySet):
 
     def for_applicant_side(self, user):
         """Return what `user` may see as the citizen or their mandated organisation (not as an agent)."""
+        if not user.is_authenticated:
+            return self.none()
+        if not second_factor_passed(user):
+            return self.filter(applicant=user)
         assisted = AssistedSession.objects.active().filter(mediateur=user).values("citizen")
         # Exists rather than a join + DISTINCT: PostgreSQL plans a DISTINCT over every selected column slowly.
         member = Membership.objects.filter(organisation=OuterRef("organisation"), user=user)
@@ -404,6 +411,8 @@ class Mandate(models.Model):
     confirmed_at = models.DateTimeField("confirmé par l'usager le", null=True, blank=True)
     revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
     token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
+    # What the organisation typed about the person: all it sees of her until she confirms the mandate.
+    declared_name = models.CharField("nom indiqué par l'organisation", max_length=300, blank=True)
 
     objects = MandateQuerySet.as_manager()
 
@@ -417,6 +426,11 @@ class Mandate(models.Model):
     def is_valid(self):
         now = timezone.now()
         return self.revoked_at is None and self.confirmed_at is not None and self.valid_from <= now <= self.valid_until
+
+    @property
+    def is_pending(self):
+        """Whether the holder may still confirm it: neither confirmed, revoked nor expired."""
+        return self.confirmed_at is None and self.revoked_at is None and self.valid_until >= timezone.now()
 
 
 class Message(models.Model):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.enums import Role
+from accounts.models import second_factor_passed
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -53,6 +54,10 @@ def actor_roles(application, user):
         return set()
     if application.applicant_id == user.pk:
         return {Actor.APPLICANT}
+    # Every other capacity rests on a membership, a mandate or an assisted session: it needs a second factor
+    # passed in this session (a password alone opens the citizen's own files, nothing more).
+    if not second_factor_passed(user):
+        return set()
     roles = set()
     if assisting_session(user, application.applicant_id) is not None:
         roles.add(Actor.MEDIATEUR)
@@ -62,7 +67,6 @@ def actor_roles(application, user):
             and user.memberships.active().filter(organisation_id=application.organisation_id).exists()
         ):
             roles.add(Actor.FILER)
-    # The second factor is a property of the request, checked by the back office's views, not here.
     # Nobody instructs their own file (the applicant returned above).
     if application.cert_id and application.status != Status.DRAFT:
         if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():

@@ -76,7 +76,14 @@ def dashboard(request):
         .select_related("cert", "organisation")
         .order_by("-updated_at")
     )
-    mandates = Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
+    mandates = list(
+        Mandate.objects.filter(citizen=request.user).select_related("organisation").order_by("-created_at")
+    )
+    # A mandate an organisation asked for or declared takes effect only once its holder confirms it: here, at the
+    # top of her space, or from the e-mail.
+    pending_mandates = [mandate for mandate in mandates if mandate.is_pending]
+    for mandate in pending_mandates:
+        mandate.labels = [registry.get(code).label for code in mandate.procedures if code in registry]
     # The sessions that still count (running, or waiting for the code sent to the citizen), each with a button
     # to end it; then the past ones.
     open_sessions = list(
@@ -104,7 +111,8 @@ def dashboard(request):
         "titles/dashboard.html",
         {
             **groups,
-            "mandates": mandates,
+            "mandates": [mandate for mandate in mandates if mandate.confirmed_at is not None],
+            "pending_mandates": pending_mandates,
             "open_sessions": open_sessions,
             "assisted_sessions": sessions,
             "title_groups": registry.title_groups(),
@@ -552,11 +560,19 @@ def mandates(request):
 @require_POST
 def revoke_mandate(request, pk):
     mandate = get_object_or_404(Mandate, citizen=request.user, pk=pk, revoked_at__isnull=True)
+    refused = mandate.confirmed_at is None
     services.revoke_mandate(mandate, by=request.user)
-    messages.success(
-        request,
-        f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus agir ni voir vos dossiers.",
-    )
+    if refused:
+        messages.success(
+            request,
+            f"Vous avez refusé le mandat de {mandate.organisation.name} : elle ne peut ni agir ni voir vos dossiers.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Le mandat donné à {mandate.organisation.name} est révoqué : elle ne peut plus agir ni voir vos "
+            "dossiers.",
+        )
     return redirect("titles:mandates")
 
 
@@ -564,7 +580,7 @@ def revoke_mandate(request, pk):
 def confirm_mandate(request, token):
     """The citizen confirms, in one click from the e-mail, the mandate an organisation asked for."""
     mandate = get_object_or_404(Mandate.objects.select_related("organisation"), token=token, citizen=request.user)
-    if request.method == "POST" and mandate.confirmed_at is None and mandate.revoked_at is None:
+    if request.method == "POST" and mandate.is_pending:
         services.confirm_mandate(mandate, by=request.user)
         messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
         return redirect("titles:mandates")

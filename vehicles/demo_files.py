@@ -28,7 +28,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.enums import IdentitySource
 from accounts.models import User
 from titles import services
-from titles.demo_support import date_back, fill_and_submit, scan
+from titles.demo_support import date_back, demo_agent, fill_and_submit, scan
 from titles.models import Application
 from titles.registry import registry
 from vehicles.enums import (
@@ -191,7 +191,7 @@ def make_files(stdout):
         stdout.write("Dossiers de démonstration du CERT de Nîmes : déjà en place.")
         return
     now = timezone.now()
-    agent = User.objects.get(email=AGENT)
+    agent = demo_agent(AGENT)
     password = make_password(DEMO_PASSWORD)  # hashed once: the same for every demo citizen
     people = {key: citizen(spec, password, now) for key, spec in CITIZENS.items()}
     vehicles = {key: register(spec, people[spec["owner"]]) for key, spec in VEHICLES.items()}

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from titles import services
-from titles.demo_support import citizen, date_back, fill_and_submit, mandate
+from titles.demo_support import citizen, date_back, demo_agent, fill_and_submit, mandate
 from titles.models import Application
 from titles.registry import registry
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
@@ -125,8 +125,8 @@ def make_files(stdout):
         stdout.write("Dossiers de démonstration du Garage de Provence : déjà en place.")
         return
     now = timezone.now()
-    agent = User.objects.get(email=AGENT)
-    staff = User.objects.get(email=STAFF)
+    agent = demo_agent(AGENT)
+    staff = demo_agent(STAFF)  # files for its clients as one who passed the second factor
     garage = Organisation.objects.get(code=GARAGE)
     password = make_password(DEMO_PASSWORD)  # hashed once: the same for every demo client
     clients = {key: citizen(spec["n"], without(spec, "n"), password, now, phone_prefix="07")
@@ -189,15 +189,16 @@ def make_file(spec, client, given, vehicle, staff, agent, now, n, codes):
         steps["vehicule"] = {"registration_number": vehicle.registration_number,
                              "numero_formule": vehicle.numero_formule, "certificate_date": "",
                              "family_name": holder.family_name, "given_names": holder.given_names}
-    application = fill_and_submit(application, steps, staff, n, extra_documents=spec.get("extra", ()),
-                                  file_names=FILE_NAMES)
+    outcome = fill_and_submit(application, steps, staff, n, extra_documents=spec.get("extra", ()),
+                              file_names=FILE_NAMES)
+    application = outcome.application
     if spec["code"] == CESSION:
         # Handed to the buyer on the accusé; never stored in clear (the register keeps its HMAC).
-        codes[vehicle.pk] = application.code_de_cession
+        codes[vehicle.pk] = outcome.facts["code_de_cession"]
     for name in spec["path"]:
         if name == "request_info":
             application = services.apply_transition(application, name, actor=agent, reason=spec["request"],
-                                                    payload={"reason_code": spec["reason_code"]})
+                                                    payload={"reason_code": spec["reason_code"]}).application
         else:
-            application = services.apply_transition(application, name, actor=agent)
+            application = services.apply_transition(application, name, actor=agent).application
     date_back(application, submitted_at, spec, now)

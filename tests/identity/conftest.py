@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from accounts.enums import Role
 from identity.models import Mairie, MairieStaff, Slot
 from identity.procedures import CniPreDemande, PasseportPreDemande
-from tests.conftest import give_static_code
+from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from titles import services
 from titles.enums import Title
@@ -84,7 +84,7 @@ def cert(db):
 
 @pytest.fixture
 def agent(cert):
-    return MembershipFactory(organisation=cert, role=Role.AGENT).user
+    return verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
 
 
 @pytest.fixture

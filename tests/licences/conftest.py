@@ -15,7 +15,7 @@ from licences.enums import NANTES_PROCEDURES, Code, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
 from licences.services import set_category
-from tests.conftest import give_static_code
+from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from titles import services
 from titles.enums import Title
@@ -49,7 +49,7 @@ def certs(db):
 def agent(certs):
     membership = MembershipFactory(organisation=certs["bordeaux"], role=Role.AGENT)
     MembershipFactory(user=membership.user, organisation=certs["nantes"], role=Role.AGENT)
-    return membership.user
+    return verified(membership.user)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from licences.models import EphotoCode, Licence
 from tests.licences.conftest import STEPS, jpeg, pdf_text
 from titles import demo as titles_demo
 from titles import services
+from titles.demo_support import demo_agent
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate, RoutingRule
 from titles.workflow import Status
 
@@ -55,7 +56,7 @@ def load_demo():
 def test_the_demo_citizen_declares_a_loss_and_follows_the_new_card(client, django_capture_on_commit_callbacks):
     codes = load_demo()
     citizen = User.objects.get(email="usager@demo.test")
-    agent = User.objects.get(email="agent@demo.test")
+    agent = demo_agent("agent@demo.test")
     licence = Licence.objects.get(holder=citizen)
     client.force_login(citizen)
     client.post(reverse("titles:start", kwargs={"code": Code.LOSS}), {"what": "lost", "licence_state": "no"})

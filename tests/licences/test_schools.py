@@ -16,6 +16,7 @@ from accounts.models import User
 from licences import services as licence_services
 from licences.enums import Code
 from licences.models import SchoolTransfer
+from tests.conftest import verified
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 from tests.licences.conftest import fill, give_licence, new_draft
 from titles import services
@@ -38,7 +39,7 @@ def school(db):
 
 @pytest.fixture
 def staff(school):
-    return MembershipFactory(organisation=school, role="manager").user
+    return verified(MembershipFactory(organisation=school, role="manager").user)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def other_school(db):
 
 @pytest.fixture
 def other_staff(other_school):
-    return MembershipFactory(organisation=other_school, role="manager").user
+    return verified(MembershipFactory(organisation=other_school, role="manager").user)
 
 
 def mandate_for(citizen, school, *, procedures=(Code.INSCRIPTION, Code.FABRICATION, Code.LOSS),
@@ -161,6 +162,79 @@ def test_a_paper_mandate_is_in_force_at_once_and_the_student_is_told(
     mandate = Mandate.objects.get(organisation=school)
     assert mandate.is_valid and mandate.consent_method == ConsentMethod.PAPER
     assert "mandat papier" in mail.outbox[-1].subject
+    # A new person: the account is the one the school opened, with the name the school typed.
+    assert mandate.citizen.get_full_name() == "Léa Garnier"
+
+
+@pytest.mark.parametrize("method", ["paper", "electronic"])
+def test_a_mandate_over_an_existing_account_waits_for_its_holder(
+        method, client, staff_client, school, staff, certs, issue_code, django_capture_on_commit_callbacks):
+    """Issue 11, 2.5: a school declaring a mandate (paper included) over someone's account, under a made-up name,
+    sees nothing of her — not her name, not her files — and can do nothing until she confirms it herself."""
+    holder = UserFactory(given_names="Zéphyrine", family_name="Quintard-Ollier")
+    holder.set_password(PASSWORD)
+    holder.save()
+    own = new_draft(Code.INSCRIPTION, holder)  # a file of her own
+    school_client = staff_client(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = school_client.post(NEW_STUDENT, student_form(
+            email=holder.email.upper(), given_names="Nom", family_name="Inventé", consent_method=method,
+            paper_kept="on"))
+    assert response.status_code == 302
+    mandate = Mandate.objects.get(organisation=school, citizen=holder)
+    assert mandate.confirmed_at is None and not mandate.is_valid and mandate.consent_method == method
+    assert mandate.declared_name == "Nom Inventé"
+
+    # The school sees only what it typed, and cannot file or open anything in her name.
+    page = school_client.get(response.url, follow=True).content.decode()
+    assert "Nom Inventé" in page and "en attente de confirmation" in page
+    assert "Zéphyrine" not in page and "Quintard" not in page and own.reference not in page
+    start = reverse("titles:start", kwargs={"code": Code.INSCRIPTION})
+    assert school_client.get(f"{start}?mandat={mandate.pk}").status_code == 404
+    assert school_client.post(start, {"mandat": mandate.pk, "foreign": "no", "passed": "no"}).status_code == 404
+    assert school_client.get(reverse("titles:detail", kwargs={"reference": own.reference})).status_code == 404
+    assert not Application.objects.for_user(staff).exists()
+    assert not Application.objects.filter(organisation=school).exists()
+
+    # She is asked by e-mail, and in her space, to confirm it.
+    email = mail.outbox[-1]
+    assert email.to == [holder.email] and school.name in email.subject
+    if method == "paper":
+        assert "mandat papier" in email.body and "ne prendra effet que si vous le confirmez" in email.body
+    link = urlsplit(re.search(r"http://\S+/permis/mandat/\S+/", email.body).group(0)).path
+    client.force_login(holder)
+    dashboard = client.get(reverse("titles:dashboard")).content.decode()
+    confirm = reverse("titles:confirm_mandate", kwargs={"token": mandate.token})
+    assert "Mandats à confirmer" in dashboard and school.name in dashboard and f'action="{confirm}"' in dashboard
+    assert client.get(link).url == confirm  # the e-mail's link leads to the same confirmation
+    client.post(confirm)
+    mandate.refresh_from_db()
+    assert mandate.is_valid
+    assert "Mandats à confirmer" not in client.get(reverse("titles:dashboard")).content.decode()
+
+    # Now, and only now, the school knows whom it acts for and may file.
+    page = school_client.get(SPACE).content.decode()
+    assert "Zéphyrine Quintard-Ollier" in page
+    assert school_client.get(f"{start}?mandat={mandate.pk}").status_code == 200
+
+
+def test_the_holder_may_refuse_a_mandate_she_never_signed(client, staff_client, school, staff):
+    holder = UserFactory(given_names="Zéphyrine", family_name="Quintard-Ollier")
+    school_client = staff_client(staff)
+    school_client.post(NEW_STUDENT, student_form(email=holder.email, given_names="Nom", family_name="Inventé",
+                                                 consent_method="paper", paper_kept="on"))
+    mandate = Mandate.objects.get(citizen=holder)
+    client.force_login(holder)
+    response = client.post(reverse("titles:revoke_mandate", kwargs={"pk": mandate.pk}), follow=True)
+    assert "Vous avez refusé le mandat" in response.content.decode()
+    mandate.refresh_from_db()
+    assert mandate.revoked_at is not None and not mandate.is_valid
+    # Refused: it can no longer be confirmed, and the school still knows nothing of her.
+    client.post(reverse("titles:confirm_mandate", kwargs={"token": mandate.token}))
+    mandate.refresh_from_db()
+    assert mandate.confirmed_at is None
+    page = school_client.get(SPACE).content.decode()
+    assert "Zéphyrine" not in page and "Révoqué" in page
 
 
 @pytest.mark.parametrize("code", [Code.LOSS, Code.THEFT])
@@ -280,6 +354,10 @@ def test_a_transfer_needs_the_students_confirmation(
     transfer = SchoolTransfer.objects.get()
     email = mail.outbox[-1]
     assert email.to == [citizen.email] and other_school.name in email.subject
+    # The new school sees what it typed, nothing more of the student (issue 11, 2.5).
+    User.objects.filter(pk=citizen.pk).update(given_names="Zéphyrine")
+    page = new_school.get(SPACE).content.decode()
+    assert transferable.reference in page and citizen.family_name.upper() in page and "Zéphyrine" not in page
 
     # Until the student answers, nothing moves.
     assert new_school.get(detail).status_code == 404

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.enums import Role
+from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from titles import services
 from titles.enums import Filer, Title
@@ -55,7 +56,7 @@ def cert(db):
 
 @pytest.fixture
 def agent(cert):
-    return MembershipFactory(organisation=cert, role=Role.AGENT).user
+    return verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
 
 
 def jpeg_upload(name="piece.jpg"):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import Role
-from tests.conftest import give_static_code
+from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft, jpeg_upload
 from tests.titles.test_permissions import mandate_for
@@ -85,7 +85,7 @@ def test_agent_sees_only_their_certs_queue_and_files(verified_client, procedure,
 
 def test_citizens_and_organisation_members_cannot_reach_the_back_office(client, verified_client, submitted):
     school = OrganisationFactory()
-    staff = MembershipFactory(organisation=school).user
+    staff = verified(MembershipFactory(organisation=school).user)
     mandate = mandate_for(submitted.applicant, school)
     filed = submit(submitted.procedure, submitted.applicant, filed_by=staff, organisation=school, mandate=mandate)
     cert_staff = MembershipFactory(organisation=submitted.cert, role=Role.STAFF).user  # in the CERT, not an agent
@@ -184,7 +184,7 @@ def test_queue_query_count_is_constant(verified_client, procedure, cert, agent, 
 def test_file_page_shows_what_the_agent_needs(verified_client, procedure, cert, agent, citizen,
                                               django_capture_on_commit_callbacks):
     school = OrganisationFactory(name="Auto-école du Port", agrement_number="E2108300099")
-    staff = MembershipFactory(organisation=school).user
+    staff = verified(MembershipFactory(organisation=school).user)
     mandate = mandate_for(citizen, school)
     with django_capture_on_commit_callbacks(execute=True):
         application = submit(procedure, citizen, filed_by=staff, organisation=school, mandate=mandate)

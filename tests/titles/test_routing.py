@@ -5,6 +5,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from tests.conftest import verified
 from tests.factories import OrganisationFactory, UserFactory
 from tests.titles.conftest import ExampleProcedure, complete_draft
 from titles import demo, services
@@ -87,10 +88,10 @@ def test_each_procedure_and_departement_lands_in_its_cert(procedures, network, c
     services.apply_transition(application, "submit", actor=applicant)
     application.refresh_from_db()
     assert application.cert == network[expected]
-    agent = network[expected].memberships.create(user=UserFactory(), role="agent").user
+    agent = verified(network[expected].memberships.create(user=UserFactory(), role="agent").user)
     assert Application.objects.for_user(agent).filter(pk=application.pk).exists()
-    other = network["nimes" if expected != "nimes" else "paris"].memberships.create(user=UserFactory(),
-                                                                                     role="agent").user
+    other = verified(network["nimes" if expected != "nimes" else "paris"].memberships.create(
+        user=UserFactory(), role="agent").user)
     assert not Application.objects.for_user(other).filter(pk=application.pk).exists()
 
 

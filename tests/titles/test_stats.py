@@ -7,6 +7,7 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.conftest import verified
 from tests.factories import OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft
 from titles import services, stats
@@ -63,7 +64,7 @@ def known_times(frozen, procedure, cert, agent, marseille):
     """Bordeaux decided 5 files in the window (1, 2, 3, 4 and 10 days) and has 2 waiting (the oldest for 20 days);
     Marseille decided 2 (6 and 8 days) and has 1 waiting for 3 days. Files outside the window or not waiting do
     not count."""
-    marseille_agent = UserFactory()
+    marseille_agent = verified(UserFactory())
     marseille.memberships.create(user=marseille_agent, role="agent")
     for delay in (1, 2, 3, 4):
         decided(procedure, agent, delay_days=delay)

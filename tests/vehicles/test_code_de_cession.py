@@ -185,9 +185,10 @@ def test_a_second_declaration_while_the_code_is_valid_is_refused(client, seller,
 
 def test_a_refused_changement_de_titulaire_gives_the_vehicle_back_and_frees_the_code(seller, buyer, vehicle, cert):
     from accounts.enums import Role
+    from tests.conftest import verified
     from tests.factories import MembershipFactory
 
-    agent = MembershipFactory(organisation=cert, role=Role.AGENT).user
+    agent = verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
     titles_services.apply_transition(first, "submit", actor=buyer)

@@ -109,8 +109,6 @@ def test_the_demo_garage_needs_its_code_to_reach_the_files(django_capture_on_com
     assert {a.reference for a in response.context["applications"]} == references
 
 
-@pytest.mark.xfail(strict=True, reason="The file page (titles.views._application) does not yet ask a filer for the "
-                   "second factor: the rule of issue 11 is another helper's part; drop this mark when it is merged.")
 def test_the_demo_garage_needs_its_code_to_open_a_client_file(django_capture_on_commit_callbacks):
     load_demo(django_capture_on_commit_callbacks)
     application = Application.objects.filter(organisation__code="garage-provence").first()

@@ -10,10 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import Role
+from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.vehicles.conftest import add_documents, declare_cession, fill, make_vehicle, owner_data, pay
+from titles import services as titles_services
 from titles.enums import ConsentMethod
 from titles.models import Application, GeneratedDocument, Mandate
+from titles.registry import registry
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE
 from vehicles.models import Cession
 
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def garage(**kwargs):
     organisation = OrganisationFactory(pro_auto=True, name=kwargs.pop("name", "Garage de Provence"), **kwargs)
-    return organisation, MembershipFactory(organisation=organisation, role=Role.MANAGER).user
+    return organisation, verified(MembershipFactory(organisation=organisation, role=Role.MANAGER).user)
 
 
 def mandate(citizen, organisation, procedures=(CESSION, CHANGEMENT_TITULAIRE)):
@@ -159,3 +162,36 @@ def test_operations_page_query_count_is_constant(verified_client, seller, buyer,
         declare_cession(seller, other, buyer=buyer, filed_by=staff, organisation=organisation, mandate=given)
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(reverse("vehicles:pro"))
+
+
+def test_a_professional_without_the_second_factor_sees_no_cession_of_its_clients(
+        client, verified_client, seller, buyer, vehicle, cert, django_capture_on_commit_callbacks):
+    """Issue 11, 2.1: the password alone opens nothing of a client's cession, not even the accusé with the code."""
+    organisation, staff = garage()
+    given = mandate(seller, organisation)
+    with django_capture_on_commit_callbacks(execute=True):
+        filed, _ = declare_cession(seller, vehicle, buyer=buyer, filed_by=staff, organisation=organisation,
+                                   mandate=given)
+    accuse = GeneratedDocument.objects.get(application=filed, kind="accuse-cession")
+    draft = titles_services.create_draft(registry.get(CESSION), applicant=seller, filed_by=staff,
+                                         organisation=organisation, mandate=given)
+    urls = [
+        reverse("titles:generated_file", kwargs={"reference": filed.reference, "pk": accuse.pk}),
+        reverse("titles:detail", kwargs={"reference": filed.reference}),
+        reverse("vehicles:cession_code", kwargs={"reference": filed.reference}),
+        reverse("vehicles:declare_cession", kwargs={"reference": draft.reference}),
+    ]
+    client.force_login(type(staff).objects.get(pk=staff.pk))  # signed in with the password alone
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    response = client.post(urls[-1], {})
+    assert response.status_code == 404
+    response = client.get(reverse("vehicles:pro"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:otp_verify"))
+
+    client = verified_client(staff)  # with it, as before
+    for url in urls:
+        response = client.get(url)
+        if response.streaming:
+            assert b"".join(response.streaming_content).startswith(b"%PDF")
+        assert response.status_code == 200, url

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import Role
+from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.vehicles.conftest import add_documents, fill, make_vehicle, owner_data, pay
 from titles import services as titles_services
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def agent(cert):
-    return MembershipFactory(organisation=cert, role=Role.AGENT).user
+    return verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
 
 
 def draft(code, user, vehicle, **owner):
