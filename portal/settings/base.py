@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.middleware.RequestGuardMiddleware",  # NUL → 400, too large a body → 413, before the body is read
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -155,8 +156,13 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
         },
     }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The largest body a view reads, refused from its Content-Length before it is received
+# (portal.middleware.RequestGuardMiddleware): one file at the uploads' limit (titles.uploads.UploadRules, 10 Mo) and
+# the form around it. The documents step, which takes all of a procedure's files at once, declares its own limit.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=11 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # a larger file is spooled to a temporary file while received
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the form's fields other than files: text, never megabytes of it
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 # Cache and Celery: Redis when REDIS_URL is set, in-process otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
