@@ -51,7 +51,7 @@ def max_body_bytes(limit):
 
 
 class RequestGuardMiddleware:
-    """Refuse, with a French page, what the database or the disk should never see.
+    """Refuse, with a French page, what the database or the disk should never see, before the view runs.
 
     * A NUL character in the path, the query string or a form value answers 400: PostgreSQL refuses NUL in text
       (it would be a 500 wherever the value reaches a query), and no legitimate input holds one.
@@ -60,19 +60,22 @@ class RequestGuardMiddleware:
       ``REQUEST_BODY_MAX_BYTES`` unless the view declares its own (:func:`max_body_bytes`). A body without
       ``Content-Length`` (chunked) is never read by Django.
 
-    Placed after the authentication, messages and CSP middleware (the error pages show the signed-in header and
-    use the CSP nonce) and before any middleware that reads the body (``CsrfViewMiddleware`` reads it in ``process_view``, after this one's).
+    Both checks run in ``process_view``, once the view (and so its limit) is known and every middleware has set up
+    the request (the error pages are full pages, with the signed-in header). The middleware sits before
+    ``CsrfViewMiddleware``, whose ``process_view`` reads the body to find the token: ``process_view`` hooks run in
+    the order of ``MIDDLEWARE``, and no middleware reads the body on the way in. A path that matches no view is a
+    404 without reaching any query.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if NUL in request.path or _has_nul(request.GET):
-            return _refuse(request, 400)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if NUL in request.path or _has_nul(request.GET):
+            return _refuse(request, 400)
         limit = getattr(view_func, "max_body_bytes", None) or settings.REQUEST_BODY_MAX_BYTES
         if callable(limit):
             limit = limit()

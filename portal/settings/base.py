@@ -64,13 +64,14 @@ MIDDLEWARE = [
     "portal.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL → 400, too large a body → 413: its process_view runs before CsrfViewMiddleware's, which reads the body.
+    "portal.middleware.RequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "portal.middleware.RequestGuardMiddleware",  # NUL → 400, too large a body → 413, before the body is read
     "axes.middleware.AxesMiddleware",
 ]
 
