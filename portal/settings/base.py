@@ -8,6 +8,7 @@ switches on by variables (see README "Configuration").
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -255,7 +256,10 @@ if not DEBUG:
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # No inline script: the DSFR's scripts come from 'self'. A template that ever needs one reads
+        # request.csp_nonce, and django-csp then replaces the NONCE sentinel by 'nonce-<value>' (and drops it on every
+        # other response). The string "'nonce'" was sent as it is, a source matching nothing.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
