@@ -256,7 +256,8 @@ class InternationalForm(DsfrBaseForm):
 class StudentMandateForm(DsfrBaseForm):
     """A driving school enrols a student: it asks for a mandate (electronic) or declares the paper one it holds."""
 
-    email = forms.EmailField(label="Adresse électronique de l'élève",
+    email = forms.EmailField(label="Adresse électronique de l'élève", max_length=254,
+                             error_messages={"max_length": "L'adresse électronique compte 254 caractères au plus."},
                              help_text="L'élève y reçoit la demande de mandat, puis un courriel à chaque étape.")
     given_names = forms.CharField(label="Prénoms de l'élève", max_length=150)
     family_name = forms.CharField(label="Nom de l'élève", max_length=150)

@@ -1,6 +1,7 @@
 import time
 
 from django.conf import settings
+from django.shortcuts import render
 
 REFRESHED_KEY = "_refreshed_at"
 
@@ -31,3 +32,67 @@ class SessionRefreshMiddleware:
         if session.modified or now - refreshed_at >= self.interval:
             session[REFRESHED_KEY] = now  # marks it modified: SessionMiddleware saves it with a new expiry
         return response
+
+
+NUL = "\x00"
+
+
+def max_body_bytes(limit):
+    """Let a view receive a larger request body than ``REQUEST_BODY_MAX_BYTES`` (e.g. several files at once).
+
+    ``limit`` is a number of bytes, or a callable returning it (read on each request, so it may depend on what
+    is registered at start-up)."""
+
+    def decorate(view):
+        view.max_body_bytes = limit
+        return view
+
+    return decorate
+
+
+class RequestGuardMiddleware:
+    """Refuse, with a French page, what the database or the disk should never see, before the view runs.
+
+    * A NUL character in the path, the query string or a form value answers 400: PostgreSQL refuses NUL in text
+      (it would be a 500 wherever the value reaches a query), and no legitimate input holds one.
+    * A body larger than the view accepts answers 413 from its ``Content-Length``, before a byte of it is read:
+      Django would otherwise receive a whole upload (spooled to disk) before the form refuses it. The limit is
+      ``REQUEST_BODY_MAX_BYTES`` unless the view declares its own (:func:`max_body_bytes`). A body without
+      ``Content-Length`` (chunked) is never read by Django.
+
+    Both checks run in ``process_view``, once the view (and so its limit) is known and every middleware has set up
+    the request (the error pages are full pages, with the signed-in header). The middleware sits before
+    ``CsrfViewMiddleware``, whose ``process_view`` reads the body to find the token: ``process_view`` hooks run in
+    the order of ``MIDDLEWARE``, and no middleware reads the body on the way in. A path that matches no view is a
+    404 without reaching any query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if NUL in request.path or _has_nul(request.GET):
+            return _refuse(request, 400)
+        limit = getattr(view_func, "max_body_bytes", None) or settings.REQUEST_BODY_MAX_BYTES
+        if callable(limit):
+            limit = limit()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _refuse(request, 400)
+        if length > limit:
+            return _refuse(request, 413, limit=limit)
+        if request.method == "POST" and _has_nul(request.POST):
+            return _refuse(request, 400)
+        return None
+
+
+def _has_nul(query_dict):
+    return any(NUL in key or any(NUL in value for value in values) for key, values in query_dict.lists())
+
+
+def _refuse(request, status, **context):
+    return render(request, f"errors/{status}.html", context, status=status)

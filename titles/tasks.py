@@ -16,6 +16,7 @@ from titles import services
 from titles.enums import DocumentStatus, EmailStatus
 from titles.events import record_event
 from titles.models import Application, GeneratedDocument, OutgoingEmail
+from titles.outbox import message_id
 from titles.pdf import qr_data_uri, render_pdf, verification_qr_url
 from titles.workflow import Actor
 
@@ -26,7 +27,10 @@ MAX_EMAIL_ATTEMPTS = 10
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def send_email(self, email_id):
-    """Send one OutgoingEmail once: the row is locked and marked sent in the same transaction."""
+    """Send one OutgoingEmail: the row is locked and marked sent in the same transaction.
+
+    At least once, not exactly once: if the worker dies between the SMTP server's acceptance and the commit, the
+    row is still pending and is sent again, under the same Message-ID (``titles.outbox.message_id``)."""
     with transaction.atomic():
         email = (
             OutgoingEmail.objects.select_for_update(skip_locked=True)
@@ -41,7 +45,7 @@ def send_email(self, email_id):
             email.body_text,
             settings.DEFAULT_FROM_EMAIL,
             [email.to],
-            headers={"Message-ID": f"<{email.key.replace(':', '-')}@{settings.SITE_URL.split('//')[-1]}>"},
+            headers={"Message-ID": message_id(email)},
         )
         message.attach_alternative(email.body_html, "text/html")
         try:

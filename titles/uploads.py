@@ -555,10 +555,28 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     return f"{disposition}; filename=\"{_ascii_fallback(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+# The extension a stored file is served with, from the type its content was found to be (see _detect).
+_SERVED_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
+def download_name(display_name: str, content_type: str) -> str:
+    """Return the name a stored file is downloaded under: the display name with the extension of its real type.
+
+    The name the citizen gave is only a label: ``photo\u202egpj.exe`` (shown as "photoexe.jpg") holding a JPEG
+    is served as ``photogpj.jpg``, never with an extension that a desktop would run or open with another program.
+    A type we do not know gets no extension at all.
+    """
+    name = safe_display_name(display_name)
+    match = _EXTENSION.search(name)
+    stem = name[: match.start()] if match and match.start() > 0 else name
+    return stem + _SERVED_EXTENSIONS.get(content_type, "")
+
+
 def file_response(field_file, display_name, content_type):
-    """Serve a stored file to someone allowed to see it: download only, safe name, never cached or sniffed."""
+    """Serve a stored file to someone allowed to see it: download only, safe name with the extension of its real
+    type, never cached or sniffed."""
     response = FileResponse(field_file.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = content_disposition(display_name)
+    response["Content-Disposition"] = content_disposition(download_name(display_name, content_type))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -4,6 +4,7 @@ Every view: fetch through a permission-scoped queryset (404 otherwise), validate
 map InvalidTransition to a message.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from portal.middleware import max_body_bytes
 from titles import page_cache, services
 from titles.enums import DocumentStatus, Filer
 from titles.forms import AnswerForm, DocumentsForm, EligibilityForm, MessageForm, TimbreForm, VerifyForm, WithdrawForm
@@ -287,6 +289,21 @@ def _wizard_context(application, steps, current, **extra):
     }
 
 
+def _wizard_step_or_404(steps, kind):
+    """The wizard's step of this kind, or 404 for a procedure that has none (no documents, no fee)."""
+    current = next((s for s in steps if s.kind == kind), None)
+    if current is None:
+        raise Http404("Cette démarche ne comporte pas cette étape")
+    return current
+
+
+def _documents_max_body_bytes():
+    """The largest documents step: every file of a procedure at its limit, sent at once, plus the form."""
+    largest = max((sum(d.rules.max_bytes for d in p.documents) for p in registry.all()), default=0)
+    return max(largest + 1024 * 1024, settings.REQUEST_BODY_MAX_BYTES)
+
+
+@max_body_bytes(_documents_max_body_bytes)
 @login_required
 def documents(request, reference):
     application = _application(request, reference, editable=True)
@@ -294,7 +311,7 @@ def documents(request, reference):
         return redirect("titles:detail", reference=application.reference)
     procedure = application.procedure
     steps = wizard_steps(application)
-    current = next(s for s in steps if s.kind == "documents")
+    current = _wizard_step_or_404(steps, "documents")
     given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
     form = DocumentsForm(
         request.POST or None, request.FILES or None, documents=procedure.documents, already_given=given
@@ -323,7 +340,7 @@ def payment(request, reference):
         return redirect("titles:detail", reference=application.reference)
     procedure = application.procedure
     steps = wizard_steps(application)
-    current = next(s for s in steps if s.kind == "payment")
+    current = _wizard_step_or_404(steps, "payment")
     lines = procedure.fee_lines(application)
     total = procedure.fee_total(application)
     form = TimbreForm(request.POST or None)

@@ -8,6 +8,7 @@ switches on by variables (see README "Configuration").
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "portal.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL → 400, too large a body → 413: its process_view runs before CsrfViewMiddleware's, which reads the body.
+    "portal.middleware.RequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -155,8 +158,13 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
         },
     }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The largest body a view reads, refused from its Content-Length before it is received
+# (portal.middleware.RequestGuardMiddleware): one file at the uploads' limit (titles.uploads.UploadRules, 10 Mo) and
+# the form around it. The documents step, which takes all of a procedure's files at once, declares its own limit.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=11 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # a larger file is spooled to a temporary file while received
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the form's fields other than files: text, never megabytes of it
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 # Cache and Celery: Redis when REDIS_URL is set, in-process otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -248,7 +256,10 @@ if not DEBUG:
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # No inline script: the DSFR's scripts come from 'self'. A template that ever needs one reads
+        # request.csp_nonce, and django-csp then replaces the NONCE sentinel by 'nonce-<value>' (and drops it on every
+        # other response). The string "'nonce'" was sent as it is, a source matching nothing.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

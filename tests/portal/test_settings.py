@@ -1,7 +1,10 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
@@ -57,3 +60,40 @@ def test_s3_storage_switches_on_with_its_settings():
     env = {**PROD_ENV, "AWS_STORAGE_BUCKET_NAME": "portal-files", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"}
     result = run_manage("diffsettings", "--all", env=env)
     assert "storages.backends.s3.S3Storage" in result.stdout
+
+
+def compose_environment(service):
+    """The environment docker-compose.yml gives a service, its ${VAR:?…} placeholders filled as an operator would."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    environment = compose["services"][service]["environment"]
+    filled = {"SECRET_KEY": PROD_ENV["SECRET_KEY"]}
+    return {key: re.sub(r"\$\{(\w+)[^}]*\}", lambda m: filled[m.group(1)], str(value))
+            for key, value in environment.items()}
+
+
+def test_check_deploy_passes_with_the_environment_of_docker_compose():
+    env = compose_environment("web")
+    assert env["DEBUG"] == "false" and env["DATABASE_URL"].startswith("postgres://")
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_manage("diffsettings", "--all", env=env)
+    assert "SECURE_SSL_REDIRECT = True" in result.stdout
+
+
+def test_docker_compose_serves_the_portal_through_a_buffering_https_proxy():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "ports" not in compose["services"]["web"]  # reached through the proxy only
+    assert compose["services"]["proxy"]["ports"] == ["8000:80", "8443:443"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_request_buffering on;" in nginx and "proxy_set_header X-Forwarded-Proto $scheme;" in nginx
+    assert compose_environment("web")["SITE_URL"] == "https://127.0.0.1:8443"
+
+
+def test_the_proxy_certificate_is_made_once(tmp_path):
+    result = subprocess.run([sys.executable, "deploy/selfsigned_cert.py", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "written" in result.stdout
+    assert (tmp_path / "cert.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    again = subprocess.run([sys.executable, "deploy/selfsigned_cert.py", str(tmp_path)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert "already there" in again.stdout
