@@ -27,6 +27,7 @@ from titles.models import (
 from titles.outbox import queue_email, run_after_commit
 from titles.pdf import template_version
 from titles.registry import registry
+from titles.sealing import unseal_bytes
 from titles.stats import median_days_to_decision
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
 
@@ -111,6 +112,25 @@ def queue_document(application, output, *, procedure):
     if created:
         run_after_commit("titles.tasks.render_document", document.pk)
     return document
+
+
+@transaction.atomic(durable=True)
+def take_sealed_copy(document, *, actor, role):
+    """Return the PDF of a document's copy that prints its secrets (`titles.tasks.render_document`), opened, and
+    delete it: it is delivered once, and the event says to whom. Return None when there is none (taken already, or
+    not rendered yet)."""
+    locked = GeneratedDocument.objects.select_for_update().filter(pk=document.pk).first()
+    name = (locked.context or {}).get("sealed_copy") if locked else None
+    if not name:
+        return None
+    storage = locked.file.storage
+    with storage.open(name, "rb") as handle:
+        content = unseal_bytes(handle.read())
+    locked.context = {key: value for key, value in locked.context.items() if key != "sealed_copy"}
+    locked.save(update_fields=["context"])
+    record_event(document.application, "sealed_copy_taken", actor=actor, role=role, payload={"kind": document.kind})
+    transaction.on_commit(lambda: storage.delete(name))
+    return content
 
 
 def route(application, procedure):

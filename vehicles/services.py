@@ -46,7 +46,7 @@ OWNERSHIP_REFUSED = (
 )
 CODE_REFUSED = (
     "Le numéro d'immatriculation et le code de cession ne correspondent pas. Vérifiez-les avec le vendeur : le code "
-    "figure sur l'accusé d'enregistrement de sa déclaration de cession."
+    "figure sur son exemplaire de l'accusé d'enregistrement de la déclaration de cession."
 )
 ACCOUNT_LOCKED = "Trop d'essais infructueux depuis votre compte : par sécurité, réessayez dans une heure."
 VEHICLE_LOCKED = ("Trop d'essais infructueux pour ce véhicule : par sécurité, les essais sont suspendus pendant une "
