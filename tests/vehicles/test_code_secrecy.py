@@ -4,6 +4,7 @@ not an event, an e-mail or the draft — and the accusé on the file (what the C
 
 import datetime
 import io
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -120,3 +121,18 @@ def test_the_agent_gets_the_accuse_without_the_code_the_seller_gets_it_once(
     response = client.get(copy_url, follow=True)
     assert "déjà été téléchargé" in response.content.decode()
     assert ApplicationEvent.objects.filter(kind="sealed_copy_taken").count() == 1
+
+
+def test_a_run_that_loses_the_race_leaves_no_copy_behind(seller, buyer, vehicle, cert, monkeypatch):
+    declaration, _ = declare_cession(seller, vehicle, buyer=buyer)  # pending: no worker ran
+    accuse = GeneratedDocument.objects.get(application=declaration, kind="accuse-cession")
+    original = tasks._store_rendered
+
+    def other_run_first(document, sha256, *args):
+        GeneratedDocument.objects.filter(pk=document.pk).update(status=DocumentStatus.READY, file="other.pdf")
+        return original(document, sha256, *args)
+
+    monkeypatch.setattr(tasks, "_store_rendered", other_run_first)
+    assert tasks.render_document.run(accuse.pk) == "skipped"
+    folder = Path(accuse.file.storage.location, "generated", declaration.reference)
+    assert not folder.exists() or list(folder.iterdir()) == []
