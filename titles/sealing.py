@@ -13,6 +13,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+__all__ = ["InvalidToken", "seal", "seal_bytes", "unseal", "unseal_bytes"]
+
 logger = logging.getLogger(__name__)
 
 KEY_SALT = "titles.sealing"

@@ -27,7 +27,7 @@ from titles.models import (
 from titles.outbox import queue_email, run_after_commit
 from titles.pdf import template_version
 from titles.registry import registry
-from titles.sealing import unseal_bytes
+from titles.sealing import InvalidToken, unseal_bytes
 from titles.stats import median_days_to_decision
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
 
@@ -124,11 +124,17 @@ def take_sealed_copy(document, *, actor, role):
     if not name:
         return None
     storage = locked.file.storage
-    with storage.open(name, "rb") as handle:
-        content = unseal_bytes(handle.read())
+    try:
+        with storage.open(name, "rb") as handle:
+            content = unseal_bytes(handle.read())
+    except (OSError, InvalidToken):  # lost, or sealed under a key since retired: as good as taken
+        logger.warning("The sealed copy of document %s cannot be opened", document.pk, exc_info=True)
+        content = None
     locked.context = {key: value for key, value in locked.context.items() if key != "sealed_copy"}
     locked.save(update_fields=["context"])
-    record_event(document.application, "sealed_copy_taken", actor=actor, role=role, payload={"kind": document.kind})
+    if content is not None:
+        record_event(document.application, "sealed_copy_taken", actor=actor, role=role,
+                     payload={"kind": document.kind})
     transaction.on_commit(lambda: storage.delete(name))
     return content
 
