@@ -30,6 +30,7 @@ from titles.models import (
     Application,
     AssistedSession,
     ConsentCodeFailure,
+    GeneratedDocument,
     Mandate,
     Message,
     Payment,
@@ -37,6 +38,7 @@ from titles.models import (
 )
 from titles.outbox import queue_email
 from titles.registry import registry
+from titles.sealing import InvalidToken, unseal_bytes
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
 
 logger = logging.getLogger(__name__)
@@ -115,6 +117,31 @@ def record_act_for_applicant(application, kind, *, actor, payload=None):
         organisation=organisation,
         payload={"reference": application.reference, **(payload or {})},
     )
+
+
+@transaction.atomic(durable=True)
+def take_sealed_copy(document, *, actor, role):
+    """Return the PDF of a document's copy that prints its secrets (`titles.tasks.render_document`), opened, and
+    delete it: it is delivered once, and the event says to whom. Return None when there is none (taken already, or
+    not rendered yet)."""
+    locked = GeneratedDocument.objects.select_for_update().filter(pk=document.pk).first()
+    name = (locked.context or {}).get("sealed_copy") if locked else None
+    if not name:
+        return None
+    storage = locked.file.storage
+    try:
+        with storage.open(name, "rb") as handle:
+            content = unseal_bytes(handle.read())
+    except (OSError, InvalidToken):  # lost, or sealed under a key since retired: as good as taken
+        logger.warning("The sealed copy of document %s cannot be opened", document.pk, exc_info=True)
+        content = None
+    locked.context = {key: value for key, value in locked.context.items() if key != "sealed_copy"}
+    locked.save(update_fields=["context"])
+    if content is not None:
+        record_event(document.application, "sealed_copy_taken", actor=actor, role=role,
+                     payload={"kind": document.kind})
+    transaction.on_commit(lambda: storage.delete(name))
+    return content
 
 
 @transaction.atomic

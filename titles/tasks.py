@@ -18,6 +18,7 @@ from titles.events import record_event
 from titles.models import Application, GeneratedDocument, OutgoingEmail
 from titles.outbox import message_id
 from titles.pdf import qr_data_uri, render_pdf, verification_qr_url
+from titles.sealing import seal_bytes, unseal
 from titles.workflow import Actor
 
 logger = logging.getLogger(__name__)
@@ -64,29 +65,55 @@ def send_email(self, email_id):
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def render_document(self, document_id):
-    """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event."""
+    """Render one GeneratedDocument to PDF once; record the template version and SHA-256 in its event.
+
+    The document's secrets (context keys starting with ``secret_``, stored sealed) are never printed on it: the
+    file everyone allowed on the file downloads (its CERT's agents included) goes without them. When there are
+    some, a second copy printing them is rendered and stored sealed, for the filer to take once
+    (`titles.services.take_sealed_copy`); the secrets leave the row with the render."""
     try:
         document = GeneratedDocument.objects.get(pk=document_id, status=DocumentStatus.PENDING)
     except GeneratedDocument.DoesNotExist:
         return "skipped"
-    content = render_pdf(document.template_name, document_context(document))
+    context = document_context(document)
+    content = render_pdf(document.template_name, context)
     sha256 = hashlib.sha256(content).hexdigest()
     document.file.save("document.pdf", ContentFile(content), save=False)
+    copy_name = ""
     try:
-        claimed = _store_rendered(document, sha256)
+        opened = opened_secrets(document)
+        if opened:
+            copy = render_pdf(document.template_name, {**context, **opened})
+            copy_name = document.file.storage.save(
+                document.file.name.removesuffix(".pdf") + "-exemplaire.sealed", ContentFile(seal_bytes(copy))
+            )
+        claimed = _store_rendered(document, sha256, copy_name)
     except BaseException:
-        document.file.delete(save=False)
+        _delete_files(document, copy_name)
         raise
     if not claimed:
-        document.file.delete(save=False)  # another run of this task stored the document first
+        _delete_files(document, copy_name)  # another run of this task stored the document first
         return "skipped"
     return "rendered"
+
+
+def _delete_files(document, copy_name):
+    document.file.delete(save=False)
+    if copy_name:
+        document.file.storage.delete(copy_name)
+
+
+def opened_secrets(document):
+    """The document's secrets, unsealed, for the one copy that prints them (a value that does not open is left
+    out: it is never printed in clear from the row)."""
+    opened = {key: unseal(value) for key, value in document.context.items() if key.startswith("secret_")}
+    return {key: value for key, value in opened.items() if value is not None}
 
 
 def document_context(document):
     """The template's context: the facts stored with the document when it was issued, its own fields, the QR code
     of its verification URL."""
-    facts = document.context
+    facts = {key: value for key, value in document.context.items() if not key.startswith("secret_")}
     if "reference" not in facts:  # a row issued before the facts were stored with it
         application = document.application
         facts = {**services.document_facts(application, application.procedure), **facts}
@@ -108,10 +135,10 @@ def _parse(kind, value):
 
 
 @transaction.atomic
-def _store_rendered(document, sha256):
+def _store_rendered(document, sha256, copy_name=""):
     """Mark the document ready with its file, in one conditional UPDATE, and record the event; False if another
-    run of the task got there first. A secret printed once (e.g. a code de cession) is kept in the row only until
-    it is on paper."""
+    run of the task got there first. A secret (e.g. a code de cession, stored sealed) leaves the row once its
+    sealed copy is stored (`copy_name`)."""
     _commit_without_waiting_for_the_disk()
     changes = {
         "file": document.file.name,
@@ -119,8 +146,10 @@ def _store_rendered(document, sha256):
         "status": DocumentStatus.READY,
         "rendered_at": timezone.now(),
     }
-    if any(key.startswith("secret_") for key in document.context):
+    if copy_name or any(key.startswith("secret_") for key in document.context):
         changes["context"] = {key: value for key, value in document.context.items() if not key.startswith("secret_")}
+        if copy_name:
+            changes["context"]["sealed_copy"] = copy_name
     claimed = GeneratedDocument.objects.filter(pk=document.pk, status=DocumentStatus.PENDING).update(**changes)
     if not claimed:
         return False

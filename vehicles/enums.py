@@ -104,8 +104,9 @@ TAXE_FIXE_CENTS = 1100  # Y4
 REDEVANCE_ACHEMINEMENT_CENTS = 276  # Y5
 HALF_TAXE_REGIONALE_AFTER_YEARS = 10
 
-# Brute force on the code de cession and on the proof of ownership.
-FAILURES_PER_VEHICLE = 5
+# Brute force on the code de cession and on the proof of ownership: failures are counted per account and vehicle
+# (so that nobody can lock a plate for the real buyer) and per account, over the last LOCKOUT.
+FAILURES_PER_ACCOUNT_AND_VEHICLE = 5
 FAILURES_PER_ACCOUNT = 20
 LOCKOUT = datetime.timedelta(hours=1)
 

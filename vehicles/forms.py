@@ -213,7 +213,7 @@ class CessionCodeForm(VehicleStepForm):
     registration_number = forms.CharField(label="Numéro d'immatriculation", help_text=PLATE_HELP, max_length=20)
     code_de_cession = forms.CharField(
         label="Code de cession", required=False, max_length=30,
-        help_text="12 caractères, remis par le vendeur : il figure sur l'accusé d'enregistrement de sa déclaration.",
+        help_text="12 caractères, remis par le vendeur : il figure sur son exemplaire de l'accusé d'enregistrement.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
     )
     late_acknowledged = late_field("Je fais le changement de titulaire après le délai d'un mois")

@@ -11,6 +11,7 @@ from titles.enums import Filer, Title
 from titles.presentation import StatusSummary
 from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
+from titles.sealing import seal
 from titles.services import queue_document
 from titles.uploads import UploadRules
 from titles.workflow import Status
@@ -45,13 +46,12 @@ from vehicles.forms import (
 
 RECEPISSE = Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html")
 CPI = Output("cpi", "Certificat provisoire d'immatriculation (CPI)", "vehicles/pdf/cpi.html")
-ACCUSE_CESSION = Output("accuse-cession", "Accusé d'enregistrement de la cession (avec le code de cession)",
-                        "vehicles/pdf/accuse_cession.html")
+ACCUSE_CESSION = Output("accuse-cession", "Accusé d'enregistrement de la cession", "vehicles/pdf/accuse_cession.html")
 CSA = Output("csa", "Certificat de situation administrative (non-gage)", "vehicles/pdf/csa.html", valid_days=15)
 ACCUSE_ADRESSE = Output("accuse-adresse", "Accusé d'enregistrement du changement d'adresse",
                         "vehicles/pdf/accuse_adresse.html")
 
-# Where a freshly registered code de cession waits, in the seller's session, for its one display.
+# Where a freshly registered code de cession waits, sealed, in the seller's session, for its one display.
 SESSION_CODES = "vehicles_codes_de_cession"
 
 IMAGE_OR_PDF = UploadRules(kinds=("image", "pdf"))
@@ -155,6 +155,7 @@ class CessionProcedure(VehicleProcedure):
     # The accusé, which prints the code, is queued by on_submit (the code is in the outcome only).
     outputs = {"submit": (CSA,)}
     writes = (RegisterWrite(at="submit", do=register_cession, undo=services.cancel_cession),)
+    event_labels = {"sealed_copy_taken": "Exemplaire de l'accusé avec le code de cession téléchargé"}
     # The declaration is registered on submission; the CERT only checks it afterwards.
     expected_days = 2
 
@@ -193,7 +194,10 @@ class CessionProcedure(VehicleProcedure):
     def on_submit(self, application, ctx):
         code = ctx.outcome.facts["code_de_cession"]
         ctx.outcome.documents.append(queue_document(
-            application, ACCUSE_CESSION, procedure=self, context={"secret_code_de_cession": display_code(code)}))
+            application, ACCUSE_CESSION, procedure=self,
+            # Sealed: only the declarant's copy prints it (titles.tasks.render_document), never the accusé the CERT
+            # sees, and the row never holds it in clear.
+            context={"secret_code_de_cession": seal(display_code(code))}))
         super().on_submit(application, ctx)
 
     def status_summary(self, application):
@@ -212,13 +216,14 @@ class CessionProcedure(VehicleProcedure):
         )
 
     def after_submit_url(self, request, outcome):
-        """Keep the fresh code in the session for one display, and send the seller to the page that shows it."""
+        """Keep the fresh code, sealed, in the session for one display, and send the seller to the page that shows
+        it (the session is stored in the database: the code is never there in clear)."""
         application = outcome.application
         code = outcome.facts.get("code_de_cession", "")
         if not code:
             return None
         codes = request.session.get(SESSION_CODES, {})
-        codes[application.reference] = code
+        codes[application.reference] = seal(code)
         request.session[SESSION_CODES] = codes
         return reverse("vehicles:cession_code", kwargs={"reference": application.reference})
 

@@ -26,7 +26,7 @@ from vehicles.deadlines import changement_titulaire_deadline
 from vehicles.enums import (
     CODE_DE_CESSION_VALID_DAYS,
     FAILURES_PER_ACCOUNT,
-    FAILURES_PER_VEHICLE,
+    FAILURES_PER_ACCOUNT_AND_VEHICLE,
     LOCKOUT,
     REMIND_BEFORE,
     STICKERS_PER_CERTIFICATE,
@@ -48,10 +48,10 @@ OWNERSHIP_REFUSED = (
 )
 CODE_REFUSED = (
     "Le numéro d'immatriculation et le code de cession ne correspondent pas. Vérifiez-les avec le vendeur : le code "
-    "figure sur l'accusé d'enregistrement de sa déclaration de cession."
+    "figure sur son exemplaire de l'accusé d'enregistrement de la déclaration de cession."
 )
 ACCOUNT_LOCKED = "Trop d'essais infructueux depuis votre compte : par sécurité, réessayez dans une heure."
-VEHICLE_LOCKED = ("Trop d'essais infructueux pour ce véhicule : par sécurité, les essais sont suspendus pendant une "
+VEHICLE_LOCKED = ("Trop d'essais infructueux pour ce véhicule depuis votre compte : par sécurité, réessayez dans une "
                   "heure.")
 SELLER_TOLD = " Le vendeur en est informé."
 CODE_USED = ("Ce code de cession a déjà été utilisé : le changement de titulaire de ce véhicule est déjà "
@@ -101,11 +101,14 @@ def _failures(since, **filters):
 
 
 def _lockout(kind, user, vehicle, now):
-    """Return the message refusing this attempt outright, or None."""
+    """Return the message refusing this account's attempt outright, or None.
+
+    Only this account's own failures count: others' failures never lock out someone who holds the right code."""
     since = now - LOCKOUT
     if _failures(since, user=user) >= FAILURES_PER_ACCOUNT:
         return ACCOUNT_LOCKED
-    if vehicle is not None and _failures(since, vehicle=vehicle, kind=kind) >= FAILURES_PER_VEHICLE:
+    if vehicle is not None and _failures(since, user=user, vehicle=vehicle, kind=kind) >= (
+            FAILURES_PER_ACCOUNT_AND_VEHICLE):
         return VEHICLE_LOCKED + (SELLER_TOLD if kind == AttemptKind.CODE_DE_CESSION else "")
     return None
 
@@ -175,10 +178,12 @@ def buyer_matches(cession, user):
 def verify_code_de_cession(*, registration, code, applicant, actor, application, record=True):
     """Return the open Cession the code unlocks for `applicant`, or raise Refused.
 
-    A wrong plate or code gets one generic message; after FAILURES_PER_VEHICLE wrong codes in an hour for a
-    vehicle, every attempt (even right) is refused for an hour and the seller is told; an account gets
-    FAILURES_PER_ACCOUNT wrong attempts an hour. A right code records a success linked to the application: the
-    step's data keeps the cession's id, never the code.
+    A wrong plate or code gets one generic message. A wrong code counts as a failed attempt only against an open
+    cession (elsewhere there is nothing to guess). After FAILURES_PER_ACCOUNT_AND_VEHICLE failures in an hour on a
+    vehicle, that account's attempts on it are refused for an hour and the seller is told (once a day at most);
+    an account gets FAILURES_PER_ACCOUNT failures an hour, whatever the vehicles. Another account — the real
+    buyer — is never held back by them. A right code records a success linked to the application: the step's data
+    keeps the cession's id, never the code.
     """
     now = timezone.now()
     message = None
@@ -193,11 +198,11 @@ def verify_code_de_cession(*, registration, code, applicant, actor, application,
             cession = vehicle.cessions.filter(cancelled_at__isnull=True).select_related(
                 "application__applicant").order_by("-created_at").first()
         if cession is None or not constant_time_compare(cession.code_hash, hash_code(code)):
-            if record:
+            if record and cession is not None and cession.is_open:
                 CodeAttempt.objects.create(kind=AttemptKind.CODE_DE_CESSION, user=actor, vehicle=vehicle,
                                            cession=cession, application=application, success=False)
-                if vehicle is not None and _failures(now - LOCKOUT, vehicle=vehicle,
-                                                     kind=AttemptKind.CODE_DE_CESSION) == FAILURES_PER_VEHICLE:
+                if _failures(now - LOCKOUT, user=actor, vehicle=vehicle, kind=AttemptKind.CODE_DE_CESSION) == (
+                        FAILURES_PER_ACCOUNT_AND_VEHICLE):
                     _tell_seller_of_lockout(vehicle, cession, now)
             message = CODE_REFUSED
         elif cession.used_by_application_id:
@@ -231,17 +236,13 @@ def verified_cession(application, registration):
 
 
 def _tell_seller_of_lockout(vehicle, cession, now):
-    logger.warning("Codes de cession erronés : véhicule %s bloqué pendant %s", vehicle.pk, LOCKOUT)
-    recipients = []
-    if cession is not None and cession.is_open:
-        recipients.append(cession.application.applicant)
-    else:
-        recipients.extend(h.user for h in vehicle.holders.current().select_related("user") if h.user_id)
-    for user in recipients:
-        notifications.CodeLockout(
-            user=user, registration_number=vehicle.registration_number,
-            until=timezone.localtime(now + LOCKOUT), url=notifications.my_vehicles_url(),
-        ).send(key=f"vehicles:lockout:{vehicle.pk}:{user.pk}:{now:%Y%m%d%H%M}", to=user.email)
+    """Warn the seller that an account is typing wrong codes for their vehicle: one e-mail a day per vehicle at
+    most, however many accounts get locked (the key makes the row unique)."""
+    logger.warning("Codes de cession erronés : un compte bloqué pendant %s sur le véhicule %s", LOCKOUT, vehicle.pk)
+    seller = cession.application.applicant
+    notifications.CodeLockout(
+        user=seller, registration_number=vehicle.registration_number, url=notifications.my_vehicles_url(),
+    ).send(key=f"vehicles:lockout:{vehicle.pk}:{timezone.localdate(now):%Y%m%d}", to=seller.email)
 
 
 # --- The register ----------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ the invitation, and the professional's operations."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,12 +19,14 @@ from titles.enums import DocumentStatus, Filer
 from titles.models import Application, GeneratedDocument, Mandate, normalise_public_code
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
+from titles.sealing import unseal
+from titles.uploads import content_disposition
 from titles.workflow import Actor, InvalidTransition
 from vehicles import selectors, services
 from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE, DUPLICATA, PROCEDURE_CODES
 from vehicles.formats import FormatError, display_code, parse_registration
 from vehicles.models import Cession, Holder, Vehicle
-from vehicles.procedures import SESSION_CODES
+from vehicles.procedures import ACCUSE_CESSION, SESSION_CODES
 
 # What a holder may start from « Mes véhicules ».
 HOLDER_PROCEDURES = (CESSION, CHANGEMENT_ADRESSE, DUPLICATA)
@@ -108,25 +110,67 @@ def declare_cession(request, reference):
     }, status=400 if request.method == "POST" else 200)
 
 
+def _declarant_role(request, application):
+    """Return the capacity in which the user declared this cession (the seller, or the organisation filing for
+    them), or None: only the declarant gets the code."""
+    role = Actor.FILER if application.organisation_id else Actor.APPLICANT
+    return role if role in titles_services.actor_roles(application, request.user) else None
+
+
+def _declaration(request, reference):
+    return get_object_or_404(
+        Application.objects.for_applicant_side(request.user).select_related("cession__vehicle", "organisation"),
+        reference=normalise_public_code(reference), procedure_code=CESSION,
+    )
+
+
 @login_required
 @never_cache
 def cession_code(request, reference):
-    """Show the code de cession once (it is kept hashed only); afterwards, point to the accusé that prints it."""
-    application = get_object_or_404(
-        Application.objects.for_applicant_side(request.user).select_related("cession__vehicle"),
-        reference=normalise_public_code(reference), procedure_code=CESSION,
-    )
+    """Show the code de cession once (it waits sealed in the session, and the register keeps an HMAC only);
+    afterwards, point to the declarant's copy of the accusé that prints it, to download once."""
+    application = _declaration(request, reference)
     codes = request.session.get(SESSION_CODES, {})
-    code = codes.pop(application.reference, None)
+    sealed = codes.pop(application.reference, None)
     request.session[SESSION_CODES] = codes
+    code = unseal(sealed) if sealed else None
     cession = getattr(application, "cession", None)
     if cession is None:
         raise Http404("Cession non enregistrée")
+    documents = list(application.generated_documents.all())
+    accuse = next((d for d in documents if d.kind == ACCUSE_CESSION.kind), None)
+    declarant = _declarant_role(request, application) is not None
     return render(request, "vehicles/cession_code.html", {
         "application": application, "cession": cession, "code": display_code(code) if code else "",
-        "documents": application.generated_documents.all(),
+        "documents": documents, "declarant": declarant,
+        "copy_pending": declarant and accuse is not None and accuse.status == DocumentStatus.PENDING,
+        "copy_ready": declarant and accuse is not None and accuse.status == DocumentStatus.READY
+        and bool(accuse.context.get("sealed_copy")),
         "breadcrumb_data": _breadcrumb("Code de cession", _my_vehicles_link()),
     })
+
+
+@login_required
+@never_cache
+def seller_copy(request, reference):
+    """The declarant's copy of the accusé, the one that prints the code de cession: delivered once, to them only
+    (the accusé everyone else allowed on the file sees, the CERT's agents included, goes without the code)."""
+    application = _declaration(request, reference)
+    role = _declarant_role(request, application)
+    if role is None:
+        raise Http404("Exemplaire réservé au déclarant")
+    document = get_object_or_404(GeneratedDocument, application=application, kind=ACCUSE_CESSION.kind,
+                                 status=DocumentStatus.READY)
+    content = titles_services.take_sealed_copy(document, actor=request.user, role=role)
+    if content is None:
+        messages.info(request, "Votre exemplaire de l'accusé avec le code de cession a déjà été téléchargé : il ne "
+                               "l'est qu'une fois. Si le code est perdu, attendez sa fin de validité puis déclarez "
+                               "à nouveau la cession pour en obtenir un nouveau.")
+        return redirect("vehicles:cession_code", reference=application.reference)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(f"accuse-cession-code-{application.reference}.pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

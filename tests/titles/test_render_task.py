@@ -42,10 +42,10 @@ def test_the_run_that_loses_the_race_removes_its_file(receipt, monkeypatch):
     _pending_again(receipt)
     original = tasks._store_rendered
 
-    def other_run_first(document, sha256):
+    def other_run_first(document, sha256, *args):
         # Another run stores the document while this one renders: this run's UPDATE then matches nothing.
         GeneratedDocument.objects.filter(pk=document.pk).update(status=DocumentStatus.READY, file="other.pdf")
-        return original(document, sha256)
+        return original(document, sha256, *args)
 
     monkeypatch.setattr(tasks, "_store_rendered", other_run_first)
     assert tasks.render_document.run(receipt.pk) == "skipped"

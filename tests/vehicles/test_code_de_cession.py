@@ -72,45 +72,96 @@ def test_wrong_plate_or_code_get_the_same_message(client, seller, buyer, vehicle
     assert len(messages) == 1
 
 
-def test_the_sixth_wrong_code_is_refused_even_when_right(client, seller, buyer, vehicle, cert):
-    _, code = declare_cession(seller, vehicle, buyer=buyer)
-    application, url = start(client, buyer)
-    for _ in range(5):
-        page = post_code(client, url, vehicle.registration_number, wrong_code(code)).content.decode()
-        assert "ne correspondent pas" in page
-    # The seller is told, once.
-    alerts = OutgoingEmail.objects.filter(to=seller.email, subject__startswith="Sécurité")
-    assert len(alerts) == 1 and vehicle.registration_number in alerts[0].body_text
+# A fixed moment: the lockouts count over an hour and the seller's alarm is once a day.
+NOON = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
 
-    response = post_code(client, url, vehicle.registration_number, code)
-    assert response.status_code == 200 and "les essais sont suspendus pendant une heure" in response.content.decode()
-    application.refresh_from_db()
-    assert "cession_id" not in application.data.get("vehicule", {})
-    # Another buyer account is refused too: the lock is on the vehicle.
-    other_account, other_url = start(client, UserFactory())
-    assert "suspendus" in post_code(client, other_url, vehicle.registration_number, code).content.decode()
 
-    # An hour later, the right code works.
-    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)):
-        client.force_login(buyer)
+def test_five_wrong_codes_lock_that_account_on_that_plate_not_the_buyer(client, seller, buyer, vehicle, cert):
+    with time_machine.travel(NOON, tick=False):
+        _, code = declare_cession(seller, vehicle, buyer=buyer)
+        stranger = UserFactory(family_name="Martin", given_names="Paul")
+        _, url = start(client, stranger)
+        for _ in range(5):
+            page = post_code(client, url, vehicle.registration_number, wrong_code(code)).content.decode()
+            assert "ne correspondent pas" in page
+        # The seller is told, once.
+        alerts = OutgoingEmail.objects.filter(to=seller.email, subject__startswith="Sécurité")
+        assert len(alerts) == 1 and vehicle.registration_number in alerts[0].body_text
+        # That account is held back on that plate, whatever it types…
         response = post_code(client, url, vehicle.registration_number, code)
-    assert response.status_code == 302 and "/etape/titulaire/" in response.url
-    application.refresh_from_db()
-    assert application.data["vehicule"]["cession_id"] == Cession.objects.get().pk
-    assert OutgoingEmail.objects.filter(subject__startswith="Sécurité").count() == 1
+        assert response.status_code == 200 and "depuis votre compte : par sécurité, réessayez dans une heure" in (
+            response.content.decode())
+        # …but the buyer, with the right code, goes through at once.
+        application, buyer_url = start(client, buyer)
+        response = post_code(client, buyer_url, vehicle.registration_number, code)
+        assert response.status_code == 302 and "/etape/titulaire/" in response.url
+        application.refresh_from_db()
+        assert application.data["vehicule"]["cession_id"] == Cession.objects.get().pk
+    # An hour later, the stranger's account may try again (and is merely refused: not the declared buyer).
+    with time_machine.travel(NOON + datetime.timedelta(minutes=61), tick=False):
+        client.force_login(stranger)
+        page = post_code(client, url, vehicle.registration_number, code).content.decode()
+        assert "le vendeur a déclaré un autre acquéreur" in page
+
+
+def test_the_right_code_succeeds_whatever_others_failed_and_the_seller_is_told_once_a_day(client, seller, buyer,
+                                                                                        vehicle, cert):
+    with time_machine.travel(NOON, tick=False):
+        _, code = declare_cession(seller, vehicle, buyer=buyer)
+    for k in range(3):  # three accounts locked on the plate, ten minutes apart: 15 failures in the hour
+        with time_machine.travel(NOON + datetime.timedelta(minutes=10 * k), tick=False):
+            _, url = start(client, UserFactory())
+            for _ in range(6):
+                post_code(client, url, vehicle.registration_number, wrong_code(code))
+    with time_machine.travel(NOON + datetime.timedelta(minutes=30), tick=False):
+        assert CodeAttempt.objects.filter(vehicle=vehicle, success=False).count() == 15
+        # Three locks the same day: one alarm to the seller.
+        assert OutgoingEmail.objects.filter(to=seller.email, subject__startswith="Sécurité").count() == 1
+        _, url = start(client, buyer)
+        response = post_code(client, url, vehicle.registration_number, code)
+        assert response.status_code == 302 and "/etape/titulaire/" in response.url
+    # The next day, another lock warns the seller again.
+    with time_machine.travel(NOON + datetime.timedelta(days=1), tick=False):
+        _, url = start(client, UserFactory())
+        for _ in range(5):
+            post_code(client, url, vehicle.registration_number, wrong_code(code))
+        assert OutgoingEmail.objects.filter(to=seller.email, subject__startswith="Sécurité").count() == 2
 
 
 def test_attempts_are_limited_per_account(client, seller, buyer, cert):
-    client.force_login(buyer)
-    vehicles = [make_vehicle(seller, registration_number=f"JK-{n:03d}-LM", vin=f"VF3CCHMZ6KW0{n:05d}",
-                             numero_formule=f"2023KR{n:05d}") for n in range(1, 6)]
-    _, url = start(client, buyer)
-    for n in range(20):
-        plate = vehicles[n % 5].registration_number
-        assert "ne correspondent pas" in post_code(client, url, plate, new_public_code(12)).content.decode()
-    assert CodeAttempt.objects.filter(user=buyer, success=False).count() == 20
-    page = post_code(client, url, vehicles[0].registration_number, new_public_code(12)).content.decode()
-    assert "depuis votre compte" in page
+    with time_machine.travel(NOON, tick=False):
+        vehicles = [make_vehicle(seller, registration_number=f"JK-{n:03d}-LM", vin=f"VF3CCHMZ6KW0{n:05d}",
+                                 numero_formule=f"2023KR{n:05d}") for n in range(1, 6)]
+        for vehicle in vehicles:
+            declare_cession(seller, vehicle, buyer=UserFactory())
+        _, url = start(client, buyer)
+        for n in range(20):  # four a plate: under the limit for each plate, at the limit for the account
+            plate = vehicles[n % 5].registration_number
+            assert "ne correspondent pas" in post_code(client, url, plate, new_public_code(12)).content.decode()
+        assert CodeAttempt.objects.filter(user=buyer, success=False).count() == 20
+        response = post_code(client, url, vehicles[0].registration_number, new_public_code(12))
+        assert response.status_code == 200
+        assert "infructueux depuis votre compte" in response.content.decode()
+    with time_machine.travel(NOON + datetime.timedelta(minutes=61), tick=False):
+        client.force_login(buyer)
+        page = post_code(client, url, vehicles[0].registration_number, new_public_code(12)).content.decode()
+        assert "ne correspondent pas" in page
+
+
+def test_no_attempt_counts_where_no_cession_is_open(client, seller, buyer, vehicle, cert):
+    with time_machine.travel(NOON, tick=False):
+        sold = make_vehicle(seller, registration_number="GH-234-JK", vin="VF3CCHMZ6KW099999",
+                            numero_formule="2023KR99999")
+        _, code = declare_cession(seller, sold, buyer=buyer)
+        titles_services.apply_transition(buyer_draft(buyer, sold, code), "submit", actor=buyer)  # the code is spent
+        _, url = start(client, UserFactory())
+        # A plate with no cession, a plate nobody has, a plate whose cession is taken up: nothing to guess.
+        for plate in (vehicle.registration_number, "HJ-345-KL", sold.registration_number):
+            for _ in range(8):
+                page = post_code(client, url, plate, new_public_code(12)).content.decode()
+                assert "ne correspondent pas" in page
+        assert not CodeAttempt.objects.filter(success=False).exists()
+        assert not OutgoingEmail.objects.filter(subject__startswith="Sécurité").exists()
 
 
 def test_a_typo_is_caught_before_the_register_is_asked(client, seller, buyer, vehicle, cert):

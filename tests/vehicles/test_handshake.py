@@ -3,6 +3,7 @@ the buyer is invited by e-mail, files the changement de titulaire with the code,
 timbre issuer, and prints the CPI; both parties are told by e-mail; the PDFs hold the plate and the names."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from tests.pdf_support import shows
 from tests.vehicles.conftest import jpeg_upload
 from titles.enums import DocumentStatus
 from titles.models import Application, GeneratedDocument
@@ -77,12 +79,19 @@ def test_seller_declares_buyer_registers_with_the_code(client, seller, buyer, ve
     assert declaration.status == Status.SUBMITTED and declaration.cert == cert
     assert code.replace("-", "") not in str(declaration.data)
 
-    # The accusé prints the code (and keeps it no longer); the CSA says the situation; both name plate and seller.
+    # The accusé on the file goes without the code; the seller's own copy prints it, downloaded once. The CSA says
+    # the situation; both name plate and seller.
     accuse = GeneratedDocument.objects.get(application=declaration, kind="accuse-cession")
     text = pdf_text(accuse)
-    assert code in text and vehicle.registration_number in text and "DUBOIS ANGELA CLAIRE LOUISE" in text
+    assert not shows(text, code) and vehicle.registration_number in text and "DUBOIS ANGELA CLAIRE LOUISE" in text
     assert "BENALI Karim" in text
     assert not any(key.startswith("secret_") for key in accuse.context)
+    copy_url = reverse("vehicles:seller_copy", kwargs={"reference": declaration.reference})
+    assert copy_url in page
+    response = client.get(copy_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    # Squashed: the text extraction may split the code where the font kerns two of its letters.
+    assert shows("".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages), code)
     text = pdf_text(GeneratedDocument.objects.get(application=declaration, kind="csa"))
     assert vehicle.registration_number in text and "DUBOIS ANGELA CLAIRE LOUISE" in text and "Gage" in text
 

@@ -7,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.enums import Role
+from tests.conftest import verified
 from tests.factories import MembershipFactory
 from tests.vehicles.conftest import add_documents, buyer_draft, declare_cession, fill, make_vehicle, owner_data, pay
 from titles import services as titles_services
@@ -31,7 +32,7 @@ def frozen():
 
 @pytest.fixture
 def agent(cert):
-    return MembershipFactory(organisation=cert, role=Role.AGENT).user
+    return verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
 
 
 def leave(application, way_out, *, citizen, agent):
