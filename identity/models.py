@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from identity.enums import TitleKind
+from identity.enums import Motif, TitleKind
 from titles.models import new_public_code
 from titles.workflow import Status
 
@@ -136,6 +136,14 @@ class PreDemande(models.Model):
     kind = models.CharField("titre", max_length=10, choices=TitleKind.choices)
     created_at = models.DateTimeField("enregistrée le", default=timezone.now)
     expires_on = models.DateField("valable jusqu'au")
+    # Whom and what it was filed for, taken from the draft at submission: what the mairie, the appointment, the
+    # récapitulatif and the deposit read afterwards (`Application.data` is only the draft).
+    for_child = models.BooleanField("pour un enfant mineur du demandeur", default=False)
+    motif = models.CharField("motif", max_length=20, choices=Motif.choices, blank=True)
+    holder_family_name = models.CharField("nom de naissance du titulaire", max_length=150, blank=True)
+    holder_usage_name = models.CharField("nom d'usage du titulaire", max_length=150, blank=True)
+    holder_given_names = models.CharField("prénoms du titulaire", max_length=150, blank=True)
+    holder_birth_date = models.DateField("date de naissance du titulaire", null=True, blank=True)
 
     class Meta:
         verbose_name = "pré-demande"
@@ -147,6 +155,12 @@ class PreDemande(models.Model):
     def number_display(self):
         """Return the number in two groups of 5, as printed and read aloud (typed with or without the space)."""
         return f"{self.number[:5]} {self.number[5:]}"
+
+    @property
+    def holder_name(self):
+        """Return the holder's name as the pré-demande's pages print it: given names, then the name in use."""
+        return " ".join(part for part in (self.holder_given_names, self.holder_usage_name or self.holder_family_name)
+                        if part)
 
     @property
     def is_expired(self):

@@ -109,16 +109,49 @@ class PreDemandeProcedure(Procedure):
     def step_data(self, application, slug):
         return application.data.get(slug) or {}
 
+    def filed(self, application):
+        """Return the PreDemande of a filed file, which holds whom and what it was filed for; None for a draft.
+
+        Once filed, these facts are read from that row, never from the draft (`Application.data`)."""
+        if application.is_draft:
+            return None
+        try:
+            return application.pre_demande
+        except PreDemande.DoesNotExist:
+            return None
+
+    def holder_facts(self, application):
+        """Return the PreDemande columns the draft fills at submission (see `services.register_pre_demande`)."""
+        motif = self.step_data(application, "motif")
+        civil = self.step_data(application, "etat_civil")
+        return {
+            "for_child": (motif.get("beneficiary") or Beneficiary.SELF) == Beneficiary.CHILD,
+            "motif": motif.get("motif") or "",
+            "holder_family_name": civil.get("family_name") or "",
+            "holder_usage_name": civil.get("usage_name") or "",
+            "holder_given_names": civil.get("given_names") or "",
+            "holder_birth_date": as_date(civil.get("birth_date")),
+        }
+
     def beneficiary(self, application):
+        filed = self.filed(application)
+        if filed is not None:
+            return Beneficiary.CHILD if filed.for_child else Beneficiary.SELF
         return self.step_data(application, "motif").get("beneficiary") or Beneficiary.SELF
 
     def is_for_child(self, application):
         return self.beneficiary(application) == Beneficiary.CHILD
 
     def motif(self, application):
+        filed = self.filed(application)
+        if filed is not None:
+            return filed.motif
         return self.step_data(application, "motif").get("motif") or ""
 
     def holder_birth_date(self, application):
+        filed = self.filed(application)
+        if filed is not None:
+            return filed.holder_birth_date
         return as_date(self.step_data(application, "etat_civil").get("birth_date"))
 
     def holder_age(self, application, today=None):
@@ -126,6 +159,9 @@ class PreDemandeProcedure(Procedure):
         return age_on(birth_date, today or timezone.localdate()) if birth_date else None
 
     def holder_name(self, application):
+        filed = self.filed(application)
+        if filed is not None:
+            return filed.holder_name
         data = self.step_data(application, "etat_civil")
         last = data.get("usage_name") or data.get("family_name") or ""
         return " ".join(part for part in (data.get("given_names"), last) if part)

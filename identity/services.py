@@ -76,6 +76,7 @@ def register_pre_demande(application, ctx):
             "number": unique_pre_demande_number(),
             "kind": ctx.procedure.kind,
             "expires_on": pre_demande_expiry(timezone.localdate()),
+            **ctx.procedure.holder_facts(application),
         },
     )
     if created:

@@ -121,6 +121,24 @@ class InternationalPermit(models.Model):
         return f"Permis international du {self.issued_on:%d/%m/%Y} ({self.licence.neph})"
 
 
+class LicenceFile(models.Model):
+    """The entry of the register a filed licence file is about (its NEPH), with a real foreign key: recorded at
+    submission, when the NEPH is created or found (`ensure_neph`); read from then on instead of the applicant's."""
+
+    application = models.OneToOneField(
+        "titles.Application", verbose_name="dossier", on_delete=models.CASCADE, related_name="licence_file"
+    )
+    licence = models.ForeignKey(Licence, verbose_name="permis", on_delete=models.PROTECT, related_name="files")
+    recorded_at = models.DateTimeField("établi le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "permis du dossier"
+        verbose_name_plural = "permis des dossiers"
+
+    def __str__(self):
+        return f"{self.application_id} — {self.licence_id}"
+
+
 class EphotoCode(models.Model):
     """The embedded e-photo issuer's register: what an agreed booth or photographer recorded for one code.
 

@@ -48,7 +48,7 @@ from licences.forms import (
     TheftForm,
     required_exams,
 )
-from licences.models import InternationalPermit, Licence
+from licences.models import InternationalPermit, Licence, LicenceFile
 from titles.enums import ConsentMethod, Filer, Title
 from titles.procedures import (
     EligibilityQuestion,
@@ -105,7 +105,8 @@ NOT_VALID_QUESTION = EligibilityQuestion(
 
 def ensure_neph(application, ctx):
     """Every file carries the NEPH: created (or reactivated) at submission if the applicant has none."""
-    services.ensure_licence(application.applicant, neph=ctx.procedure.declared_neph(application))
+    licence = services.ensure_licence(application.applicant, neph=ctx.procedure.declared_neph(application))
+    LicenceFile.objects.update_or_create(application=application, defaults={"licence": licence})
 
 
 def use_ephoto(application, ctx):
@@ -175,6 +176,11 @@ class LicenceProcedure(Procedure):
     # Reading the file ----------------------------------------------------------------------------------------
 
     def licence(self, application):
+        """Return the entry of the register the file is about: once filed, the one recorded at submission."""
+        if not application.is_draft:
+            filed = Licence.objects.filter(files__application=application).prefetch_related("categories").first()
+            if filed is not None:
+                return filed
         return services.licence_of(application.applicant)
 
     def step_data(self, application, slug=None):

@@ -138,6 +138,11 @@ class Procedure:
     # Labels of the events this procedure's services write (kind -> French text), for the citizen's timeline.
     event_labels: dict = {}
 
+    def record_step(self, application, step_slug, values):
+        """Record the facts a valid step establishes (this vehicle, this cession) in the title app's typed rows, and
+        return what the draft keeps of the step: by default all of it. `save_step` runs it in its transaction."""
+        return values
+
     def refuse_mandate(self, mandate):
         """Return a French message if this procedure may not be filed under `mandate`, else None."""
         return None

@@ -190,8 +190,12 @@ def json_ready(cleaned):
 def save_step(application, step_slug, cleaned_data, *, actor=None):
     """Store a step's cleaned data on the draft (resumable from any device), as JSON; journal it when `actor` acts
     for the applicant."""
+    if application.status != Status.DRAFT:
+        # Once filed, the file's facts are in typed rows: the draft it was made from does not change any more.
+        raise InvalidTransition("state", "Ce dossier est déposé : ses étapes ne peuvent plus être modifiées.")
+    values = application.procedure.record_step(application, step_slug, dict(cleaned_data))
     data = dict(application.data)
-    data[step_slug] = json_ready(cleaned_data)
+    data[step_slug] = json_ready(values)
     application.data = data
     application.draft_reminder_sent_at = None  # touched again: a new 3-month period, a new reminder
     application.save(update_fields=["data", "updated_at", "draft_reminder_sent_at"])

@@ -230,6 +230,29 @@ class Cession(models.Model):
         return self.is_open and self.code_expires_at > timezone.now()
 
 
+class VehicleFile(models.Model):
+    """The facts a vehicle file's first step established, as rows with real foreign keys: the vehicle it is about
+    (ownership proven, or unlocked by the code de cession) and, for a changement de titulaire, the cession it takes
+    up. Written when that step is saved (`services.record_vehicle`); `Application.data` keeps only what was typed."""
+
+    application = models.OneToOneField(
+        "titles.Application", verbose_name="dossier", on_delete=models.CASCADE, related_name="vehicle_file"
+    )
+    vehicle = models.ForeignKey(Vehicle, verbose_name="véhicule", on_delete=models.PROTECT, related_name="files")
+    cession = models.ForeignKey(
+        Cession, verbose_name="cession reprise", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="buyer_files",
+    )
+    recorded_at = models.DateTimeField("établi le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "véhicule du dossier"
+        verbose_name_plural = "véhicules des dossiers"
+
+    def __str__(self):
+        return f"{self.application_id} — {self.vehicle_id}"
+
+
 class CodeAttempt(models.Model):
     """One attempt at proving ownership or at using a code de cession: what the lockouts count."""
 

@@ -111,6 +111,13 @@ class VehicleProcedure(Procedure):
         # Re-checking stored data is not an attempt: only what a person types counts against the lockouts.
         return self.get_step_form(step, application, data=application.data.get(step.slug) or None, record=False)
 
+    def record_step(self, application, step_slug, values):
+        # The vehicle (and the cession) the first step established are facts with their own row, not draft values.
+        vehicle_id, cession_id = values.pop("vehicle_id", None), values.pop("cession_id", None)
+        if step_slug == "vehicule" and vehicle_id:
+            services.record_vehicle(application, vehicle_id=vehicle_id, cession_id=cession_id)
+        return values
+
     def owner_initial(self, application):
         applicant = application.applicant
         return {"vehicule": {"family_name": (applicant.usage_name or applicant.family_name).upper(),

@@ -36,7 +36,7 @@ from vehicles.enums import (
     OperationKind,
 )
 from vehicles.formats import new_code_de_cession, new_numero_formule, next_siv, normalise_name
-from vehicles.models import Cession, CodeAttempt, Holder, SivSeries, Vehicle, VehicleOperation
+from vehicles.models import Cession, CodeAttempt, Holder, SivSeries, Vehicle, VehicleFile, VehicleOperation
 
 logger = logging.getLogger(__name__)
 
@@ -79,18 +79,24 @@ def hash_code(code):
     return salted_hmac("vehicles.code_de_cession", code, algorithm="sha256").hexdigest()
 
 
+def record_vehicle(application, *, vehicle_id, cession_id=None):
+    """Record the vehicle (and the cession taken up) a file's first step established, replacing what an earlier
+    save of that step recorded; inside the caller's transaction (`titles.services.save_step`)."""
+    return VehicleFile.objects.update_or_create(
+        application=application, defaults={"vehicle_id": vehicle_id, "cession_id": cession_id,
+                                           "recorded_at": timezone.now()},
+    )[0]
+
+
 def vehicle_of(application):
     """Return the vehicle an application is about (recorded by its first step), or None."""
-    vehicle_id = (application.data.get("vehicule") or {}).get("vehicle_id")
-    return Vehicle.objects.filter(pk=vehicle_id).first() if vehicle_id else None
+    return Vehicle.objects.filter(files__application=application).first()
 
 
 def cession_of(application):
     """Return the cession a changement de titulaire takes up (recorded by its first step), or None."""
-    cession_id = (application.data.get("vehicule") or {}).get("cession_id")
-    if not cession_id:
-        return None
-    return Cession.objects.select_related("vehicle", "application__applicant").filter(pk=cession_id).first()
+    return Cession.objects.select_related("vehicle", "application__applicant").filter(
+        buyer_files__application=application).first()
 
 
 # --- Attempts and lockouts -------------------------------------------------------------------------------------
@@ -307,7 +313,7 @@ def _operation(application, kind):
 
 
 def _locked_vehicle(application):
-    vehicle_id = application.data["vehicule"]["vehicle_id"]
+    vehicle_id = VehicleFile.objects.values_list("vehicle_id", flat=True).get(application=application)
     return Vehicle.objects.select_for_update().get(pk=vehicle_id)
 
 
@@ -374,7 +380,7 @@ def transfer_ownership(application, ctx):
     """Take up the cession (on the buyer's submission): exactly one changement de titulaire per code, whatever the
     concurrency — the cession row is locked and the database refuses a second `used_by_application`."""
     now = timezone.now()
-    cession_id = application.data["vehicule"]["cession_id"]
+    cession_id = VehicleFile.objects.values_list("cession_id", flat=True).get(application=application)
     cession = Cession.objects.select_for_update().get(pk=cession_id)
     if cession.used_by_application_id is not None:
         raise InvalidTransition("cession_used", CODE_USED)

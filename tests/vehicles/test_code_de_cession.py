@@ -95,8 +95,7 @@ def test_five_wrong_codes_lock_that_account_on_that_plate_not_the_buyer(client, 
         application, buyer_url = start(client, buyer)
         response = post_code(client, buyer_url, vehicle.registration_number, code)
         assert response.status_code == 302 and "/etape/titulaire/" in response.url
-        application.refresh_from_db()
-        assert application.data["vehicule"]["cession_id"] == Cession.objects.get().pk
+        assert application.vehicle_file.cession == Cession.objects.get()
     # An hour later, the stranger's account may try again (and is merely refused: not the declared buyer).
     with time_machine.travel(NOON + datetime.timedelta(minutes=61), tick=False):
         client.force_login(stranger)
