@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from identity.enums import LOSS_MOTIFS, MODIFICATION_MOTIFS, MOTIFS_WITH_CURRENT_TITLE, Motif, TitleKind
+from portal import geography
 from titles.procedures import FeeLine
 
 # A pré-demande (and its récapitulatif) is valid 6 calendar months after submission: past that, the portal closes
@@ -156,14 +157,7 @@ def display_mobile(number):
 
 def departement_of(postal_code):
     """Return the département of a French postal code (2A/2B for Corsica, 3 digits overseas), or ""."""
-    code = postal_code or ""
-    if len(code) != 5 or not code.isdigit():
-        return ""
-    if code.startswith("20"):
-        return "2A" if int(code) < 20200 else "2B"
-    if code.startswith(("97", "98")):
-        return code[:3]
-    return code[:2]
+    return geography.departement_of(postal_code)
 
 
 def as_date(value):
