@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.enums import Gender, IdentitySource, OrganisationKind, Role
+from portal.geography import departement_of
 
 # Identity fields that come from FranceConnect and that no form may change once they do.
 IDENTITY_FIELDS = (
@@ -98,14 +99,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def departement(self):
         """Return the département code derived from the postal code (2A/2B for Corsica)."""
-        code = self.postal_code
-        if len(code) != 5 or not code.isdigit():
-            return ""
-        if code.startswith("20"):
-            return "2A" if int(code) < 20200 else "2B"
-        if code.startswith("97") or code.startswith("98"):
-            return code[:3]
-        return code[:2]
+        return departement_of(self.postal_code)
 
     def get_full_name(self):
         last = self.usage_name or self.family_name

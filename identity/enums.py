@@ -22,10 +22,13 @@ class Motif(models.TextChoices):
     THEFT = "vol", "Vol"
     CIVIL_STATUS = "etat_civil", "Changement d'état civil (mariage, divorce, changement de nom ou de prénom…)"
     ADDRESS = "adresse", "Changement d'adresse"
+    VISA_PAGES = "pages_visas", "Passeport dont les pages de visas sont remplies"
 
 
 # The motifs that need the title the person holds now (its end of validity is asked for).
-MOTIFS_WITH_CURRENT_TITLE = frozenset({Motif.RENEWAL, Motif.CIVIL_STATUS, Motif.ADDRESS})
+MOTIFS_WITH_CURRENT_TITLE = frozenset({Motif.RENEWAL, Motif.CIVIL_STATUS, Motif.ADDRESS, Motif.VISA_PAGES})
+# Motifs that exist for one title only.
+PASSEPORT_ONLY_MOTIFS = frozenset({Motif.VISA_PAGES})
 # A modification: free for a passeport still valid more than a year (see identity.rules.fee_lines).
 MODIFICATION_MOTIFS = frozenset({Motif.CIVIL_STATUS, Motif.ADDRESS})
 LOSS_MOTIFS = frozenset({Motif.LOSS, Motif.THEFT})

@@ -9,6 +9,7 @@ from accounts.enums import Gender
 from identity.enums import (
     MOTIFS_WITH_CURRENT_TITLE,
     NATIONALITY_BASES_WITH_REFERENCE,
+    PASSEPORT_ONLY_MOTIFS,
     Beneficiary,
     Motif,
     NationalityBasis,
@@ -72,10 +73,16 @@ class MotifForm(StepForm):
         self.relabel("current_title_valid_until", label=f"Date de fin de validité du {title} actuel")
         if self.kind == TitleKind.PASSEPORT:
             self.relabel("current_title_valid_until", help_text=field.help_text + " Un passeport encore valable "
-                         "plus d'un an est modifié gratuitement.")
+                         "plus d'un an est modifié gratuitement ; un passeport encore valable dont les pages de "
+                         "visas sont remplies est remplacé gratuitement.")
+        else:
+            self.fields["motif"].choices = [(value, label) for value, label in Motif.choices
+                                            if value not in PASSEPORT_ONLY_MOTIFS]
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("motif") in PASSEPORT_ONLY_MOTIFS and self.kind != TitleKind.PASSEPORT:
+            self.add_error("motif", "Ce motif ne concerne que le passeport : choisissez un autre motif.")
         if cleaned.get("motif") in MOTIFS_WITH_CURRENT_TITLE:
             if not cleaned.get("current_title_valid_until"):
                 self.add_error("current_title_valid_until", "Indiquez la date de fin de validité du titre actuel.")

@@ -219,13 +219,17 @@ class PreDemandeProcedure(Procedure):
             birth_date=self.holder_birth_date(application),
             current_title_valid_until=as_date(motif.get("current_title_valid_until")),
             today=timezone.localdate(),
+            departement=self.departement(application),
         )
 
     def pieces(self, application):
         # Once filed, the timbre is the one paid (an age band may have changed since).
         fee_cents = self.fee_total(application) if application.is_draft else application.fee_cents
+        current = as_date(self.step_data(application, "motif").get("current_title_valid_until"))
+        # The day the pré-demande was filed (today for a draft): the pièces do not change while it waits.
+        day = timezone.localdate(application.submitted_at) if application.submitted_at else timezone.localdate()
         return pieces_to_bring(self.kind, motif=self.motif(application), is_minor=self.is_for_child(application),
-                               fee_cents=fee_cents)
+                               fee_cents=fee_cents, current_title_valid_until=current, today=day)
 
     def departement(self, application):
         """Route by the holder's address (the child's, for a minor), else the applicant's."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from identity.enums import LOSS_MOTIFS, MODIFICATION_MOTIFS, MOTIFS_WITH_CURRENT_TITLE, Motif, TitleKind
+from portal import geography
 from titles.procedures import FeeLine
 
 # A pré-demande (and its récapitulatif) is valid 6 calendar months after submission: past that, the portal closes
@@ -36,16 +37,27 @@ class FeeBand:
         return age >= self.min_age and (self.max_age is None or age <= self.max_age)
 
 
-# Timbre fiscal for a passeport by age on the day of the pré-demande (SP F2513, F34752).
+# Timbre fiscal for a passeport by age on the day of the pré-demande (SP F2513, F34752; CGI art. 953).
 PASSEPORT_FEES = (
     FeeBand(0, 14, 1700, "mineur de moins de 15 ans"),
     FeeBand(15, 17, 4200, "mineur de 15 à 17 ans"),
     FeeBand(18, None, 8600, "majeur"),
 )
+# In Guyane the passeport costs half, rounded to the half euro (CGI art. 953; issue 13: 43 / 21 / 8,50 €), by the
+# département of the holder's address.
+PASSEPORT_FEES_GUYANE = (
+    FeeBand(0, 14, 850, "mineur de moins de 15 ans, tarif de Guyane"),
+    FeeBand(15, 17, 2100, "mineur de 15 à 17 ans, tarif de Guyane"),
+    FeeBand(18, None, 4300, "majeur, tarif de Guyane"),
+)
+PASSEPORT_FEES_BY_DEPARTEMENT = {"973": PASSEPORT_FEES_GUYANE}
 # A passeport modified (état civil or adresse) while still valid more than this is made free of charge.
 FREE_MODIFICATION_MIN_VALIDITY_YEARS = 1
 # The CNI is free, except after a loss or a theft.
 CNI_LOSS_OR_THEFT_CENTS = 2500
+# A title that ended more than this long ago no longer proves the état civil: an acte de naissance is asked (unless
+# the commune of birth delivers its actes electronically), as for a first demande.
+EXPIRED_LONG_AGO_YEARS = 5
 
 
 def age_on(birth_date, day):
@@ -60,11 +72,12 @@ def add_months(day, months):
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def passeport_band(age):
-    return next(band for band in PASSEPORT_FEES if band.covers(age))
+def passeport_band(age, departement=""):
+    table = PASSEPORT_FEES_BY_DEPARTEMENT.get(departement, PASSEPORT_FEES)
+    return next(band for band in table if band.covers(age))
 
 
-def fee_lines(kind, *, motif, birth_date, current_title_valid_until=None, today):
+def fee_lines(kind, *, motif, birth_date, current_title_valid_until=None, today, departement=""):
     """Return the timbre fiscal lines due for a pré-demande (empty when free, or while the age is not known)."""
     if kind == TitleKind.CNI:
         if motif in LOSS_MOTIFS:
@@ -77,7 +90,10 @@ def fee_lines(kind, *, motif, birth_date, current_title_valid_until=None, today)
         still_valid_until = add_months(today, 12 * FREE_MODIFICATION_MIN_VALIDITY_YEARS)
         if current_title_valid_until > still_valid_until:
             return []
-    band = passeport_band(age_on(birth_date, today))
+    # A passeport whose visa pages are full is replaced free of charge while it is still valid.
+    if motif == Motif.VISA_PAGES and current_title_valid_until is not None and current_title_valid_until >= today:
+        return []
+    band = passeport_band(age_on(birth_date, today), departement)
     return [FeeLine(f"Timbre fiscal — passeport, {band.label}", band.cents)]
 
 
@@ -91,7 +107,13 @@ class Piece:
     conditional: bool = False
 
 
-def pieces_to_bring(kind, *, motif, is_minor, fee_cents):
+def expired_long_ago(current_title_valid_until, today):
+    """Whether the current title ended more than 5 years before `today` (an acte de naissance is then asked)."""
+    return current_title_valid_until is not None and add_months(
+        current_title_valid_until, 12 * EXPIRED_LONG_AGO_YEARS) < today
+
+
+def pieces_to_bring(kind, *, motif, is_minor, fee_cents, current_title_valid_until=None, today=None):
     """Return the pièces to bring to the appointment, for this title, motif and age."""
     title = "carte d'identité" if kind == TitleKind.CNI else "passeport"
     pieces = [
@@ -111,7 +133,9 @@ def pieces_to_bring(kind, *, motif, is_minor, fee_cents):
     if motif == Motif.THEFT:
         pieces.append(Piece("declaration_vol", "Le récépissé de la déclaration de vol faite au commissariat de "
                                                  "police ou à la gendarmerie"))
-    if motif in (Motif.FIRST, Motif.LOSS, Motif.THEFT):
+    if motif in (Motif.FIRST, Motif.LOSS, Motif.THEFT) or (
+            today is not None and motif in MOTIFS_WITH_CURRENT_TITLE and expired_long_ago(current_title_valid_until,
+                                                                                         today)):
         pieces.append(Piece("acte_naissance", "Un acte de naissance de moins de 3 mois, seulement si la commune de "
                                                 "naissance ne délivre pas ses actes de façon dématérialisée et "
                                                 "qu'aucun titre d'identité ne prouve la nationalité française",
@@ -156,14 +180,7 @@ def display_mobile(number):
 
 def departement_of(postal_code):
     """Return the département of a French postal code (2A/2B for Corsica, 3 digits overseas), or ""."""
-    code = postal_code or ""
-    if len(code) != 5 or not code.isdigit():
-        return ""
-    if code.startswith("20"):
-        return "2A" if int(code) < 20200 else "2B"
-    if code.startswith(("97", "98")):
-        return code[:3]
-    return code[:2]
+    return geography.departement_of(postal_code)
 
 
 def as_date(value):

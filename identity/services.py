@@ -215,8 +215,6 @@ def _check_slot(slot, application, pre_demande, now):
         raise AppointmentRefused("past", "Ce créneau est passé : choisissez-en un autre.")
     if not (slot.mairie.is_equipped and slot.mairie.is_active):
         raise AppointmentRefused("mairie", "Cette mairie ne reçoit pas les demandes de titres d'identité.")
-    if slot.mairie.departement != application.procedure.departement(application):
-        raise AppointmentRefused("departement", "Choisissez une mairie du département de votre adresse.")
     if timezone.localtime(slot.start).date() > pre_demande.expires_on:
         raise AppointmentRefused(
             "after_expiry",

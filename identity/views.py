@@ -69,12 +69,15 @@ def _monday(day):
 
 
 def slot_listing(application, *, commune="", week=None, now=None):
-    """Return the free slots of the equipped mairies of the file's département for one week, grouped by mairie and
-    day, with the weeks before and after that have slots (three queries, whatever the number of slots)."""
+    """Return the free slots of the equipped mairies for one week, grouped by mairie and day, with the weeks before
+    and after that have slots (three queries, whatever the number of slots). Any equipped mairie in France takes
+    the demande: without a search, those of the holder's département are shown first; a commune or a postal code
+    searches every département."""
     now = now or timezone.now()
     procedure = application.procedure
     departement = procedure.departement(application)
-    mairies = Mairie.objects.equipped().filter(departement=departement).matching(commune)
+    mairies = Mairie.objects.equipped()
+    mairies = mairies.matching(commune) if commune else mairies.filter(departement=departement)
     today = timezone.localdate(now)
     last_day = min(today + datetime.timedelta(days=BOOKING_HORIZON_DAYS), application.pre_demande.expires_on)
     end = timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time()))

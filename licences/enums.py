@@ -48,6 +48,10 @@ class PhotoMode(models.TextChoices):
 
 class IssuingZone(models.TextChoices):
     EU = "eu", "Union européenne, Espace économique européen, Suisse ou Monaco"
+    # Licences issued by the French collectivités d'outre-mer that have their own road code: exchangeable at any
+    # time, like a European one, and written in French.
+    FRENCH_OVERSEAS = "french_overseas", ("Une collectivité française d'outre-mer (Polynésie française, "
+                                          "Nouvelle-Calédonie, Wallis-et-Futuna, Saint-Pierre-et-Miquelon)")
     OTHER = "other", "Un autre pays"
 
 
@@ -58,9 +62,16 @@ class Exams(models.TextChoices):
     CODE_AND_DRIVING = "code_and_driving", "l'examen du code et l'examen de conduite"
 
 
-NEW_CARD_FEE_CENTS = 2500  # perte, vol, détérioration (choice for détérioration: see the glossary)
+NEW_CARD_FEE_CENTS = 2500  # perte, vol only (CGI art. 1628 ter); a détérioration is free
 NEW_CARD_FEE_GUYANE_CENTS = 1250
+# Groupe lourd (arrêté du 20 avril 2012, as issue 13 states it): 5 years until 55; from 55, until the 60th
+# birthday; from 60 to 76, 2 years for the C categories and 1 year for the D categories; from 76, 1 year.
 HEAVY_VALIDITY_YEARS = 5
+HEAVY_UNTIL_AGE = 55  # from this age a renewal lasts until…
+HEAVY_CAPPED_AT_AGE = 60  # …this birthday
+HEAVY_SENIOR_AGE = 76
+HEAVY_SENIOR_YEARS = {"C": 2, "D": 1}  # from 60 to 76, by the category's letter
+HEAVY_AFTER_SENIOR_YEARS = 1
 CARD_VALIDITY_YEARS = 15  # cards issued since 19 January 2013
 CEPC_MONTHS = 4  # right to drive given by the certificat d'examen while the card is made
 LOSS_ATTESTATION_MONTHS = 2
@@ -73,7 +84,8 @@ PSYCHOTECHNICAL_SUSPENSION_MONTHS = 6  # a suspension of 6 months or more needs 
 CODE_ONLY_MAX_BAN_MONTHS = 12  # code only if the ban was shorter than 1 year…
 CODE_ONLY_MIN_HELD_YEARS = 3  # …and the licence had been held for 3 years at least
 ASSR_BORN_FROM_YEAR = 1988  # ASSR 2 or ASR required for those born from 1 January 1988
-JDC_MIN_AGE, JDC_MAX_AGE = 17, 25  # certificat de participation à la JDC between these ages
+JDC_MIN_AGE, JDC_MAX_AGE = 17, 25  # certificat de participation à la JDC between these ages…
+RECENSEMENT_ENOUGH_BEFORE_AGE = 18  # …but before 18 the attestation de recensement is enough (CSN L113-4, L114-6)
 
 
 class Code:

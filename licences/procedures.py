@@ -24,6 +24,7 @@ from licences.enums import (
     NO_PAPER_MANDATE,
     NO_PAPER_MANDATE_DEPARTEMENTS,
     PSYCHOTECHNICAL_SUSPENSION_MONTHS,
+    RECENSEMENT_ENOUGH_BEFORE_AGE,
     Code,
     Exams,
     IssuingZone,
@@ -347,7 +348,10 @@ class Inscription(LicenceProcedure):
         RequiredDocument("assr", "Attestation de sécurité routière (ASSR 2 ou ASR)", required=False,
                          help_text="Obligatoire si vous êtes né(e) à partir du 1er janvier 1988."),
         RequiredDocument("jdc", "Certificat de participation à la journée défense et citoyenneté (JDC)",
-                         required=False, help_text="Obligatoire de 17 à 25 ans."),
+                         required=False, help_text="Obligatoire de 18 à 25 ans ; à 17 ans, l'attestation de "
+                         "recensement suffit."),
+        RequiredDocument("recensement", "Attestation de recensement", required=False,
+                         help_text="À 17 ans, si vous n'avez pas encore fait la JDC."),
         MEDICAL_OPTIONAL,
     )
     eligibility = (
@@ -386,8 +390,11 @@ class Inscription(LicenceProcedure):
                             "(ASSR 2 ou ASR).")
         if birth:
             age = years_between(birth, timezone.localdate())
-            if JDC_MIN_AGE <= age <= JDC_MAX_AGE and "jdc" not in given:
-                problems.append("Vous avez entre 17 et 25 ans : ajoutez votre certificat de participation à la JDC.")
+            if JDC_MIN_AGE <= age < RECENSEMENT_ENOUGH_BEFORE_AGE and not given & {"jdc", "recensement"}:
+                problems.append("Vous avez 17 ans : ajoutez votre attestation de recensement (ou votre certificat "
+                                "de participation à la JDC).")
+            elif RECENSEMENT_ENOUGH_BEFORE_AGE <= age <= JDC_MAX_AGE and "jdc" not in given:
+                problems.append("Vous avez entre 18 et 25 ans : ajoutez votre certificat de participation à la JDC.")
         return problems + self.medical_problem(application, licence)
 
     def extra_lines(self, application, licence):
@@ -514,9 +521,10 @@ class Theft(ReplacementProcedure):
 class Damage(ReplacementProcedure):
     code = Code.DAMAGE
     label = "Nouveau permis après une détérioration"
-    description = ("Votre permis est abîmé ou illisible : demandez-en un nouveau, avec une photo du permis abîmé "
-                   "(timbre fiscal de 25 €).")
+    description = ("Votre permis est abîmé ou illisible : demandez-en un nouveau, avec une photo du permis abîmé. "
+                   "Gratuit : le timbre fiscal de 25 € n'est dû qu'en cas de perte ou de vol.")
     order = 32
+    fee_cents = 0  # CGI art. 1628 ter: the 25 € is due for a loss or a theft only
     motive_steps = (Step("deterioration", "Détérioration", DamageForm),)
     extra_documents = (RequiredDocument("damaged_card", "Photo du permis abîmé (recto et verso)", rules=SCAN),)
 
@@ -768,6 +776,8 @@ class Exchange(LicenceProcedure):
         EligibilityQuestion(
             "zone", "Quel pays a délivré votre permis ?",
             choices=(("eu", "Un pays de l'UE ou de l'EEE, la Suisse ou Monaco"),
+                     ("french_overseas", "La Polynésie française, la Nouvelle-Calédonie, Wallis-et-Futuna ou "
+                                         "Saint-Pierre-et-Miquelon"),
                      ("other_recent", "Un autre pays, et je suis installé(e) en France depuis moins d'un an"),
                      ("other_student", "Un autre pays, et je réside en France en tant qu'étudiant(e)"),
                      ("other_late", "Un autre pays, et je suis installé(e) en France depuis plus d'un an")),

@@ -14,10 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licences import notifications
-from licences.dates import add_months, add_years
+from licences.dates import add_months, add_years, years_between
 from licences.enums import (
     CARD_VALIDITY_YEARS,
+    HEAVY_AFTER_SENIOR_YEARS,
+    HEAVY_CAPPED_AT_AGE,
     HEAVY_CATEGORIES,
+    HEAVY_SENIOR_AGE,
+    HEAVY_SENIOR_YEARS,
+    HEAVY_UNTIL_AGE,
     HEAVY_VALIDITY_YEARS,
     INTERNATIONAL_PAPER_MONTHS,
     SCHOOL_PROCEDURES,
@@ -68,11 +73,28 @@ def ensure_licence(holder, *, neph=""):
     raise RuntimeError("Could not draw a free NEPH")
 
 
+def heavy_valid_until(category, start, birth_date):
+    """Return the end of validity of a heavy `category` obtained or renewed on `start` by someone born on
+    `birth_date`: 5 years until 55, then until the 60th birthday, from 60 to 76 two years (C) or one (D), one year
+    from 76 (arrêté du 20 avril 2012)."""
+    if birth_date is None:
+        return add_years(start, HEAVY_VALIDITY_YEARS)
+    age = years_between(birth_date, start)
+    if age < HEAVY_UNTIL_AGE:
+        return add_years(start, HEAVY_VALIDITY_YEARS)
+    if age < HEAVY_CAPPED_AT_AGE:
+        return add_years(birth_date, HEAVY_CAPPED_AT_AGE)
+    if age < HEAVY_SENIOR_AGE:
+        return add_years(start, HEAVY_SENIOR_YEARS[str(category)[0]])
+    return add_years(start, HEAVY_AFTER_SENIOR_YEARS)
+
+
 def set_category(licence, category, *, obtained_on, renewed_on=None):
-    """Record a category; a heavy one is valid 5 years from its obtention or its last renewal."""
+    """Record a category; a heavy one is valid from its obtention or its last renewal for the time its holder's age
+    gives (`heavy_valid_until`)."""
     valid_until = None
     if category in HEAVY_CATEGORIES:
-        valid_until = add_years(renewed_on or obtained_on, HEAVY_VALIDITY_YEARS)
+        valid_until = heavy_valid_until(category, renewed_on or obtained_on, licence.holder.birth_date)
     LicenceCategory.objects.update_or_create(
         licence=licence, category=category, defaults={"obtained_on": obtained_on, "valid_until": valid_until}
     )

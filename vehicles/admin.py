@@ -77,5 +77,5 @@ class CodeAttemptAdmin(admin.ModelAdmin):
 
 @admin.register(TaxeRegionaleRate)
 class TaxeRegionaleRateAdmin(admin.ModelAdmin):
-    list_display = ["region_name", "year", "rate_cents", "source"]
-    list_filter = ["year"]
+    list_display = ["region_name", "valid_from", "rate_cents", "clean_vehicles", "source"]
+    list_filter = ["region_name", "clean_vehicles"]

@@ -3,13 +3,17 @@
 import calendar
 import datetime
 
+from titles.dated import NotInForce, value_on
 from vehicles.enums import (
     CESSION_DEADLINE_DAYS,
     CHANGEMENT_ADRESSE_DEADLINE_MONTHS,
     CHANGEMENT_TITULAIRE_DEADLINE_MONTHS,
+    CONTRE_VISITE_MAX_AGE_MONTHS,
+    CT_L_CATEGORY,
     CT_MAX_AGE_MONTHS,
     CT_REQUIRED_AFTER_YEARS,
     HALF_TAXE_REGIONALE_AFTER_YEARS,
+    L_CATEGORY,
 )
 
 
@@ -48,8 +52,24 @@ def older_than(first_registration, years, on):
     return add_years(first_registration, years) < as_date(on)
 
 
-def needs_controle_technique(first_registration, sold_on):
-    return older_than(first_registration, CT_REQUIRED_AFTER_YEARS, sold_on)
+def at_least(first_registration, years, on):
+    """Whether a vehicle first registered on `first_registration` is `years` years old or more on `on`."""
+    return add_years(first_registration, years) <= as_date(on)
+
+
+def controle_technique_after_years(category, sold_on):
+    """Return the age past which a sale needs a contrôle technique, or None when the vehicle needs none."""
+    if category not in L_CATEGORY:
+        return CT_REQUIRED_AFTER_YEARS
+    try:
+        return value_on(CT_L_CATEGORY, as_date(sold_on))
+    except NotInForce:
+        return None
+
+
+def needs_controle_technique(first_registration, sold_on, category=None):
+    years = controle_technique_after_years(category, sold_on)
+    return years is not None and older_than(first_registration, years, sold_on)
 
 
 def controle_technique_valid(ct_date, sold_on):
@@ -57,5 +77,11 @@ def controle_technique_valid(ct_date, sold_on):
     return add_months(ct_date, CT_MAX_AGE_MONTHS) >= as_date(sold_on)
 
 
+def contre_visite_valid(contre_visite_date, sold_on):
+    """Whether a contre-visite of `contre_visite_date` is under 2 months old at the sale."""
+    return add_months(contre_visite_date, CONTRE_VISITE_MAX_AGE_MONTHS) >= as_date(sold_on)
+
+
 def taxe_regionale_halved(first_registration, on):
-    return older_than(first_registration, HALF_TAXE_REGIONALE_AFTER_YEARS, on)
+    """Whether the vehicle is « dix années ou plus » old on `on`: its tenth anniversary is already halved."""
+    return at_least(first_registration, HALF_TAXE_REGIONALE_AFTER_YEARS, on)

@@ -5,6 +5,8 @@ import datetime
 
 from django.db import models
 
+from titles.dated import Dated
+
 # The procedures' codes (URLs: /demarches/<code>/).
 CESSION = "cession"
 CHANGEMENT_TITULAIRE = "changement-titulaire"
@@ -46,8 +48,29 @@ class Energy(models.TextChoices):
     FE = "FE", "FE — superéthanol E85"
 
 
-# Art. 1012 bis CGI (L421-48 CIBS): no taxe régionale for electric, hydrogen and hydrogen-electric vehicles.
-TAXE_REGIONALE_EXEMPT_ENERGIES = frozenset({Energy.EL, Energy.H2, Energy.HE, Energy.HH})
+# Electric, hydrogen and hydrogen-electric vehicles ("véhicules propres" for the taxe régionale). Exempt everywhere
+# until 30 April 2025; since the loi de finances pour 2025 (art. 119) each région chooses (TaxeRegionaleRate.
+# clean_vehicles), and a région that voted nothing charges the full rate from 1 May 2025.
+TAXE_REGIONALE_CLEAN_ENERGIES = frozenset({Energy.EL, Energy.H2, Energy.HE, Energy.HH})
+CLEAN_VEHICLES_REGIONAL_CHOICE_FROM = datetime.date(2025, 5, 1)
+
+
+class CleanVehicleRate(models.TextChoices):
+    """What a région asks of electric and hydrogen vehicles for the taxe régionale (LF 2025, art. 119)."""
+
+    FULL = "full", "Plein tarif"
+    HALF = "half", "Demi-tarif"
+    EXEMPT = "exempt", "Exonération (0 €)"
+
+
+# Catégorie L (two- and three-wheelers, quadricycles) by genre national: mopeds are L1e/L2e (CL), motorcycles
+# L3e/L4e (MTL, MTT1, MTT2), quadricycles L6e/L7e (QM).
+MOPEDS = frozenset({Category.CL})
+MOTORCYCLES = frozenset({Category.MTL, Category.MTT1, Category.MTT2})
+L_CATEGORY = frozenset({*MOPEDS, *MOTORCYCLES, Category.QM})
+# Halved whatever their age, and not halved again after 10 years (CIBS L421-46): motorcycles, and the M2/M3/N2/N3
+# vehicles the ANTS page lists (buses and coaches TCP, lorries CAM).
+HALF_RATE_CATEGORIES = frozenset({*MOTORCYCLES, Category.TCP, Category.CAM})
 
 
 class HolderRole(models.TextChoices):
@@ -95,14 +118,29 @@ CHANGEMENT_TITULAIRE_DEADLINE_MONTHS = 1  # R322-5
 CHANGEMENT_ADRESSE_DEADLINE_MONTHS = 1  # R322-7
 CPI_VALID_MONTHS = 1
 LATE_FINE_EUROS = 135  # contravention de 4e classe
-CT_REQUIRED_AFTER_YEARS = 4  # contrôle technique required for a vehicle over 4 years
+CT_REQUIRED_AFTER_YEARS = 4  # contrôle technique required at a sale for a vehicle over 4 years (R323-22)…
+# …and for a vehicle of catégorie L over 5 years, since the contrôle technique of two-wheelers began.
+CT_L_CATEGORY = (
+    Dated(datetime.date(2024, 4, 15), 5, "Décret n° 2023-974 du 23 octobre 2023 ; arrêté du 23 octobre 2023 "
+                                         "(contrôle technique des véhicules de catégorie L)"),
+)
 CT_MAX_AGE_MONTHS = 6  # at the date of the sale
+CONTRE_VISITE_MAX_AGE_MONTHS = 2  # a contre-visite the contrôle prescribed must be under 2 months at the sale
 STICKERS_PER_CERTIFICATE = 3  # changes of address by étiquette; the 4th gives a new certificate
 
 # Fees (cents).
 TAXE_FIXE_CENTS = 1100  # Y4
 REDEVANCE_ACHEMINEMENT_CENTS = 276  # Y5
-HALF_TAXE_REGIONALE_AFTER_YEARS = 10
+HALF_TAXE_REGIONALE_AFTER_YEARS = 10  # « dix années ou plus »: the tenth anniversary is already halved (CIBS)
+
+# Y2: taxe pour le développement de la formation professionnelle dans les transports, on utility vehicles, by
+# PTAC (F.2): (mass in kg at most, or None above the last bound; cents). PTAC ≤ 3,5 t 34 €; 3,5 t < PTAC < 6 t
+# 127 €; 6 t ≤ PTAC < 11 t 189 €; 11 t and more 285 €. A camionnette is 3,5 t at most by definition.
+Y2_SOURCE = "Art. 1635 bis M CGI, repris au CIBS depuis le 1er janvier 2024 (ANTS, « Coût de la carte grise »)"
+Y2_BRACKETS = (
+    Dated(datetime.date(2024, 1, 1), ((3500, 3400), (5999, 12700), (10999, 18900), (None, 28500)), Y2_SOURCE),
+)
+Y2_CATEGORIES = frozenset({Category.CTTE, Category.CAM})
 
 # Brute force on the code de cession and on the proof of ownership: failures are counted per account and vehicle
 # (so that nobody can lock a plate for the real buyer) and per account, over the last LOCKOUT.

@@ -15,6 +15,7 @@ from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 
+from portal import geography
 from titles.models import is_valid_public_code, new_public_code, normalise_public_code
 
 
@@ -232,14 +233,7 @@ def normalise_name(raw):
 
 def departement_of(postal_code):
     """Return the département of a French postal code (2A/2B for Corsica, 3 digits overseas), or ""."""
-    code = compact(postal_code)
-    if len(code) != 5 or not code.isdigit():
-        return ""
-    if code.startswith("20"):
-        return "2A" if int(code) < 20200 else "2B"
-    if code.startswith(("97", "98")):
-        return code[:3]
-    return code[:2]
+    return geography.departement_of(compact(postal_code))
 
 
 def parse_postal_code(raw):

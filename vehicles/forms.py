@@ -15,6 +15,8 @@ from vehicles.deadlines import (
     cession_deadline,
     changement_adresse_deadline,
     changement_titulaire_deadline,
+    contre_visite_valid,
+    controle_technique_after_years,
     controle_technique_valid,
     needs_controle_technique,
 )
@@ -282,17 +284,28 @@ class NewHolderForm(AddressFields):
 
 class ControleTechniqueForm(VehicleStepForm):
     ct_date = forms.DateField(label="Date du dernier contrôle technique", required=False, widget=DATE_WIDGET)
+    contre_visite_date = forms.DateField(
+        label="Date de la contre-visite", required=False, widget=DATE_WIDGET,
+        help_text="Seulement si le contrôle a prescrit une contre-visite : elle doit dater de moins de 2 mois au jour "
+                  "de la vente (article R323-22 du code de la route).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.cession = services.cession_of(self.application) if self.application else None
+        vehicle = self.cession.vehicle if self.cession else None
+        self.years = controle_technique_after_years(vehicle.category, self.cession.sold_at) if vehicle else None
         self.required = bool(self.cession) and needs_controle_technique(
-            self.cession.vehicle.first_registration_date, self.cession.sold_at)
+            vehicle.first_registration_date, self.cession.sold_at, vehicle.category)
         if self.required:
-            self.describe("ct_date", help_text="Obligatoire : le véhicule a plus de 4 ans. Le contrôle doit dater de "
-                          "moins de 6 mois au jour de la vente ; vous joindrez le procès-verbal à l'étape des pièces.")
+            self.describe("ct_date", help_text=f"Obligatoire : le véhicule a plus de {self.years} ans. Le contrôle "
+                          "doit dater de moins de 6 mois au jour de la vente ; vous joindrez le procès-verbal à "
+                          "l'étape des pièces.")
+        elif self.years is None:
+            self.describe("ct_date", help_text="Ce véhicule n'était pas soumis au contrôle technique au jour de la "
+                                               "vente.")
         else:
-            self.describe("ct_date", help_text="Le véhicule a moins de 4 ans : le contrôle technique n'est pas exigé.")
+            self.describe("ct_date", help_text=f"Le véhicule a moins de {self.years} ans : le contrôle technique "
+                                               "n'est pas exigé.")
 
     def clean_ct_date(self):
         ct_date = self.cleaned_data.get("ct_date")
@@ -300,13 +313,28 @@ class ControleTechniqueForm(VehicleStepForm):
             return ct_date
         if ct_date is None:
             raise ValidationError("Indiquez la date du contrôle technique : il est obligatoire pour un véhicule de "
-                                  "plus de 4 ans.")
+                                  f"plus de {self.years} ans.")
         if ct_date > timezone.localdate():
             raise ValidationError("La date du contrôle technique ne peut pas être dans le futur.")
         if not controle_technique_valid(ct_date, self.cession.sold_at):
             raise ValidationError("Ce contrôle technique date de plus de 6 mois au jour de la vente : le vendeur "
                                   "doit vous remettre un contrôle de moins de 6 mois.")
         return ct_date
+
+    def clean(self):
+        cleaned = super().clean()
+        ct_date, contre_visite = cleaned.get("ct_date"), cleaned.get("contre_visite_date")
+        if contre_visite is None or not self.required or ct_date is None:
+            return cleaned
+        if contre_visite > timezone.localdate():
+            self.add_error("contre_visite_date", "La date de la contre-visite ne peut pas être dans le futur.")
+        elif contre_visite < ct_date:
+            self.add_error("contre_visite_date", "La contre-visite suit le contrôle : sa date ne peut pas être "
+                                                 "antérieure à celle du contrôle technique.")
+        elif not contre_visite_valid(contre_visite, self.cession.sold_at):
+            self.add_error("contre_visite_date", "Cette contre-visite date de plus de 2 mois au jour de la vente : "
+                                                 "le vendeur doit faire passer une nouvelle contre-visite.")
+        return cleaned
 
 
 class AddressChangeForm(AddressFields):

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from vehicles.enums import AttemptKind, BuyerKind, Category, Energy, HolderRole, OperationKind
+from vehicles.enums import AttemptKind, BuyerKind, Category, CleanVehicleRate, Energy, HolderRole, OperationKind
 from vehicles.formats import FIRST_SIV, is_siv_number
 
 
@@ -30,6 +30,8 @@ class Vehicle(models.Model):
     category = models.CharField("genre national (J.1)", max_length=5, choices=Category.choices)
     energy = models.CharField("énergie (P.3)", max_length=2, choices=Energy.choices)
     fiscal_horsepower = models.PositiveSmallIntegerField("puissance fiscale (P.6, CV)")
+    # Sets the taxe Y2 of a lorry; unknown for most vehicles of the register.
+    max_laden_mass_kg = models.PositiveIntegerField("PTAC (F.2, kg)", null=True, blank=True)
     # The holder's address printed on the certificate (C.3).
     address_line = models.CharField("adresse", max_length=255)
     postal_code = models.CharField("code postal", max_length=5)
@@ -290,21 +292,29 @@ class SivSeries(models.Model):
 
 
 class TaxeRegionaleRate(models.Model):
-    """The rate per cheval fiscal a conseil régional voted for a year: data, edited in the admin, loaded from
-    vehicles/data/taxe_regionale.json."""
+    """The rate per cheval fiscal a conseil régional voted, from the day it applies, and what that région asks of
+    electric and hydrogen vehicles: data, edited in the admin, loaded from vehicles/data/taxe_regionale.json. The row
+    in force on a day is the région's latest `valid_from` on or before it (a rate can change mid-year)."""
 
     region_code = models.CharField("code INSEE de la région", max_length=2)
     region_name = models.CharField("région", max_length=60)
     departements = models.JSONField("départements", default=list)
-    year = models.PositiveSmallIntegerField("année")
+    valid_from = models.DateField("applicable à partir du")
     rate_cents = models.PositiveIntegerField("tarif du cheval fiscal (centimes)")
+    clean_vehicles = models.CharField(
+        "véhicules électriques et à hydrogène", max_length=8, choices=CleanVehicleRate.choices,
+        default=CleanVehicleRate.FULL,
+        help_text="Depuis la loi de finances pour 2025 (art. 119), chaque région choisit ; à défaut de vote, plein "
+                  "tarif à partir du 1er mai 2025. Avant cette date, exonération dans toutes les régions.")
     source = models.CharField("source", max_length=255, blank=True)
 
     class Meta:
         verbose_name = "tarif de la taxe régionale"
         verbose_name_plural = "tarifs de la taxe régionale"
-        ordering = ["year", "region_name"]
-        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="one_rate_per_region_and_year")]
+        ordering = ["valid_from", "region_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "valid_from"], name="one_rate_per_region_and_day"),
+        ]
 
     def __str__(self):
-        return f"{self.region_name} {self.year} : {self.rate_cents / 100:.2f} €/CV"
+        return f"{self.region_name} depuis le {self.valid_from:%d/%m/%Y} : {self.rate_cents / 100:.2f} €/CV"

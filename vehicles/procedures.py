@@ -16,7 +16,7 @@ from titles.services import queue_document
 from titles.uploads import UploadRules
 from titles.workflow import Status
 from vehicles import services
-from vehicles.deadlines import add_months, needs_controle_technique
+from vehicles.deadlines import add_months, controle_technique_after_years, needs_controle_technique
 from vehicles.enums import (
     CESSION,
     CHANGEMENT_ADRESSE,
@@ -287,7 +287,8 @@ class ChangementTitulaireProcedure(VehicleProcedure):
     @property
     def fee_display(self):
         return (f"{euros(self.fee_cents)} plus la taxe régionale (puissance fiscale × tarif de la région, réduite de "
-                "moitié après 10 ans, nulle pour un véhicule électrique ou à hydrogène)")
+                "moitié à partir de 10 ans ; pour un véhicule électrique ou à hydrogène, selon le choix de la région) "
+                "et, pour un véhicule utilitaire, la taxe pour la formation professionnelle")
 
     def initial_data(self, application):
         applicant = application.applicant
@@ -318,9 +319,11 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         if holder.get("cotitulaire_family_name"):
             lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
                                          f"{holder.get('cotitulaire_given_names', '')}".strip()))
-        ct = (application.data.get("controle") or {}).get("ct_date")
-        if ct:
-            lines.append(("Contrôle technique du", day(ct)))
+        controle = application.data.get("controle") or {}
+        if controle.get("ct_date"):
+            lines.append(("Contrôle technique du", day(controle["ct_date"])))
+        if controle.get("contre_visite_date"):
+            lines.append(("Contre-visite du", day(controle["contre_visite_date"])))
         return lines
 
     def validate_submission(self, application):
@@ -330,10 +333,12 @@ class ChangementTitulaireProcedure(VehicleProcedure):
             return problems
         if cession.used_by_application_id not in (None, application.pk):
             problems.append(services.CODE_USED)
-        if needs_controle_technique(cession.vehicle.first_registration_date, cession.sold_at) and not (
+        vehicle = cession.vehicle
+        if needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category) and not (
                 application.documents.filter(kind="controle_technique", message__isnull=True).exists()):
+            years = controle_technique_after_years(vehicle.category, cession.sold_at)
             problems.append("Il manque la pièce « Procès-verbal du contrôle technique » : elle est obligatoire pour "
-                            "un véhicule de plus de 4 ans.")
+                            f"un véhicule de plus de {years} ans.")
         return problems
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from identity.enums import Motif, TitleKind
+from identity.forms import MotifForm
 from identity.rules import (
     PASSEPORT_FEES,
     add_months,
@@ -147,3 +148,47 @@ def test_departement_of_postal_codes():
     assert departement_of("20100") == "2A" and departement_of("20200") == "2B"
     assert departement_of("97400") == "974"
     assert departement_of("8300") == "" and departement_of("ABCDE") == ""
+
+
+# --- Issue 13: Guyane, visa pages, a title expired long ago -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("birth_date", "departement", "cents"), [
+    (birthday(18), "973", 4300), (birthday(18, days=1), "973", 2100), (birthday(15), "973", 2100),
+    (birthday(15, days=1), "973", 850), (birthday(3), "973", 850),
+    (birthday(18), "971", 8600), (birthday(18), "83", 8600), (birthday(3), "", 1700),
+])
+def test_the_passeport_costs_half_in_guyane(birth_date, departement, cents):
+    (line,) = fee_lines(TitleKind.PASSEPORT, motif=Motif.FIRST, birth_date=birth_date, today=TODAY,
+                        departement=departement)
+    assert line.cents == cents
+    assert ("Guyane" in line.label) is (departement == "973")
+
+
+@pytest.mark.parametrize(("valid_until", "cents"), [
+    (TODAY, 0),  # still valid today: replaced free of charge
+    (TODAY + datetime.timedelta(days=200), 0),
+    (TODAY - datetime.timedelta(days=1), 8600),  # expired: a renewal, paid
+])
+def test_a_passeport_with_full_visa_pages_is_replaced_free_while_valid(valid_until, cents):
+    assert total(TitleKind.PASSEPORT, Motif.VISA_PAGES, birthday(40), valid_until) == cents
+
+
+@pytest.mark.parametrize(("valid_until", "asked"), [
+    ("2021-03-10", False),  # ended exactly 5 years ago
+    ("2021-03-09", True),  # more than 5 years ago: the title no longer proves the état civil
+    ("2026-01-01", False),
+])
+@pytest.mark.parametrize("kind", [TitleKind.CNI, TitleKind.PASSEPORT])
+def test_an_acte_de_naissance_when_the_title_expired_more_than_5_years_ago(kind, valid_until, asked):
+    pieces = pieces_to_bring(kind, motif=Motif.RENEWAL, is_minor=False, fee_cents=0,
+                             current_title_valid_until=datetime.date.fromisoformat(valid_until), today=TODAY)
+    assert ("acte_naissance" in [piece.code for piece in pieces]) is asked
+
+
+def test_the_visa_pages_motif_is_for_the_passeport_only():
+    data = {"beneficiary": "self", "motif": Motif.VISA_PAGES, "current_title_valid_until": "2030-01-01"}
+    cni = MotifForm(data=data, kind=TitleKind.CNI)
+    assert Motif.VISA_PAGES not in dict(cni.fields["motif"].choices) and not cni.is_valid()
+    assert 'value="pages_visas"' not in str(cni["motif"])
+    assert MotifForm(data=data, kind=TitleKind.PASSEPORT).is_valid()

@@ -142,7 +142,7 @@ CONDITIONAL_DOCUMENTS = {
     Code.PROFESSIONAL_DIPLOMA: {"medical"},
     Code.AFTER_SUSPENSION: {"psychotechnical"},
 }
-FEES = {code: 0 for code in STEPS} | {Code.LOSS: 2500, Code.THEFT: 2500, Code.DAMAGE: 2500}
+FEES = {code: 0 for code in STEPS} | {Code.LOSS: 2500, Code.THEFT: 2500}  # a détérioration is free
 
 
 def prepare_register(code, citizen):
