@@ -29,7 +29,7 @@ def load_rates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("vehicles", "0004_effects_annulation_operation")]
+    dependencies = [("vehicles", "0005_typed_vehiclefile")]
 
     operations = [
         migrations.AddField(
