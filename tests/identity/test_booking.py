@@ -4,6 +4,7 @@ import datetime
 import threading
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -154,7 +155,8 @@ def test_slot_listing_filters_by_commune_and_goes_week_by_week(citizen, submit, 
     assert [g["mairie"].name for g in slot_listing(application)["groups"]] == ["Mairie de Hyères"]
 
 
-def test_the_appointment_page_makes_a_bounded_number_of_queries(client, citizen, submit, mairies):
+@time_machine.travel(datetime.datetime(2026, 3, 1, 8, tzinfo=datetime.UTC), tick=False)  # a Sunday: the next 5 days
+def test_the_appointment_page_makes_a_bounded_number_of_queries(client, citizen, submit, mairies):  # one week
     application = submit(citizen)
     client.force_login(citizen)
     url = reverse("identity:appointment", kwargs={"reference": application.reference})

@@ -13,7 +13,7 @@ from tests.conftest import verified
 from tests.factories import UserFactory
 from tests.identity.conftest import CNI, slot_at, years_ago
 from titles import services as title_services
-from titles.models import ApplicationEvent, GeneratedDocument, new_public_code
+from titles.models import Application, ApplicationEvent, GeneratedDocument, new_public_code
 from titles.workflow import InvalidTransition, Status
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +150,18 @@ def test_once_deposited_only_that_mairie_sees_it(citizen, mairie_agent, staff_cl
         services.record_deposit(application.pre_demande, agent=hyeres_agent, mairie=mairies["toulon"],
                                 fingerprints_taken=True, pieces=ADULT_PIECES)
     assert refused.value.code == "mairie"
+
+
+def test_a_mairie_agent_without_the_second_factor_records_no_deposit(citizen, mairie_agent, submit, mairies):
+    """The mairie agent's role needs the second factor, in the service too (not only at the desk's door)."""
+    application = submit(citizen)
+    password_only = type(mairie_agent).objects.get(pk=mairie_agent.pk)  # a fresh object: no second factor on it
+    with pytest.raises(AppointmentRefused) as refused:
+        services.record_deposit(application.pre_demande, agent=password_only, mairie=mairies["toulon"],
+                                fingerprints_taken=True, pieces=ADULT_PIECES)
+    assert refused.value.code == "actor" and not Deposit.objects.exists()
+    assert not Application.objects.for_user(password_only).exists()
+    assert Application.objects.for_user(mairie_agent).get() == application
 
 
 def test_a_withdrawn_pre_demande_cannot_be_deposited(citizen, mairie_agent, staff_client, submit):
