@@ -17,6 +17,7 @@ class OrganisationKind(models.TextChoices):
     POINT_NUMERIQUE = "point_numerique", "Point numérique"
     ESPACE_NUMERIQUE = "espace_numerique", "Espace numérique"
     CERT = "cert", "Centre d'expertise et de ressources titres (CERT)"
+    MAIRIE = "mairie", "Mairie"
 
 
 class Role(models.TextChoices):
@@ -24,6 +25,7 @@ class Role(models.TextChoices):
     STAFF = "staff", "Collaborateur"
     MEDIATEUR = "mediateur", "Médiateur numérique"
     AGENT = "agent", "Agent instructeur"
+    MAIRIE_AGENT = "mairie_agent", "Agent de mairie (dispositif de recueil)"
 
 
 # Organisations whose staff file for someone else and therefore need an administrator's validation first.

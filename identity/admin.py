@@ -1,20 +1,46 @@
 from django.contrib import admin
 
-from identity.models import Deposit, Mairie, MairieStaff, PreDemande, Slot
+from accounts.enums import Role
+from accounts.models import Membership
+from identity.models import Deposit, Mairie, MairieProfile, PreDemande, Slot
 
 
-class MairieStaffInline(admin.TabularInline):
-    model = MairieStaff
+class MairieProfileInline(admin.StackedInline):
+    model = MairieProfile
+    can_delete = False
+    min_num = 1
+    max_num = 1
+
+
+class MairieAgentInline(admin.TabularInline):
+    """The mairie's agents: memberships with the role « agent de mairie »."""
+
+    model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "is_active"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(Role.MAIRIE_AGENT, Role.MAIRIE_AGENT.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 @admin.register(Mairie)
 class MairieAdmin(admin.ModelAdmin):
-    list_display = ["name", "city", "postal_code", "departement", "is_equipped", "is_active"]
-    list_filter = ["is_equipped", "is_active", "departement"]
+    """The mairies (organisations of kind « mairie »), their dispositif de recueil and their agents."""
+
+    list_display = ["name", "city", "postal_code", "departement", "is_equipped_display", "is_active"]
+    list_filter = ["mairie_profile__is_equipped", "is_active", "departement"]
     search_fields = ["name", "city", "postal_code"]
-    inlines = [MairieStaffInline]
+    fields = ["name", "address", "postal_code", "city", "departement", "phone", "email", "opening_hours",
+              "is_active"]
+    inlines = [MairieProfileInline, MairieAgentInline]
+    list_select_related = ["mairie_profile"]
+
+    @admin.display(boolean=True, description="équipée")
+    def is_equipped_display(self, obj):
+        return obj.is_equipped
 
 
 @admin.register(Slot)

@@ -6,5 +6,5 @@ class IdentityConfig(AppConfig):
     verbose_name = "Carte d'identité et passeport"
 
     def ready(self):
-        # Register the procedures with the engine, and the periodic task with Celery.
-        from identity import procedures, tasks  # noqa: F401
+        # Register the procedures and the mairie agent's role with the engine, and the periodic task with Celery.
+        from identity import permissions, procedures, tasks  # noqa: F401

@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, give_demo_codes
 from accounts.enums import IdentitySource
 from accounts.models import User
-from identity.models import Mairie, MairieStaff, Slot
+from identity.models import Slot
+from identity.services import add_mairie_agent, save_mairie
 
 MAIRIES = [
     {"name": "Mairie de Toulon", "address": "Hôtel de ville, avenue de la République", "postal_code": "83000",
@@ -49,10 +50,7 @@ def slot_starts(first_day, days):
 def load(stdout):
     mairies = {}
     for spec in MAIRIES:
-        spec = dict(spec)
-        mairie, _ = Mairie.objects.update_or_create(
-            name=spec.pop("name"), postal_code=spec.pop("postal_code"), defaults={**spec, "departement": "83"}
-        )
+        mairie = save_mairie(**spec, departement="83")
         mairies[mairie.name] = mairie
     first_day = timezone.localdate() + datetime.timedelta(days=1)
     before = Slot.objects.count()
@@ -79,7 +77,7 @@ def load(stdout):
     user.set_password(DEMO_PASSWORD)
     user.save(update_fields=["password"])
     for name in STAFF["mairies"]:
-        MairieStaff.objects.update_or_create(user=user, mairie=mairies[name], defaults={"is_active": True})
+        add_mairie_agent(user, mairies[name])
     # The same single-use back-up codes as the other demo staff accounts, put back at each load.
     give_demo_codes(user)
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.enums import OrganisationKind
+from accounts.models import Organisation, OrganisationQuerySet
 from identity.enums import Motif, TitleKind
 from titles.models import new_public_code
 from titles.workflow import Status
@@ -15,10 +17,10 @@ from titles.workflow import Status
 RELEASED_STATUSES = (Status.WITHDRAWN, Status.REJECTED)
 
 
-class MairieQuerySet(models.QuerySet):
+class MairieQuerySet(OrganisationQuerySet):
     def equipped(self):
         """Return the active mairies that have a dispositif de recueil (where a pré-demande is deposited)."""
-        return self.filter(is_active=True, is_equipped=True)
+        return self.filter(is_active=True, mairie_profile__is_equipped=True)
 
     def matching(self, text):
         """Return the mairies whose commune, name or postal code matches what a citizen typed."""
@@ -30,56 +32,58 @@ class MairieQuerySet(models.QuerySet):
         return self.filter(Q(city__icontains=text) | Q(name__icontains=text))
 
 
-class Mairie(models.Model):
-    """A mairie, equipped or not with a dispositif de recueil (the station where CNI and passeport applications are
-    registered and fingerprints taken)."""
+class MairieManager(models.Manager.from_queryset(MairieQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=OrganisationKind.MAIRIE)
 
-    name = models.CharField("nom", max_length=150)
-    address = models.CharField("adresse", max_length=255)
-    postal_code = models.CharField("code postal", max_length=5)
-    city = models.CharField("commune", max_length=150)
-    departement = models.CharField("département", max_length=3, db_index=True)
-    phone = models.CharField("téléphone", max_length=20, blank=True)
+
+class Mairie(Organisation):
+    """A mairie is an `accounts.Organisation` of kind MAIRIE (name, address, commune, département, telephone); its
+    agents are memberships with the role MAIRIE_AGENT. This proxy reads only mairies, and its `MairieProfile` says
+    whether it has a dispositif de recueil (the station where CNI and passeport applications are registered and
+    fingerprints taken)."""
+
+    objects = MairieManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "mairie"
+        ordering = ["city", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.kind = OrganisationKind.MAIRIE
+        super().save(*args, **kwargs)
+
+    @property
+    def is_equipped(self):
+        profile = getattr(self, "mairie_profile", None)  # None when the mairie has no profile yet
+        return profile is not None and profile.is_equipped
+
+
+class MairieProfile(models.Model):
+    """What the appointments need to know of a mairie beyond the organisation's own data."""
+
+    organisation = models.OneToOneField(
+        Organisation,
+        verbose_name="mairie",
+        on_delete=models.CASCADE,
+        related_name="mairie_profile",
+        limit_choices_to={"kind": OrganisationKind.MAIRIE},
+    )
     is_equipped = models.BooleanField(
         "équipée d'un dispositif de recueil",
         default=False,
         help_text="Seules les mairies équipées reçoivent les demandes de carte d'identité et de passeport.",
     )
-    is_active = models.BooleanField("active", default=True)
-
-    objects = MairieQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "mairie"
-        ordering = ["city", "name"]
-        constraints = [models.UniqueConstraint(fields=["name", "postal_code"], name="one_mairie_per_name_and_code")]
+        verbose_name = "dispositif de recueil"
 
     def __str__(self):
-        return self.name
-
-
-class MairieStaffQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True, mairie__is_active=True)
-
-
-class MairieStaff(models.Model):
-    """A mairie agent who registers pré-demandes at the dispositif de recueil."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mairie_memberships")
-    mairie = models.ForeignKey(Mairie, on_delete=models.CASCADE, related_name="staff")
-    is_active = models.BooleanField("actif", default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = MairieStaffQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "agent de mairie"
-        verbose_name_plural = "agents de mairie"
-        constraints = [models.UniqueConstraint(fields=["user", "mairie"], name="one_mairie_staff_per_user")]
-
-    def __str__(self):
-        return f"{self.user} — {self.mairie}"
+        return f"{self.organisation.name} ({'équipée' if self.is_equipped else 'non équipée'})"
 
 
 class SlotQuerySet(models.QuerySet):

@@ -9,8 +9,11 @@ import logging
 from django.db import transaction
 from django.utils import formats, timezone, translation
 
+from accounts.enums import Role
+from accounts.models import Membership
 from identity import notifications
-from identity.models import Deposit, Mairie, MairieStaff, PreDemande, Slot, new_pre_demande_number
+from identity.models import Deposit, Mairie, MairieProfile, PreDemande, Slot, new_pre_demande_number
+from identity.permissions import MAIRIE, MAIRIE_AGENTS
 from identity.rules import FINGERPRINT_MIN_AGE, PRE_DEMANDE_VALIDITY_MONTHS, add_months
 from titles.events import record_event
 from titles.models import Application
@@ -20,8 +23,8 @@ from titles.workflow import Actor, InvalidTransition, Status
 logger = logging.getLogger(__name__)
 
 NUMBER_ATTEMPTS = 5
-# The capacity in which a mairie agent appears on the timeline (the engine's Actor names the file's own actors).
-MAIRIE_ROLE = "mairie"
+# The capacity in which a mairie agent appears on the timeline.
+MAIRIE_ROLE = Actor.MAIRIE
 EXPIRY_REASON = (
     "Pré-demande expirée : elle n'a pas été déposée en mairie dans les {months} mois qui suivent son "
     "enregistrement. Faites une nouvelle pré-demande si vous avez toujours besoin du titre."
@@ -164,7 +167,9 @@ def book_slot(application, slot_id, *, actor, now=None):
     role = _acting_role(application, actor)
     application, pre_demande = _locked_pre_demande(application)
     _check_open(application, pre_demande)
-    slot = Slot.objects.select_for_update(of=("self",)).select_related("mairie").filter(pk=slot_id).first()
+    slot = (
+        Slot.objects.select_for_update(of=("self",)).select_related("mairie__mairie_profile").filter(pk=slot_id).first()
+    )
     if slot is None:
         raise AppointmentRefused("unknown", "Ce créneau n'existe pas.")
     if slot.application_id == application.pk:
@@ -258,10 +263,26 @@ def cancel_appointment(application, *, actor, now=None):
 
 
 def staff_mairies(user):
-    """Return the equipped mairies where `user` is an active agent."""
-    return Mairie.objects.equipped().filter(
-        pk__in=MairieStaff.objects.active().filter(user=user).values("mairie")
-    ).order_by("name")
+    """Return the equipped mairies where `user` is an active agent (`identity.permissions.MAIRIE_AGENTS`)."""
+    return Mairie.objects.filter(pk__in=MAIRIE_AGENTS.organisation_ids(user)).order_by("name")
+
+
+def save_mairie(*, name, postal_code, is_equipped, **fields):
+    """Create or update a mairie (an organisation of kind MAIRIE, found by name and postal code) and its profile;
+    return it."""
+    mairie, _ = Mairie.objects.update_or_create(name=name, postal_code=postal_code, defaults=fields)
+    mairie.mairie_profile, _ = MairieProfile.objects.update_or_create(
+        organisation=mairie, defaults={"is_equipped": is_equipped}
+    )
+    return mairie
+
+
+def add_mairie_agent(user, mairie):
+    """Make `user` an active agent of `mairie` (a membership with the role MAIRIE_AGENT); return the membership."""
+    membership, _ = Membership.objects.update_or_create(
+        user=user, organisation=mairie, defaults={"role": Role.MAIRIE_AGENT, "is_active": True}
+    )
+    return membership
 
 
 @transaction.atomic(durable=True)
@@ -281,10 +302,12 @@ def record_lookup(pre_demande, *, agent):
 @transaction.atomic(durable=True)
 def record_deposit(pre_demande, *, agent, mairie, fingerprints_taken, pieces, note=""):
     """Record that the pré-demande was deposited at `mairie`: the CERT may now take it for instruction."""
-    if not staff_mairies(agent).filter(pk=mairie.pk).exists():
+    if not MAIRIE_AGENTS.is_member_of(agent, mairie.pk):
         raise AppointmentRefused("mairie", "Vous n'êtes pas agent de cette mairie, ou elle n'est pas équipée.")
     application, pre_demande = _locked_pre_demande(pre_demande.application)
     _check_open(application, pre_demande)
+    if not MAIRIE.check(application, agent):  # the mairie agent's role: a second factor passed, above all
+        raise AppointmentRefused("actor", "Vous n'avez pas accès à cette pré-demande.")
     procedure = application.procedure
     age = procedure.holder_age(application)
     if age is not None and age >= FINGERPRINT_MIN_AGE and not fingerprints_taken:

@@ -6,7 +6,6 @@ Every view: fetch through a permission-scoped queryset (404 otherwise), validate
 """
 
 import datetime
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,13 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.decorators import verified_staff_required
 from identity import services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
-from identity.models import Deposit, Mairie, PreDemande, Slot
+from identity.models import Mairie, PreDemande, Slot
+from identity.permissions import MAIRIE, MAIRIE_AGENTS
 from identity.procedures import RECAPITULATIF, CniPreDemande, PasseportPreDemande
 from identity.rules import BOOKING_HORIZON_DAYS, FINGERPRINT_MIN_AGE
 from titles.models import Application, GeneratedDocument, normalise_public_code
+from titles.permissions import member_required
 from titles.workflow import Status
 
 PROCEDURE_CODES = (CniPreDemande.code, PasseportPreDemande.code)
@@ -175,31 +175,10 @@ def mairies(request):
 # The mairie's side ----------------------------------------------------------------------------------------------
 
 
-def mairie_required(denied):
-    """Require an active agent of an equipped mairie (else raise `denied`), then a second factor.
-
-    The agent's mairies are put on `request.mairies`. Membership is checked first, so that a citizen is refused
-    outright instead of being asked for a second factor they do not have.
-    """
-
-    def decorator(view):
-        verified_view = verified_staff_required(view)
-
-        @wraps(view)
-        @login_required
-        def wrapper(request, *args, **kwargs):
-            request.mairies = list(services.staff_mairies(request.user))
-            if not request.mairies:
-                raise denied("Réservé aux agents des mairies équipées d'un dispositif de recueil.")
-            return verified_view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-desk_access = mairie_required(PermissionDenied)
-file_access = mairie_required(Http404)
+# The desk is a space (403 for anyone but an agent of an equipped mairie); a pré-demande's page is about one file
+# (404). Both ask the second factor of the agents (`titles.permissions.member_required`).
+desk_access = member_required(MAIRIE_AGENTS, denied=PermissionDenied)
+file_access = member_required(MAIRIE_AGENTS, denied=Http404)
 
 
 def _find(code):
@@ -210,16 +189,6 @@ def _find(code):
     return PreDemande.objects.filter(application_id=document.application_id).first() if document else None
 
 
-def _visible_to(pre_demande, mairies):
-    """A pré-demande waiting for its deposit is open to every equipped mairie (the citizen may go to any); once
-    deposited, only to the mairie that registered it."""
-    application = pre_demande.application
-    deposit = Deposit.objects.filter(pre_demande=pre_demande).first()
-    if deposit is not None:
-        return deposit.mairie_id in {m.pk for m in mairies}
-    return application.status == Status.SUBMITTED and not pre_demande.is_expired
-
-
 @desk_access
 def desk(request):
     """The mairie agent's desk: look a pré-demande up by number or QR code; today's appointments."""
@@ -228,7 +197,7 @@ def desk(request):
         pre_demande = _find(form.cleaned_data["numero"])
         if pre_demande is None:
             form.add_error("numero", "Aucune pré-demande ne correspond à ce numéro.")
-        elif not _visible_to(pre_demande, request.mairies):
+        elif not MAIRIE.check(pre_demande.application, request.user):
             form.add_error("numero", "Cette pré-demande n'est plus valable (expirée, retirée, close ou déposée dans "
                                      "une autre mairie) : l'usager doit en faire une nouvelle.")
         else:
@@ -236,7 +205,8 @@ def desk(request):
     today = timezone.localdate()
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time()))
     appointments = (
-        Slot.objects.filter(mairie__in=request.mairies, start__gte=start, start__lt=start + datetime.timedelta(days=1),
+        Slot.objects.filter(mairie__in=request.organisations, start__gte=start,
+                            start__lt=start + datetime.timedelta(days=1),
                             application__status__in=(Status.SUBMITTED, Status.IN_REVIEW))
         .select_related("mairie", "application__pre_demande__deposit")
         .order_by("start")
@@ -245,7 +215,7 @@ def desk(request):
         slot.holder_name = slot.application.procedure.holder_name(slot.application)
         slot.is_deposited = hasattr(slot.application.pre_demande, "deposit")
     return render(request, "identity/mairie/desk.html", {
-        "form": form, "appointments": appointments, "mairies": request.mairies, "today": today,
+        "form": form, "appointments": appointments, "mairies": request.organisations, "today": today,
         "breadcrumb_data": {"current": "Dispositif de recueil"},
     }, status=400 if form.errors else 200)
 
@@ -257,16 +227,17 @@ def mairie_file(request, number):
         PreDemande.objects.select_related("application__applicant", "application__cert"),
         number=normalise_public_code(number),
     )
-    if not _visible_to(pre_demande, request.mairies):
+    if not MAIRIE.check(pre_demande.application, request.user):
         raise Http404("Pré-demande introuvable")
     application = pre_demande.application
     procedure = application.procedure
     age = procedure.holder_age(application)
     slot = services.appointment_of(application)
-    form = DepositForm(request.POST or None, mairies=Mairie.objects.filter(pk__in=[m.pk for m in request.mairies]),
+    mairies = Mairie.objects.filter(pk__in=[m.pk for m in request.organisations])
+    form = DepositForm(request.POST or None, mairies=mairies,
                        pieces=procedure.pieces(application), holder_age=age,
                        # The mairie of the appointment, when the agent works there.
-                       initial={"mairie": slot.mairie_id} if slot and slot.mairie in request.mairies else None)
+                       initial={"mairie": slot.mairie_id} if slot and slot.mairie in request.organisations else None)
     if request.method == "POST":
         if form.is_valid():
             try:

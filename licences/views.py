@@ -4,8 +4,6 @@ one-click mandate confirmation (with a password for an account the school opened
 The procedures themselves run in the engine's wizard (`/demarches/<code>/`).
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,44 +12,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.decorators import verified_staff_required
 from accounts.enums import OrganisationKind
-from accounts.models import Organisation
 from licences import services
 from licences.forms import StudentMandateForm, StudentPasswordForm, TransferRequestForm
 from licences.models import SchoolTransfer
 from titles.enums import ConsentMethod
 from titles.models import Application, Mandate
+from titles.permissions import DRIVING_SCHOOLS, member_required
 from titles.presentation import status_summary
 from titles.registry import registry
 from titles.workflow import Status
 
-
-def _schools_of(user):
-    return Organisation.objects.filter(
-        kind=OrganisationKind.AUTO_ECOLE, is_active=True, memberships__user=user, memberships__is_active=True,
-    ).order_by("name")
-
-
-def school_staff_required(view):
-    """Require a member of a driving school (404 for anyone else), then the second factor."""
-    verified_view = verified_staff_required(view)
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not _schools_of(request.user).exists():
-            raise Http404("Espace réservé aux écoles de conduite")
-        return verified_view(request, *args, **kwargs)
-
-    return wrapper
+# A member of a driving school (404 for anyone else), then the second factor.
+school_staff_required = member_required(DRIVING_SCHOOLS)
 
 
 def _school(request):
     """Return (the school the member acts for, all their schools)."""
-    schools = list(_schools_of(request.user))
-    if not schools:
-        raise Http404("Espace réservé aux écoles de conduite")
+    schools = request.organisations
     wanted = request.GET.get("ecole") or request.POST.get("ecole")
     school = next((s for s in schools if str(s.pk) == wanted), None) if wanted else schools[0]
     if school is None:

@@ -1,8 +1,8 @@
 """The professional spaces a user's navigation shows, cached per user.
 
 Every page of a signed-in user shows the links to the professional spaces they belong to (Instruction, Mon
-auto-école…). Working them out takes two queries; they change only when a membership, an organisation or a
-mairie's staff list changes, so they are cached per user and forgotten on those changes (and after
+auto-école…). Working them out takes two queries; they change only when a membership or an organisation
+changes, so they are cached per user and forgotten on those changes (and after
 ``STAFF_LINKS_TTL`` seconds whatever happens, for changes made behind the ORM's back). The links are navigation
 only: every professional view checks the membership itself, so a link shown a moment too long leads to a 404.
 """
@@ -20,8 +20,8 @@ STAFF_SPACES = [
     ("espace_numerique", "mediateur", "Accompagnement", "/mediation/"),
     ("auto_ecole", None, "Mon auto-école", "/permis/auto-ecole/"),
     ("pro_auto", None, "Espace professionnel", "/vehicules/pro/"),
+    ("mairie", "mairie_agent", "Dispositif de recueil", "/identite/mairie/"),
 ]
-MAIRIE_LINK = ("Dispositif de recueil", "/identite/mairie/")
 
 
 def _key(user_id):
@@ -34,9 +34,6 @@ def compute_staff_links(user):
         user.memberships.filter(is_active=True, organisation__is_active=True).values_list("organisation__kind", "role")
     )
     links = []
-    mairies = getattr(user, "mairie_memberships", None)  # the identity app's mairie staff, when installed
-    if mairies is not None and mairies.filter(is_active=True, mairie__is_active=True).exists():
-        links.append(MAIRIE_LINK)
     for kind, role, label, path in STAFF_SPACES:
         if any(k == kind and (role is None or r == role) for k, r in pairs) and (label, path) not in links:
             links.append((label, path))
@@ -63,7 +60,7 @@ def _membership_changed(sender, instance, **kwargs):
 
 
 def _members_changed(related_name):
-    """A handler for an organisation (or a mairie) opened or closed: it changes the links of all its members (rare:
+    """A handler for an organisation opened or closed: it changes the links of all its members (rare:
     an administrator's act). ``related_name`` leads from it to its memberships."""
 
     def handler(sender, instance, **kwargs):
@@ -77,8 +74,8 @@ def connect_signals():
     pairs = [
         ("accounts", "Membership", _membership_changed),
         ("accounts", "Organisation", _members_changed("memberships")),
-        ("identity", "MairieStaff", _membership_changed),
-        ("identity", "Mairie", _members_changed("staff")),
+        # A mairie is an Organisation saved through identity's proxy model, which signals under its own name.
+        ("identity", "Mairie", _members_changed("memberships")),
     ]
     for app_label, model_name, handler in pairs:
         if not apps.is_installed(app_label):

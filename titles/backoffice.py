@@ -1,15 +1,13 @@
 """The CERT back office: the queue of the agent's CERTs, one file's page, the agent's actions on it.
 
-Every view requires an active agent of an active CERT who passed a second factor. The queue answers 403 to
-anyone else; a file's pages answer 404 (no existence leak), and so does a file routed to another CERT: files are
-fetched through `Application.objects.for_user`, narrowed to the agent's CERTs. Every state change goes through
-`titles.services.apply_transition` (one event naming the agent); actions are POST-only and CSRF-protected.
+Every view requires an active agent of an active CERT who passed a second factor (`titles.permissions`). The queue
+answers 403 to anyone else; a file's pages answer 404 (no existence leak), and so does a file routed to another
+CERT: files are held to the agent's role (`titles.permissions.AGENT`), narrowed to the agent's CERTs. Every state
+change goes through `titles.services.apply_transition` (one event naming the agent); actions are POST-only and
+CSRF-protected.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -18,9 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import verified_staff_required
-from accounts.models import second_factor_passed
-from titles import services
+from titles import permissions, services
 from titles.backoffice_forms import (
     TRANSITION_FORMS,
     AgentMessageForm,
@@ -28,9 +24,10 @@ from titles.backoffice_forms import (
     BulkActionForm,
     QueueFilterForm,
 )
-from titles.backoffice_services import add_annotation, agent_certs, apply_to_each, files_for_agent
+from titles.backoffice_services import add_annotation, apply_to_each, files_for_agent
 from titles.enums import DocumentStatus, InfoRequestReason
 from titles.models import Application, ApplicationEvent, GeneratedDocument, UploadedDocument, normalise_public_code
+from titles.permissions import CERT_AGENTS, member_required
 from titles.registry import registry
 from titles.uploads import file_response
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, available_transitions
@@ -60,54 +57,26 @@ SUCCESS = {
 }
 
 
-def agent_required(denied):
-    """Require an agent of a CERT (else raise `denied`), then a second factor (`verified_staff_required`).
-
-    The agent's CERTs are put on `request.agent_certs`. Membership is checked before the second factor so that
-    a citizen is refused outright instead of being asked to set up a second factor they do not need.
-    """
-
-    def decorator(view):
-        verified_view = verified_staff_required(view)
-
-        @wraps(view)
-        @login_required
-        def wrapper(request, *args, **kwargs):
-            request.agent_certs = agent_certs(request.user)
-            if not request.agent_certs:
-                raise denied("Réservé aux agents des centres d'instruction (CERT).")
-            return verified_view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-queue_access = agent_required(PermissionDenied)
-file_access = agent_required(Http404)
+queue_access = member_required(CERT_AGENTS, denied=PermissionDenied)
+file_access = member_required(CERT_AGENTS, denied=Http404)
 
 
 def _files(request):
-    return files_for_agent(request.user, request.agent_certs)
+    return files_for_agent(request.user, request.organisations)
 
 
 def _file(request, reference):
     """Return a file routed to one of the agent's CERTs, or 404.
 
-    The file is fetched by its reference, then held to the queue's own rule (`files_for_agent`: routed to one of
-    the agent's CERTs, filed, not their own; tests/titles/test_backoffice.py checks the two agree): the queue's
+    The file is fetched by its reference, then held to the agent's role (`titles.permissions.AGENT.check`, the
+    per-file half of the queue's rule; tests/titles/test_permissions.py checks the two halves agree): the queue's
     query, an OR over every way to see a file, took PostgreSQL about 5 ms to plan for this one row.
     """
     application = get_object_or_404(
         Application.objects.select_related("applicant", "cert", "assigned_to"),
         reference=normalise_public_code(reference),
     )
-    if (
-        not second_factor_passed(request.user)
-        or application.cert_id not in {cert.pk for cert in request.agent_certs}
-        or application.status == Status.DRAFT
-        or application.applicant_id == request.user.pk
-    ):
+    if not permissions.AGENT.check(application, request.user):
         raise Http404("Dossier introuvable")
     return application
 
@@ -125,7 +94,7 @@ def queue(request):
 
 def _render_queue(request, bulk_form, status=200):
     now = timezone.now()
-    filters = QueueFilterForm(request.GET or None, certs=request.agent_certs)
+    filters = QueueFilterForm(request.GET or None, certs=request.organisations)
     if filters.is_bound and not filters.is_valid():
         status = 400
     files = (
@@ -146,7 +115,7 @@ def _render_queue(request, bulk_form, status=200):
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             "bulk_form": bulk_form,
             "checked": set(bulk_form.data.getlist("dossiers")) if bulk_form.is_bound else set(),
-            "certs": request.agent_certs,
+            "certs": request.organisations,
             "breadcrumb_data": {"current": "Instruction"},
         },
         status=status,

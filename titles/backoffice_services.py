@@ -3,35 +3,22 @@ an agent may work on, private annotations, and actions on several files at once 
 
 from django.db import transaction
 
-from accounts.enums import Role
-from accounts.models import Organisation
 from titles.events import record_event
 from titles.models import Annotation, Application
+from titles.permissions import AGENT, CERT_AGENTS
 from titles.services import actor_roles, apply_transition
-from titles.workflow import Actor, InvalidTransition, Status
+from titles.workflow import Actor, InvalidTransition
 
 
 def agent_certs(user):
     """Return the active CERTs of which `user` is an active agent, by name (empty for anyone else)."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Organisation.objects.certs()
-        .active()
-        .filter(memberships__user=user, memberships__role=Role.AGENT, memberships__is_active=True)
-        .order_by("name")
-    )
+    return list(CERT_AGENTS.organisations(user))
 
 
 def files_for_agent(user, certs):
-    """Return the files routed to `certs` that `user` may see as an agent.
-
-    The scope is `Application.objects.for_user`, narrowed to the CERTs where the user is an agent; an agent's
-    own applications are left out: nobody instructs their own file.
-    """
-    return (
-        Application.objects.for_user(user).filter(cert__in=certs).exclude(status=Status.DRAFT).exclude(applicant=user)
-    )
+    """Return the files routed to `certs` that `user` may see as an agent (`titles.permissions.AGENT`: filed, not
+    their own: nobody instructs their own file)."""
+    return Application.objects.filter(AGENT.queryset(user)).filter(cert__in=certs)
 
 
 @transaction.atomic(durable=True)

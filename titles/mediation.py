@@ -4,14 +4,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
-from accounts.decorators import verified_staff_required
-from accounts.enums import ASSISTING_ORGANISATION_KINDS, Role
 from titles import services
 from titles.models import Application, AssistedSession
+from titles.permissions import MEDIATEURS, member_required
 from titles.presentation import status_summary
 from titles.registry import registry
 
@@ -37,22 +37,15 @@ class ConsentForm(DsfrBaseForm):
     code = forms.CharField(label="Code reçu par la personne", max_length=6, min_length=6)
 
 
-def _places(user):
-    """Return the points/espaces numériques where `user` is a médiateur; refuse anyone else."""
-    memberships = (
-        user.memberships.active()
-        .filter(role=Role.MEDIATEUR, organisation__kind__in=ASSISTING_ORGANISATION_KINDS)
-        .select_related("organisation")
-    )
-    places = [m.organisation for m in memberships]
-    if not places:
-        raise PermissionDenied("Réservé aux médiateurs numériques.")
-    return places
+# The console is a space (403 for anyone but a médiateur); a session's pages are about one object: 404 for anyone
+# but its médiateur, whether it exists or not.
+console_access = member_required(MEDIATEURS, denied=PermissionDenied)
+session_access = member_required(MEDIATEURS, denied=Http404)
 
 
-@verified_staff_required
+@console_access
 def console(request):
-    places = _places(request.user)
+    places = request.organisations
     form = OpenSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,9 +69,8 @@ def console(request):
     )
 
 
-@verified_staff_required
+@session_access
 def consent(request, pk):
-    _places(request.user)
     # Nothing about the person is shown before they consent: the page names neither them nor their address.
     session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user)
     form = ConsentForm(request.POST or None)
@@ -97,9 +89,8 @@ def consent(request, pk):
     return render(request, "titles/mediation/consent.html", {"form": form, "session": session}, status=status)
 
 
-@verified_staff_required
+@session_access
 def session_page(request, pk):
-    _places(request.user)
     session = get_object_or_404(
         AssistedSession.objects.select_related("citizen", "place"), pk=pk, mediateur=request.user
     )
@@ -126,10 +117,9 @@ def session_page(request, pk):
     )
 
 
-@verified_staff_required
+@session_access
 @require_POST
 def end_session(request, pk):
-    _places(request.user)
     session = get_object_or_404(AssistedSession, pk=pk, mediateur=request.user, ended_at__isnull=True)
     services.end_assisted_session(session, by=request.user)
     messages.success(request, "La séance est terminée : vous n'avez plus accès aux dossiers de cette personne.")

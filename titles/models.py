@@ -6,7 +6,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.enums import Role
-from accounts.models import Membership, second_factor_passed
+from accounts.models import Membership
+from titles import permissions
 from titles.enums import ConsentMethod, DocumentStatus, EmailStatus, PaymentStatus, Title
 from titles.presentation import describe_event
 from titles.registry import registry
@@ -54,39 +55,15 @@ def new_reference():
 
 class ApplicationQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Return the applications `user` may see: their own, and, once they passed a second factor in this
-        session, those of organisations they belong to under a mandate still valid, those of citizens they assist
-        in an active session, and, for CERT agents, those routed to their CERT."""
-        if not user.is_authenticated:
-            return self.none()
-        if not second_factor_passed(user):
-            return self.filter(applicant=user)
-        now = timezone.now()
-        member_of = user.memberships.active().values("organisation")
-        agent_of = user.memberships.active().filter(role=Role.AGENT).values("organisation")
-        return self.filter(
-            Q(applicant=user)
-            | Q(applicant__in=AssistedSession.objects.active(now).filter(mediateur=user).values("citizen"))
-            | Q(
-                organisation__in=member_of,
-                mandate__revoked_at__isnull=True,
-                mandate__confirmed_at__isnull=False,
-                mandate__valid_from__lte=now,
-                mandate__valid_until__gte=now,
-            )
-            | (Q(cert__in=agent_of) & ~Q(status=Status.DRAFT))
-        )
+        """Return the applications `user` may see, in any capacity (`titles.permissions`: their own, and, once
+        they passed a second factor in this session, those filed by their organisation under a valid mandate, those
+        of citizens they assist in an active session, those routed to their CERT, …)."""
+        return self.filter(permissions.visible(user))
 
     def for_applicant_side(self, user):
-        """Return what `user` may see as the citizen or their mandated organisation (not as an agent)."""
-        if not user.is_authenticated:
-            return self.none()
-        if not second_factor_passed(user):
-            return self.filter(applicant=user)
-        assisted = AssistedSession.objects.active().filter(mediateur=user).values("citizen")
-        # Exists rather than a join + DISTINCT: PostgreSQL plans a DISTINCT over every selected column slowly.
-        member = Membership.objects.filter(organisation=OuterRef("organisation"), user=user)
-        return self.for_user(user).filter(Q(applicant=user) | Exists(member) | Q(applicant__in=assisted))
+        """Return what `user` may see as the citizen, their mandated organisation or their médiateur (not as an
+        agent)."""
+        return self.filter(permissions.applicant_side(user))
 
     def routed_to(self, cert):
         return self.filter(cert=cert).exclude(status=Status.DRAFT)

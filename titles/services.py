@@ -11,8 +11,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.enums import Role
-from accounts.models import second_factor_passed
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -37,53 +35,15 @@ from titles.models import (
     UploadedDocument,
 )
 from titles.outbox import queue_email
+
+# "May this user act on this file?" is titles.permissions'; reached as titles.services.<name> by views and apps.
+from titles.permissions import actor_roles as actor_roles
+from titles.permissions import assisting_session as assisting_session
 from titles.registry import registry
 from titles.sealing import InvalidToken, unseal_bytes
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
 
 logger = logging.getLogger(__name__)
-
-
-def actor_roles(application, user):
-    """Return the capacities in which `user` may act on `application` (empty if none).
-
-    This is the per-file answer to "may this user act on this file?"; `Application.objects.for_user` is the
-    same rule for lists (tests/titles/test_permissions.py checks that they agree). The applicant costs no query.
-    """
-    if user is None:
-        return {Actor.SYSTEM}
-    if not user.is_authenticated:
-        return set()
-    if application.applicant_id == user.pk:
-        return {Actor.APPLICANT}
-    # Every other capacity rests on a membership, a mandate or an assisted session: it needs a second factor
-    # passed in this session (a password alone opens the citizen's own files, nothing more).
-    if not second_factor_passed(user):
-        return set()
-    roles = set()
-    if assisting_session(user, application.applicant_id) is not None:
-        roles.add(Actor.MEDIATEUR)
-    if application.organisation_id and application.mandate_id:
-        if (
-            application.mandate.is_valid
-            and user.memberships.active().filter(organisation_id=application.organisation_id).exists()
-        ):
-            roles.add(Actor.FILER)
-    # Nobody instructs their own file (the applicant returned above).
-    if application.cert_id and application.status != Status.DRAFT:
-        if user.memberships.active().filter(organisation_id=application.cert_id, role=Role.AGENT).exists():
-            roles.add(Actor.AGENT)
-    return roles
-
-
-def assisting_session(mediateur, citizen_id):
-    """Return the active assisted session in which `mediateur` helps this citizen, or None."""
-    return (
-        AssistedSession.objects.active()
-        .filter(mediateur=mediateur, citizen_id=citizen_id)
-        .select_related("place")
-        .first()
-    )
 
 
 def acting_capacity(application, actor):

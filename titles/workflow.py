@@ -35,6 +35,7 @@ class Actor(models.TextChoices):
     FILER = "filer", "le professionnel mandaté"
     MEDIATEUR = "mediateur", "le médiateur numérique"
     AGENT = "agent", "l'agent instructeur"
+    MAIRIE = "mairie", "l'agent de mairie"
     SYSTEM = "system", "le portail"
 
 

@@ -11,12 +11,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import verified_staff_required
-from accounts.enums import OrganisationKind
-from accounts.models import Organisation
 from titles import services as titles_services
 from titles.enums import DocumentStatus, Filer
 from titles.models import Application, GeneratedDocument, Mandate, normalise_public_code
+from titles.permissions import CAR_TRADE, member_required
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
 from titles.sealing import unseal
@@ -193,16 +191,11 @@ def acquisition(request):
     })
 
 
-@verified_staff_required
+@member_required(CAR_TRADE)
 def pro_operations(request):
     """A professional's operations for its clients (its own organisation's only), the CPIs to print, and the
     mandates it may file under."""
-    organisations = list(Organisation.objects.filter(
-        kind=OrganisationKind.PRO_AUTO, is_active=True, memberships__user=request.user,
-        memberships__is_active=True,
-    ))
-    if not organisations:
-        raise Http404("Réservé aux professionnels de l'automobile habilités")
+    organisations = request.organisations
     applications = Application.objects.for_applicant_side(request.user).filter(
         organisation__in=organisations, procedure_code__in=PROCEDURE_CODES,
     ).select_related("applicant", "organisation", "cert", "filed_by").prefetch_related(

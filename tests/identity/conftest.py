@@ -8,8 +8,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from pypdf import PdfReader
 
 from accounts.enums import Role
-from identity.models import Mairie, MairieStaff, Slot
+from identity.models import Slot
 from identity.procedures import CniPreDemande, PasseportPreDemande
+from identity.services import add_mairie_agent, save_mairie
 from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from titles import services
@@ -90,8 +91,8 @@ def agent(cert):
 @pytest.fixture
 def mairies(db):
     def make(name, city, postal_code, equipped=True, departement="83"):
-        return Mairie.objects.create(name=name, address="Hôtel de ville", postal_code=postal_code, city=city,
-                                     departement=departement, phone="04 94 00 00 00", is_equipped=equipped)
+        return save_mairie(name=name, address="Hôtel de ville", postal_code=postal_code, city=city,
+                           departement=departement, phone="04 94 00 00 00", is_equipped=equipped)
 
     return {
         "toulon": make("Mairie de Toulon", "Toulon", "83000"),
@@ -139,15 +140,16 @@ def submit(cert, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def mairie_agent(mairies):
+    """An agent of the Mairie de Toulon, as one who passed the second factor (for the services called here)."""
     user = UserFactory(email="agent.mairie@toulon.test")
-    MairieStaff.objects.create(user=user, mairie=mairies["toulon"])
-    return user
+    add_mairie_agent(user, mairies["toulon"])
+    return verified(user)
 
 
 @pytest.fixture
 def staff_client(db):
-    """Return a function giving a new client signed in with the second factor passed (mairie staff have no
-    accounts.Membership, so `verified_client` would not do it for them)."""
+    """Return a function giving a new client signed in with the second factor passed (a new client each time, so
+    that several agents may be signed in at once)."""
 
     def login(user):
         client = Client()

@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from accounts.models import User
+from accounts.enums import Role
+from accounts.models import Membership, User
 from identity import demo
-from identity.models import Mairie, MairieStaff, Slot
+from identity.models import Mairie, Slot
 from identity.services import book_slot, staff_mairies
 from titles import demo as titles_demo
 
@@ -51,7 +52,7 @@ def test_demo_mairie_agent_signs_in_with_the_shared_codes():
     assert "mairie@demo.test" in printed
     user = User.objects.get(email="mairie@demo.test")
     assert {m.name for m in staff_mairies(user)} == {"Mairie de Toulon", "Mairie de Hyères"}
-    assert MairieStaff.objects.filter(user=user).count() == 2
+    assert Membership.objects.filter(user=user, role=Role.MAIRIE_AGENT, organisation__kind="mairie").count() == 2
     client = Client()
     response = client.post(reverse("accounts:login"), {"username": "mairie@demo.test",
                                                        "password": accounts_demo.DEMO_PASSWORD})

@@ -7,12 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from identity import services
-from identity.models import Deposit, MairieStaff, Slot
-from identity.services import AppointmentRefused
+from identity.models import Deposit, Slot
+from identity.services import AppointmentRefused, add_mairie_agent
+from tests.conftest import verified
 from tests.factories import UserFactory
 from tests.identity.conftest import CNI, slot_at, years_ago
 from titles import services as title_services
-from titles.models import ApplicationEvent, GeneratedDocument, new_public_code
+from titles.models import Application, ApplicationEvent, GeneratedDocument, new_public_code
 from titles.workflow import InvalidTransition, Status
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,11 @@ def test_the_desk_is_for_mairie_agents_with_a_second_factor(client, citizen, mai
     assert client.get(file_url(application)).status_code == 404
     client.force_login(mairie_agent)  # signed in, second factor not passed yet
     response = client.get(desk_url())
-    assert response.status_code == 302 and reverse("accounts:otp_setup") in response.url
+    assert response.status_code == 302 and reverse("accounts:otp_verify") in response.url  # she has a device
     assert staff_client(mairie_agent).get(desk_url()).status_code == 200
     # An agent of a mairie that is not equipped is not an agent of a dispositif de recueil.
     other = UserFactory()
-    MairieStaff.objects.create(user=other, mairie=mairies["cotignac"])
+    add_mairie_agent(other, mairies["cotignac"])
     assert staff_client(other).get(desk_url()).status_code == 403
 
 
@@ -138,8 +139,8 @@ def test_fingerprints_are_required_from_12_and_not_asked_before(citizen, mairie_
 
 def test_once_deposited_only_that_mairie_sees_it(citizen, mairie_agent, staff_client, submit, mairies):
     application = submit(citizen)
-    hyeres_agent = UserFactory()
-    MairieStaff.objects.create(user=hyeres_agent, mairie=mairies["hyeres"])
+    hyeres_agent = verified(UserFactory())
+    add_mairie_agent(hyeres_agent, mairies["hyeres"])
     assert staff_client(hyeres_agent).get(file_url(application)).status_code == 200  # any equipped mairie, before
     services.record_deposit(application.pre_demande, agent=mairie_agent, mairie=mairies["toulon"],
                             fingerprints_taken=True, pieces=ADULT_PIECES)
@@ -149,6 +150,18 @@ def test_once_deposited_only_that_mairie_sees_it(citizen, mairie_agent, staff_cl
         services.record_deposit(application.pre_demande, agent=hyeres_agent, mairie=mairies["toulon"],
                                 fingerprints_taken=True, pieces=ADULT_PIECES)
     assert refused.value.code == "mairie"
+
+
+def test_a_mairie_agent_without_the_second_factor_records_no_deposit(citizen, mairie_agent, submit, mairies):
+    """The mairie agent's role needs the second factor, in the service too (not only at the desk's door)."""
+    application = submit(citizen)
+    password_only = type(mairie_agent).objects.get(pk=mairie_agent.pk)  # a fresh object: no second factor on it
+    with pytest.raises(AppointmentRefused) as refused:
+        services.record_deposit(application.pre_demande, agent=password_only, mairie=mairies["toulon"],
+                                fingerprints_taken=True, pieces=ADULT_PIECES)
+    assert refused.value.code == "actor" and not Deposit.objects.exists()
+    assert not Application.objects.for_user(password_only).exists()
+    assert Application.objects.for_user(mairie_agent).get() == application
 
 
 def test_a_withdrawn_pre_demande_cannot_be_deposited(citizen, mairie_agent, staff_client, submit):

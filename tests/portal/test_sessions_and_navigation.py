@@ -80,3 +80,20 @@ def test_staff_links_are_cached_and_forgotten_when_a_membership_changes(db, djan
     assert staff_links(user) == [("Instruction", "/instruction/")]
     membership.delete()
     assert staff_links(user) == []
+
+
+def test_a_mairie_agent_has_the_desk_link_until_the_mairie_closes(db):
+    """A mairie agent is a membership like any other staff; a mairie saved through identity's proxy model forgets
+    its agents' links too."""
+    from identity.models import Mairie
+    from identity.services import add_mairie_agent, save_mairie
+
+    user = UserFactory()
+    mairie = save_mairie(name="Mairie de Toulon", postal_code="83000", city="Toulon", departement="83",
+                         is_equipped=True)
+    add_mairie_agent(user, mairie)
+    assert staff_links(user) == [("Dispositif de recueil", "/identite/mairie/")]
+    mairie = Mairie.objects.get(pk=mairie.pk)
+    mairie.is_active = False
+    mairie.save()
+    assert staff_links(user) == []

@@ -98,6 +98,28 @@ def test_only_mediateurs_reach_the_console(verified_client, citizen):
     assert verified_client(staff).get(reverse("mediation:console")).status_code == 403
 
 
+def test_a_session_page_answers_404_to_anyone_but_its_mediateur(client, verified_client, mediateur, place, citizen):
+    """A session's pages are about one object: whoever asks, a session that is not theirs, or none, answers 404
+    (never 403, which would tell a session exists); a NUL in the query is refused (400) before any of it."""
+    now = timezone.now()
+    session = AssistedSession.objects.create(mediateur=mediateur, citizen=citizen, place=place,
+                                             consent_code_hash="x", consented_at=now,
+                                             expires_at=now + datetime.timedelta(hours=1))
+    urls = [reverse(f"mediation:{name}", kwargs={"pk": pk}) for name in ("session", "consent", "end")
+            for pk in (session.pk, session.pk + 1000)]
+    staff = MembershipFactory(organisation=OrganisationFactory(), role=Role.STAFF).user  # no médiateur
+    other_mediateur = MembershipFactory(organisation=place, role=Role.MEDIATEUR).user
+    for user in (staff, other_mediateur):
+        signed_in = verified_client(user)
+        for url in urls:
+            assert signed_in.get(url).status_code in (404, 405), (user, url)  # ending is a POST
+            assert signed_in.post(url).status_code == 404, (user, url)
+            assert signed_in.get(url, {"x": "\x00"}).status_code == 400, (user, url)
+    client.force_login(citizen)  # no membership: refused outright, not asked for a second factor
+    assert client.get(urls[0]).status_code == 404
+    assert verified_client(mediateur).get(urls[0]).status_code == 200
+
+
 def test_console_needs_the_second_factor(client, mediateur):
     client.force_login(mediateur)
     response = client.get(reverse("mediation:console"))

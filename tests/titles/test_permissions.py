@@ -147,13 +147,16 @@ def test_mandates_page_query_count_is_constant(client, procedure, citizen, djang
         assert "Révoquer ce mandat" in client.get(reverse("titles:mandates")).content.decode()
 
 
-@pytest.mark.parametrize("second_factor", [True, False], ids=["verified", "password-only"])
-def test_per_file_roles_agree_with_the_list_queryset(procedure, cert, citizen, other_citizen, agent, second_factor):
-    """`actor_roles` (one file) and `Application.objects.for_applicant_side` / `for_user` (lists) are one rule,
-    with the second factor passed or not."""
+@pytest.fixture
+def world(procedure, cert, citizen, other_citizen, agent, django_capture_on_commit_callbacks):
+    """Files and people such that every registered access role reaches some file that is not its holder's, and
+    people who hold a role that reaches nothing (a revoked mandate, an ended session, an unequipped mairie)."""
     from accounts.enums import Role
-    from titles.models import AssistedSession
-    from titles.workflow import APPLICANT_SIDE, Actor
+    from identity.services import add_mairie_agent, record_deposit, save_mairie
+    from tests.identity.conftest import PASSEPORT, fill, pay
+    from titles.enums import Title
+    from titles.models import AssistedSession, RoutingRule
+    from titles.registry import registry
 
     school = OrganisationFactory()
     staff = MembershipFactory(organisation=school).user
@@ -176,25 +179,93 @@ def test_per_file_roles_agree_with_the_list_queryset(procedure, cert, citizen, o
         complete_draft(procedure, citizen, filed_by=revoked_staff, organisation=revoked_school, mandate=revoked),
     ]
     Mandate.objects.filter(pk=revoked.pk).update(revoked_at=now)
-    for application in Application.objects.filter(pk__in=[a.pk for a in applications[:2]]):
+    for application in applications[:2]:
         services.apply_transition(application, "submit", actor=application.applicant)
-    users = [citizen, other_citizen, staff, revoked_staff, mediateur, idle_mediateur, agent]
-    users = [verified(type(u).objects.get(pk=u.pk)) if second_factor else type(u).objects.get(pk=u.pk) for u in users]
-    seen_by = {user.pk: set() for user in users}
+
+    # Pré-demandes: one waiting for its deposit (open to every equipped mairie), one deposited at Toulon.
+    RoutingRule.objects.create(title=Title.IDENTITY, departement="", cert=cert)
+    toulon = save_mairie(name="Mairie de Toulon", postal_code="83000", city="Toulon", departement="83",
+                         is_equipped=True)
+    hyeres = save_mairie(name="Mairie de Hyères", postal_code="83400", city="Hyères", departement="83",
+                         is_equipped=True)
+    cotignac = save_mairie(name="Mairie de Cotignac", postal_code="83570", city="Cotignac", departement="83",
+                           is_equipped=False)
+    mairie_agents = []
+    for mairie in (toulon, hyeres, cotignac):
+        user = MembershipFactory(organisation=OrganisationFactory()).user  # also staff elsewhere: no matter
+        add_mairie_agent(user, mairie)
+        mairie_agents.append(user)
+    for applicant in (citizen, other_citizen):
+        pre_demande = services.create_draft(registry.get(PASSEPORT), applicant=applicant, filed_by=applicant)
+        with django_capture_on_commit_callbacks():
+            services.apply_transition(pay(fill(pre_demande)), "submit", actor=applicant)
+        applications.append(pre_demande)
+    record_deposit(applications[-1].pre_demande, agent=verified(mairie_agents[0]), mairie=toulon,
+                   fingerprints_taken=True, pieces=["photo", "domicile", "timbre"])
+    users = [citizen, other_citizen, staff, revoked_staff, mediateur, idle_mediateur, agent, *mairie_agents]
+    return {"applications": applications, "users": users}
+
+
+@pytest.mark.parametrize("second_factor", [True, False], ids=["verified", "password-only"])
+def test_every_role_is_one_rule_for_lists_and_for_one_file(world, second_factor):
+    """Each role of `titles.permissions.roles` (a new one is covered as soon as it is registered) answers the same
+    for a list (`queryset`) and for one file (`check`), with the second factor passed or not; `for_user`,
+    `for_applicant_side` and `actor_roles` are those roles put together."""
+    from titles import permissions
+    from titles.workflow import APPLICANT_SIDE, Actor
+
+    users = [
+        verified(type(u).objects.get(pk=u.pk)) if second_factor else type(u).objects.get(pk=u.pk)
+        for u in world["users"]
+    ]
+    pks = [a.pk for a in world["applications"]]
+    applications = list(Application.objects.select_related("mandate").filter(pk__in=pks))
+    reached = {role.actor: set() for role in permissions.roles}
     for user in users:
-        listed = set(Application.objects.for_applicant_side(user).values_list("pk", flat=True))
+        listed = {
+            role.actor: set(Application.objects.filter(role.queryset(user), pk__in=pks).values_list("pk", flat=True))
+            for role in permissions.roles
+        }
         visible = set(Application.objects.for_user(user).values_list("pk", flat=True))
-        for application in Application.objects.select_related("mandate").filter(pk__in=[a.pk for a in applications]):
-            roles = services.actor_roles(application, user)
-            assert (application.pk in listed) == bool(roles & APPLICANT_SIDE), (user, application)
-            assert (application.pk in visible) == bool(roles & (APPLICANT_SIDE | {Actor.AGENT})), (user, application)
-            if roles:
-                seen_by[user.pk].add(application.pk)
-    # The rule is not vacuous: with a second factor the filer, the médiateur and the agent see files that are not
-    # theirs; without it, nobody sees anything but their own files.
-    others = {user.pk: seen_by[user.pk] - {a.pk for a in applications if a.applicant_id == user.pk} for user in users}
-    assert bool(others[staff.pk]) == bool(others[mediateur.pk]) == bool(others[agent.pk]) == second_factor
-    assert not others[revoked_staff.pk] and not others[idle_mediateur.pk]
+        applicant_side = set(Application.objects.for_applicant_side(user).values_list("pk", flat=True))
+        for application in applications:
+            checked = {role.actor for role in permissions.roles if role.check(application, user)}
+            for role in permissions.roles:
+                assert (application.pk in listed[role.actor]) == (role.actor in checked), (role, user, application)
+            assert services.actor_roles(application, user) == checked, (user, application)
+            assert (application.pk in visible) == bool(checked), (user, application)
+            assert (application.pk in applicant_side) == bool(checked & APPLICANT_SIDE), (user, application)
+            for actor in checked:
+                reached[actor].add((user.pk, application.pk))
+    # The rule is not vacuous: with a second factor every role reaches some file (the applicant their own, every
+    # other role someone else's: a role never reaches its holder's own file); without it, only the applicant does.
+    for role in permissions.roles:
+        assert bool(reached[role.actor]) == (second_factor or role.actor == Actor.APPLICANT), role
+    # Those whose role reaches nothing: a revoked mandate, an ended session, an agent of an unequipped mairie.
+    revoked_staff, idle_mediateur, cotignac_agent = users[3], users[5], users[-1]
+    for user in (revoked_staff, idle_mediateur, cotignac_agent):
+        assert not any(user_pk == user.pk for pairs in reached.values() for user_pk, _ in pairs), user
+
+
+def test_the_mairie_agent_is_a_role_of_the_registry():
+    from titles import permissions
+    from titles.workflow import Actor
+
+    assert Actor.MAIRIE in permissions.roles
+    assert [role for role in permissions.roles if not role.needs_second_factor] == [permissions.APPLICANT]
+
+
+def test_no_role_but_the_applicant_may_skip_the_second_factor():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from titles import permissions
+
+    class Lax(permissions.AccessRole):
+        actor = "lax"
+        needs_second_factor = False
+
+    with pytest.raises(ImproperlyConfigured):
+        permissions.Roles().register(Lax())
 
 
 # The second factor (issue 11, 2.1): a professional signed in with the password alone reaches no citizen's file.
