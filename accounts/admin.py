@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils import timezone
 
+from accounts import services
 from accounts.models import IDENTITY_FIELDS, Membership, Organisation, User
 
 
@@ -50,9 +50,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Valider l'agrément ou l'habilitation des organisations choisies")
     def validate(self, request, queryset):
-        count = queryset.filter(validated_at__isnull=True).update(
-            validated_at=timezone.now(), validated_by=request.user
-        )
+        count = services.validate_organisations(queryset, by=request.user)
         self.message_user(request, f"{count} organisation(s) validée(s).", messages.SUCCESS)
 
 

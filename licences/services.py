@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from journal import services as journal
+from journal.enums import Action
 from licences import notifications
 from licences.dates import add_months, add_years, years_between
 from licences.enums import (
@@ -176,6 +178,8 @@ def enrol_student(school, *, staff, email, given_names, family_name, birth_date,
         # No password yet: the student chooses one from the e-mail's link (which proves the address).
         student = User.objects.create_user(email=email, given_names=given_names, family_name=family_name,
                                            birth_date=birth_date)
+        journal.record(Action.ACCOUNT_CREATED_FOR, actor=staff, acting_for=student, organisation=school,
+                       role=Actor.FILER)
     now = timezone.now()
     in_force_at_once = consent_method == ConsentMethod.PAPER and opened_now
     mandate = Mandate.objects.create(
@@ -184,6 +188,7 @@ def enrol_student(school, *, staff, email, given_names, family_name, birth_date,
         confirmed_at=now if in_force_at_once else None,
         declared_name=f"{given_names} {family_name}".strip(),
     )
+    engine.journal_mandate(Action.MANDATE_CREATED, mandate, actor=staff, in_force=in_force_at_once)
     labels = [registry.get(code).label for code in procedures]
     if in_force_at_once:
         notifications.PaperMandateDeclared.send(mandate, labels=labels)
@@ -214,6 +219,7 @@ def activate_student(mandate, *, password):
     student.save(update_fields=["password", "email_verified_at"])
     mandate.confirmed_at = now
     mandate.save(update_fields=["confirmed_at"])
+    engine.journal_mandate(Action.MANDATE_CONFIRMED, mandate, actor=student)
     return mandate
 
 
@@ -258,6 +264,7 @@ def request_transfer(school, *, staff, reference, family_name):
         consent_method=ConsentMethod.ELECTRONIC, valid_from=now, valid_until=add_months(now, 12), created_by=staff,
         declared_name=family_name.strip(),
     )
+    engine.journal_mandate(Action.MANDATE_CREATED, mandate, actor=staff, transfer_of=application.reference)
     transfer = SchoolTransfer.objects.create(
         application=application, from_organisation=application.organisation, to_organisation=school,
         mandate=mandate, requested_by=staff,
@@ -290,6 +297,7 @@ def confirm_transfer(transfer, *, by):
     previous = application.mandate
     transfer.mandate.confirmed_at = now
     transfer.mandate.save(update_fields=["confirmed_at"])
+    engine.journal_mandate(Action.MANDATE_CONFIRMED, transfer.mandate, actor=by)
     application.organisation = transfer.to_organisation
     application.mandate = transfer.mandate
     application.save(update_fields=["organisation", "mandate"])
@@ -297,6 +305,7 @@ def confirm_transfer(transfer, *, by):
             status__in=FINAL_STATUSES).exists():
         previous.revoked_at = now
         previous.save(update_fields=["revoked_at"])
+        engine.journal_mandate(Action.MANDATE_REVOKED, previous, actor=by, transfer_to=transfer.to_organisation_id)
     transfer.confirmed_at = now
     transfer.save(update_fields=["confirmed_at"])
     record_event(application, "school_transfer", actor=by, role=Actor.APPLICANT, public=False, payload={
@@ -315,6 +324,7 @@ def refuse_transfer(transfer, *, by):
     transfer.save(update_fields=["refused_at"])
     transfer.mandate.revoked_at = now
     transfer.mandate.save(update_fields=["revoked_at"])
+    engine.journal_mandate(Action.MANDATE_REFUSED, transfer.mandate, actor=by)
     record_event(application, "school_transfer_refused", actor=by, role=Actor.APPLICANT, public=False,
                  payload={"transfer_id": transfer.pk, "to_organisation": transfer.to_organisation_id})
     notifications.TransferDone.send(transfer)

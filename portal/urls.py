@@ -25,6 +25,7 @@ urlpatterns = [
     path("vehicules/", include("vehicles.urls")),
     path("permis/", include("licences.urls")),
     path("identite/", include("identity.urls")),
+    path("mon-espace/journal/", include("journal.urls")),
     path("", include("titles.urls")),
 ]
 

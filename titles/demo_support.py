@@ -14,6 +14,7 @@ from pypdf import PdfWriter
 
 from accounts.enums import IdentitySource
 from accounts.models import User
+from journal.enums import Action
 from titles import services
 from titles.enums import ConsentMethod
 from titles.models import Application, Mandate, Message
@@ -38,11 +39,15 @@ def mandate(client, organisation, staff, procedures, since):
     given = Mandate.objects.valid().filter(citizen=client, organisation=organisation).first()
     if given is not None:
         return given
-    return Mandate.objects.create(
+    given = Mandate.objects.create(
         citizen=client, organisation=organisation, procedures=list(procedures),
         consent_method=ConsentMethod.ELECTRONIC, valid_from=since, valid_until=since + datetime.timedelta(days=365),
         created_by=staff, created_at=since, confirmed_at=since + datetime.timedelta(hours=2),
     )
+    # Journaled at load time, as the files' events are: the journal's dates are never moved back.
+    services.journal_mandate(Action.MANDATE_CREATED, given, actor=staff)
+    services.journal_mandate(Action.MANDATE_CONFIRMED, given, actor=client)
+    return given
 
 
 def demo_agent(email):

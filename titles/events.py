@@ -1,12 +1,17 @@
+from journal import services as journal
+from journal.enums import FILE_PREFIX
 from titles.models import ApplicationEvent
+from titles.presentation import event_words
+from titles.registry import registry
 from titles.workflow import Actor
 
 
 def record_event(
     application, kind, *, actor, role="", from_status="", to_status="", payload=None, public=True, organisation=None
 ):
-    """Append one event to the audit trail; the caller is inside the business action's transaction."""
-    return ApplicationEvent.objects.create(
+    """Append one event to the audit trail, and to the journal when someone acted for the applicant; the caller is
+    inside the business action's transaction."""
+    event = ApplicationEvent.objects.create(
         application=application,
         kind=kind,
         actor=actor,
@@ -18,6 +23,19 @@ def record_event(
         payload=payload or {},
         public=public,
     )
+    if event.acting_for_id is not None:  # an act done for the applicant: it is theirs to read in the journal
+        procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
+        journal.record(
+            FILE_PREFIX + kind,
+            actor=actor,
+            acting_for=event.acting_for,
+            organisation=event.organisation,
+            role=role,
+            subject=application.reference,
+            payload={"event_id": event.pk, "label": event_words(event, procedure)},
+            public=public,
+        )
+    return event
 
 
 def _organisation_for(application, role):

@@ -119,15 +119,20 @@ EVENT_LABELS = {
 
 def describe_event(event, procedure=None):
     """Return the French line a timeline shows for an event, naming who acted for whom."""
-    labels = {**EVENT_LABELS, **(getattr(procedure, "event_labels", None) or {})}
-    payload = event.payload or {}
-    text = labels.get(event.kind, event.kind).format(
-        organisation=event.organisation.name if event.organisation_id else "le centre d'instruction",
-        reason=payload.get("reason", ""),
-        tracking=f" (suivi : {payload['tracking']})" if payload.get("tracking") else "",
-    )
+    text = event_words(event, procedure)
     if event.actor_id and event.actor_role not in ("applicant", "system", ""):
         text += f" — par {event.actor.get_full_name()}"
         if event.organisation_id and event.kind != "take":
             text += f" ({event.organisation.name})"
     return text
+
+
+def event_words(event, procedure=None):
+    """Return what an event says happened, without who did it (the journal names them apart)."""
+    labels = {**EVENT_LABELS, **(getattr(procedure, "event_labels", None) or {})}
+    payload = event.payload or {}
+    return labels.get(event.kind, event.kind).format(
+        organisation=event.organisation.name if event.organisation_id else "le centre d'instruction",
+        reason=payload.get("reason", ""),
+        tracking=f" (suivi : {payload['tracking']})" if payload.get("tracking") else "",
+    )

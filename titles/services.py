@@ -11,6 +11,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from journal import services as journal
+from journal.enums import Action
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -314,6 +316,7 @@ def revoke_mandate(mandate, *, by):
     """Revoke at once: the organisation loses access to the files filed under it from now on."""
     mandate.revoked_at = timezone.now()
     mandate.save(update_fields=["revoked_at"])
+    journal_mandate(Action.MANDATE_REVOKED if mandate.confirmed_at else Action.MANDATE_REFUSED, mandate, actor=by)
     return mandate
 
 
@@ -321,7 +324,23 @@ def revoke_mandate(mandate, *, by):
 def confirm_mandate(mandate, *, by):
     mandate.confirmed_at = timezone.now()
     mandate.save(update_fields=["confirmed_at"])
+    journal_mandate(Action.MANDATE_CONFIRMED, mandate, actor=by)
     return mandate
+
+
+def journal_mandate(action, mandate, *, actor, **payload):
+    """Journal an act on a mandate (asked, declared, confirmed, refused, revoked), naming the actor, the citizen and
+    the organisation; the caller is inside the act's transaction."""
+    return journal.record(
+        action,
+        actor=actor,
+        acting_for=mandate.citizen,
+        organisation=mandate.organisation,
+        role=_role_towards(actor, mandate.citizen_id, Actor.FILER),
+        subject=f"mandat {mandate.pk}",
+        payload={"mandate_id": mandate.pk, "procedures": list(mandate.procedures),
+                 "consent_method": mandate.consent_method, **payload},
+    )
 
 
 def valid_mandate_for(citizen, organisation, procedure_code):
@@ -440,6 +459,7 @@ def open_assisted_session(*, mediateur, place, citizen):
         created_at=now,
         expires_at=now + CONSENT_CODE_VALIDITY,
     )
+    journal_session(Action.SESSION_OPENED, session, actor=mediateur)
     end_url = notifications.assisted_session_end_url(end_link_token(session))
     email = notifications.build(
         f"assisted-session:{session.pk}",
@@ -502,6 +522,7 @@ def _check_consent_code(session, code):
     session.consented_at = now
     session.expires_at = now + ASSISTED_SESSION_LENGTH
     session.save(update_fields=["consented_at", "expires_at"])
+    journal_session(Action.SESSION_CONSENTED, session, actor=session.mediateur)
     return None
 
 
@@ -513,6 +534,7 @@ def end_assisted_session(session, *, by):
         session.ended_at = timezone.now()
         session.ended_by = by
         session.save(update_fields=["ended_at", "ended_by"])
+        journal_session(Action.SESSION_ENDED, session, actor=by)
         logger.info(
             "Assisted session %s (médiateur %s, citizen %s) ended by %s",
             session.pk,
@@ -521,3 +543,22 @@ def end_assisted_session(session, *, by):
             by.pk if by else None,
         )
     return session
+
+
+def journal_session(action, session, *, actor):
+    """Journal an act on an assisted session, naming the médiateur, the citizen and the point numérique."""
+    return journal.record(
+        action,
+        actor=actor,
+        acting_for=session.citizen,
+        organisation=session.place,
+        role=_role_towards(actor, session.citizen_id, Actor.MEDIATEUR),
+        subject=f"séance {session.pk}",
+        payload={"session_id": session.pk, "mediateur_id": session.mediateur_id},
+    )
+
+
+def _role_towards(actor, citizen_id, other):
+    if actor is None:
+        return Actor.SYSTEM
+    return Actor.APPLICANT if actor.pk == citizen_id else other

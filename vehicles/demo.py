@@ -7,8 +7,10 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from journal.enums import Action
 from titles.enums import ConsentMethod
 from titles.models import Mandate
+from titles.services import journal_mandate
 from vehicles import demo_files, demo_pro
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
 from vehicles.models import Holder, Vehicle, VehicleOperation
@@ -52,12 +54,14 @@ def load(stdout):
         citizen = User.objects.get(email=citizen_email)
         organisation = Organisation.objects.get(code=organisation_code)
         if not Mandate.objects.valid().filter(citizen=citizen, organisation=organisation).exists():
-            Mandate.objects.create(
+            given = Mandate.objects.create(
                 citizen=citizen, organisation=organisation, procedures=procedures,
                 consent_method=ConsentMethod.ELECTRONIC, valid_from=now,
                 valid_until=now + datetime.timedelta(days=365),
                 created_by=User.objects.get(email=staff_email), confirmed_at=now,
             )
+            journal_mandate(Action.MANDATE_CREATED, given, actor=given.created_by)
+            journal_mandate(Action.MANDATE_CONFIRMED, given, actor=citizen)
     stdout.write("Véhicules de démonstration (immatriculation — preuve de détention — titulaire) :")
     demo_vehicles = Vehicle.objects.filter(vin__in=[spec["vin"] for spec in VEHICLES])
     for vehicle in demo_vehicles.prefetch_related("holders__user"):

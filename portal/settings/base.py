@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "portal",
     "accounts",
+    "journal",
     "titles",
     "vehicles",
     "licences",
