@@ -1,5 +1,8 @@
+import logging
+
 import pytest
 from django.core.cache import cache, caches
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -12,6 +15,32 @@ def _clean_state(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     caches["local"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _outbox_as_in_production(settings, monkeypatch):
+    """Send every e-mail through the outbox, as production does: Django's test set-up puts the locmem backend in
+    EMAIL_BACKEND; here the outbox writes the row and its task delivers to `mail.outbox` (the locmem
+    NOTIFICATIONS_DELIVERY_BACKEND).
+
+    And run an after-commit callback at once when the only transaction open is the test's own, as Django does in
+    autocommit: a request outside any `atomic` block (a password reset) queues its e-mail at once in production.
+    Callbacks registered inside the code's own `atomic` blocks still wait for the test's commit, as before
+    (`django_capture_on_commit_callbacks(execute=True)`)."""
+    settings.EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
+    real_on_commit = BaseDatabaseWrapper.on_commit
+
+    def on_commit(connection, func, robust=False):
+        if not (connection.in_atomic_block and all(block._from_testcase for block in connection.atomic_blocks)):
+            return real_on_commit(connection, func, robust)
+        try:
+            func()
+        except Exception:
+            if not robust:
+                raise
+            logging.getLogger("django.db.backends.base").exception("Error calling %s in on_commit()", func)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
 
 
 @pytest.fixture

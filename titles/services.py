@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from accounts.models import second_factor_passed
+from notifications.outbox import queue_email
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -36,7 +37,6 @@ from titles.models import (
     Payment,
     UploadedDocument,
 )
-from titles.outbox import queue_email
 from titles.registry import registry
 from titles.sealing import InvalidToken, unseal_bytes
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, check_transition
