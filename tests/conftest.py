@@ -1,10 +1,11 @@
-import logging
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache, caches
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from notifications import outbox
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 STAFF_CODE = "12345678"
@@ -23,24 +24,20 @@ def _outbox_as_in_production(settings, monkeypatch):
     EMAIL_BACKEND; here the outbox writes the row and its task delivers to `mail.outbox` (the locmem
     NOTIFICATIONS_DELIVERY_BACKEND).
 
-    And run an after-commit callback at once when the only transaction open is the test's own, as Django does in
+    And let the outbox queue its task at once when the only transaction open is the test's own, as it does in
     autocommit: a request outside any `atomic` block (a password reset) queues its e-mail at once in production.
-    Callbacks registered inside the code's own `atomic` blocks still wait for the test's commit, as before
+    What it queues inside the code's own `atomic` blocks still waits for the test's commit, as before
     (`django_capture_on_commit_callbacks(execute=True)`)."""
     settings.EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
-    real_on_commit = BaseDatabaseWrapper.on_commit
 
-    def on_commit(connection, func, robust=False):
-        if not (connection.in_atomic_block and all(block._from_testcase for block in connection.atomic_blocks)):
-            return real_on_commit(connection, func, robust)
-        try:
+    def on_commit(func, using=None, robust=False):
+        connection = transaction.get_connection(using)
+        if connection.in_atomic_block and all(block._from_testcase for block in connection.atomic_blocks):
             func()
-        except Exception:
-            if not robust:
-                raise
-            logging.getLogger("django.db.backends.base").exception("Error calling %s in on_commit()", func)
+        else:
+            transaction.on_commit(func, using, robust)
 
-    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
+    monkeypatch.setattr(outbox, "transaction", SimpleNamespace(on_commit=on_commit))
 
 
 @pytest.fixture
