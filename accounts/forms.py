@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
 from accounts.models import User
-from accounts.tasks import send_password_reset_email
 
 
 class LoginForm(DsfrBaseForm, AuthenticationForm):
@@ -121,12 +120,6 @@ class DeclaredIdentityForm(DsfrBaseForm, forms.ModelForm):
 
 class PortalPasswordResetForm(DsfrBaseForm, PasswordResetForm):
     email = forms.EmailField(label="Adresse électronique", max_length=254)
-
-    def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
-    ):
-        """Queue the e-mail on Celery instead of sending it inside the request."""
-        send_password_reset_email.delay(context["user"].pk, context["uid"], context["token"])
 
 
 class PortalSetPasswordForm(DsfrBaseForm, SetPasswordForm):

@@ -19,9 +19,8 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import forms, throttling
+from accounts import forms, notifications, throttling
 from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
-from accounts.tasks import send_signup_attempt_email, send_verification_email
 from accounts.tokens import email_verification_token
 from portal import qrcode
 
@@ -81,11 +80,11 @@ def signup(request):
             try:
                 with transaction.atomic():
                     user.save()
-                    transaction.on_commit(lambda: send_verification_email.delay(user.pk))
+                    notifications.send_verification_email(user)
             except IntegrityError:  # the same address signed up at the same moment
                 holder = form.existing_holder()
         if holder is not None and throttling.allow_account_email(request, "signup-attempt", holder.email):
-            transaction.on_commit(lambda: send_signup_attempt_email.delay(holder.pk))
+            notifications.send_signup_attempt_email(holder)
         return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -118,7 +117,7 @@ def resend_verification(request):
             .first()
         )
         if user and allowed:
-            transaction.on_commit(lambda: send_verification_email.delay(user.pk))
+            notifications.send_verification_email(user)
         return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/resend_verification.html", {"form": form})
 
@@ -169,9 +168,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's own e-mail, written to the outbox by the e-mail backend like any other (never sent in the request)."""
+
     template_name = "accounts/password_reset.html"
     form_class = forms.PortalPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
+    subject_template_name = "emails/password_reset_subject.txt"
+    email_template_name = "emails/password_reset.txt"
+    html_email_template_name = "emails/password_reset.html"
+
+    @property
+    def extra_email_context(self):
+        return notifications.site_context()
 
     def form_valid(self, form):
         """Send the link unless this address or this IP asked too often; answer the same page either way."""

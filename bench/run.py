@@ -286,12 +286,14 @@ def wait_for(what, predicate, timeout, worker=None):
 def pending_count():
     """PDFs and e-mails of the bench's applications still to be made (the demo data's own are not waited for)."""
     from bench.procedure import BenchProcedure
-    from titles.enums import DocumentStatus, EmailStatus
-    from titles.models import GeneratedDocument, OutgoingEmail
+    from notifications.enums import EmailStatus
+    from notifications.models import OutgoingEmail
+    from titles.enums import DocumentStatus
+    from titles.models import Application, GeneratedDocument
 
-    ours = {"application__procedure_code": BenchProcedure.code}
-    return (GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, **ours).count()
-            + OutgoingEmail.objects.filter(status=EmailStatus.PENDING, **ours).count())
+    ours = Application.objects.filter(procedure_code=BenchProcedure.code)
+    return (GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, application__in=ours).count()
+            + OutgoingEmail.objects.filter(status=EmailStatus.PENDING, reference__in=ours.values("reference")).count())
 
 
 # --- measures -------------------------------------------------------------------------------------------------------
@@ -433,14 +435,16 @@ def check_exactly_once(var_dir):
     import hashlib
 
     from bench.procedure import BenchProcedure
-    from titles.enums import DocumentStatus, EmailStatus
-    from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail
+    from notifications.enums import EmailStatus
+    from notifications.models import OutgoingEmail
+    from titles.enums import DocumentStatus
+    from titles.models import Application, ApplicationEvent, GeneratedDocument
 
     applications = Application.objects.filter(procedure_code=BenchProcedure.code).exclude(submitted_at=None)
     references = list(applications.values_list("reference", flat=True))
     documents = GeneratedDocument.objects.filter(application__in=applications)
     ready = documents.filter(status=DocumentStatus.READY)
-    emails = OutgoingEmail.objects.filter(application__in=applications)
+    emails = OutgoingEmail.objects.filter(reference__in=references)
     message_ids = []
     for path in (var_dir / "mail").iterdir():
         message_ids += re.findall(rb"^Message-ID: <(.+?)@", path.read_bytes(), re.MULTILINE)

@@ -1,5 +1,6 @@
 """The pré-demande's e-mails, one class each. Like the engine's, an e-mail is an OutgoingEmail row written in the
-transaction of the action that causes it (idempotent on its key), sent after commit by `titles.tasks.send_email`.
+transaction of the action that causes it (idempotent on its key), sent after commit by
+`notifications.tasks.send_email`.
 Templates: templates/emails/identity/<template>.txt and .html."""
 
 from django.conf import settings

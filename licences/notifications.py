@@ -1,6 +1,7 @@
 """The licence e-mails the engine does not send itself (it already writes one per transition to the applicant).
 
-Each is an `OutgoingEmail` row written in the caller's transaction and sent after commit by `titles.tasks.send_email`.
+Each is an `OutgoingEmail` row written in the caller's transaction and sent after commit by
+`notifications.tasks.send_email`.
 """
 
 from django.conf import settings

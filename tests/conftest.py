@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache, caches
+from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from notifications import outbox
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 STAFF_CODE = "12345678"
@@ -12,6 +16,28 @@ def _clean_state(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     caches["local"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _outbox_as_in_production(settings, monkeypatch):
+    """Send every e-mail through the outbox, as production does: Django's test set-up puts the locmem backend in
+    EMAIL_BACKEND; here the outbox writes the row and its task delivers to `mail.outbox` (the locmem
+    NOTIFICATIONS_DELIVERY_BACKEND).
+
+    And let the outbox queue its task at once when the only transaction open is the test's own, as it does in
+    autocommit: a request outside any `atomic` block (a password reset) queues its e-mail at once in production.
+    What it queues inside the code's own `atomic` blocks still waits for the test's commit, as before
+    (`django_capture_on_commit_callbacks(execute=True)`)."""
+    settings.EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
+
+    def on_commit(func, using=None, robust=False):
+        connection = transaction.get_connection(using)
+        if connection.in_atomic_block and all(block._from_testcase for block in connection.atomic_blocks):
+            func()
+        else:
+            transaction.on_commit(func, using, robust)
+
+    monkeypatch.setattr(outbox, "transaction", SimpleNamespace(on_commit=on_commit))
 
 
 @pytest.fixture

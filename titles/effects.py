@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.outbox import run_after_commit
 from titles.enums import PaymentStatus
 from titles.models import Application, ApplicationEvent, GeneratedDocument, RoutingRule
-from titles.outbox import run_after_commit
 from titles.pdf import template_version
 from titles.stats import median_days_to_decision
 from titles.workflow import InvalidTransition, Status

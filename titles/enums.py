@@ -27,12 +27,6 @@ class DocumentStatus(models.TextChoices):
     READY = "ready", "Disponible"
 
 
-class EmailStatus(models.TextChoices):
-    PENDING = "pending", "À envoyer"
-    SENT = "sent", "Envoyé"
-    FAILED = "failed", "Échec définitif"
-
-
 class PaymentStatus(models.TextChoices):
     PAID = "paid", "Payé"
     REFUNDED = "refunded", "Remboursé"

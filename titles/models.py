@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.enums import Role
 from accounts.models import Membership
 from titles import permissions
-from titles.enums import ConsentMethod, DocumentStatus, EmailStatus, PaymentStatus, Title
+from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus, Title
 from titles.presentation import describe_event
 from titles.registry import registry
 from titles.workflow import PENDING_STATUSES, Status
@@ -302,31 +302,6 @@ class GeneratedDocument(models.Model):
     @property
     def is_valid_now(self):
         return self.revoked_at is None and (self.valid_until is None or self.valid_until >= timezone.localdate())
-
-
-class OutgoingEmail(models.Model):
-    """An e-mail is a database row first, written in the transaction of the event that causes it; a task sends it."""
-
-    application = models.ForeignKey(
-        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
-    key = models.CharField("clé d'idempotence", max_length=120, unique=True)
-    to = models.EmailField()
-    subject = models.CharField(max_length=200)
-    body_text = models.TextField()
-    body_html = models.TextField()
-    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "courriel"
-        ordering = ["created_at"]
-
-    def __str__(self):
-        return f"{self.subject} → {self.to}"
 
 
 class Payment(models.Model):

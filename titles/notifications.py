@@ -1,12 +1,11 @@
-"""One e-mail per event the citizen should hear about. An e-mail is an OutgoingEmail row written in the event's
-transaction; `titles.tasks.send_email` sends it after commit."""
+"""One e-mail per event the citizen should hear about. An e-mail is an outbox row (`notifications.OutgoingEmail`)
+written in the event's transaction; `notifications.tasks.send_email` sends it after commit."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from titles.models import OutgoingEmail
-from titles.outbox import queue_email
+from notifications import outbox
 
 # Event kind -> (template, subject). Events not listed here send nothing.
 EMAILS = {
@@ -34,21 +33,19 @@ def assisted_session_end_url(token):
 
 
 def build(key, *, to, template, subject, context, application=None):
-    """Render and store an e-mail (idempotent on `key`); return the row, or None if it already existed."""
+    """Render and store an e-mail (idempotent on `key`), about `application` if given; return the row, or None if
+    it already existed."""
     context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
     # "submitted" means emails/titles/submitted.*; a title app passes its own path, e.g. "emails/licences/x".
     path = template if "/" in template else f"emails/titles/{template}"
-    email, created = OutgoingEmail.objects.get_or_create(
-        key=key,
-        defaults={
-            "application": application,
-            "to": to,
-            "subject": subject,
-            "body_text": render_to_string(f"{path}.txt", context),
-            "body_html": render_to_string(f"{path}.html", context),
-        },
+    return outbox.write(
+        key,
+        to=to,
+        subject=subject,
+        body_text=render_to_string(f"{path}.txt", context),
+        body_html=render_to_string(f"{path}.html", context),
+        reference=application.reference if application is not None else "",
     )
-    return email if created else None
 
 
 def send(key, *, to, template, subject, context, application=None):
@@ -60,7 +57,7 @@ def send(key, *, to, template, subject, context, application=None):
     full = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
     email = build(key, to=to, template=template, subject=subject.format(**full), context=full,
                   application=application)
-    queue_email(email)
+    outbox.queue_email(email)
     return email
 
 

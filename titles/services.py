@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from journal import services as journal
 from journal.enums import Action
+from notifications.outbox import queue_email
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -36,7 +37,6 @@ from titles.models import (
     Payment,
     UploadedDocument,
 )
-from titles.outbox import queue_email
 
 # "May this user act on this file?" is titles.permissions'; reached as titles.services.<name> by views and apps.
 from titles.permissions import actor_roles as actor_roles

@@ -1,5 +1,5 @@
-"""Thin tasks: take ids, re-fetch, do one thing, idempotent. The periodic `requeue_pending` re-sends what a
-crash or a broker outage left behind."""
+"""Thin tasks: take ids, re-fetch, do one thing, idempotent. The periodic `requeue_pending` renders what a crash
+or a broker outage left behind (e-mails: `notifications.tasks`)."""
 
 import datetime
 import hashlib
@@ -8,60 +8,18 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
 from titles import services
-from titles.enums import DocumentStatus, EmailStatus
+from titles.enums import DocumentStatus
 from titles.events import record_event
-from titles.models import Application, GeneratedDocument, OutgoingEmail
-from titles.outbox import message_id
+from titles.models import Application, GeneratedDocument
 from titles.pdf import qr_data_uri, render_pdf, verification_qr_url
 from titles.sealing import seal_bytes, unseal
 from titles.workflow import Actor
 
 logger = logging.getLogger(__name__)
-
-MAX_EMAIL_ATTEMPTS = 10
-
-
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
-def send_email(self, email_id):
-    """Send one OutgoingEmail: the row is locked and marked sent in the same transaction.
-
-    At least once, not exactly once: if the worker dies between the SMTP server's acceptance and the commit, the
-    row is still pending and is sent again, under the same Message-ID (``titles.outbox.message_id``)."""
-    with transaction.atomic():
-        email = (
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, status=EmailStatus.PENDING)
-            .first()
-        )
-        if email is None:
-            return "skipped"
-        email.attempts += 1
-        message = EmailMultiAlternatives(
-            email.subject,
-            email.body_text,
-            settings.DEFAULT_FROM_EMAIL,
-            [email.to],
-            headers={"Message-ID": message_id(email)},
-        )
-        message.attach_alternative(email.body_html, "text/html")
-        try:
-            message.send()
-        except OSError as exc:
-            email.last_error = str(exc)[:500]
-            if email.attempts >= MAX_EMAIL_ATTEMPTS:
-                email.status = EmailStatus.FAILED
-            email.save(update_fields=["attempts", "last_error", "status"])
-            raise
-        email.status = EmailStatus.SENT
-        email.sent_at = timezone.now()
-        email.save(update_fields=["attempts", "status", "sent_at"])
-    return "sent"
-
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def render_document(self, document_id):
@@ -187,21 +145,17 @@ def _commit_without_waiting_for_the_disk():
 
 @shared_task
 def requeue_pending(older_than_seconds=60):
-    """Re-queue e-mails and PDFs still pending after a crash, a killed worker or a broker outage."""
+    """Re-queue the PDFs still pending after a crash, a killed worker or a broker outage (the e-mails:
+    `notifications.tasks.requeue_pending`)."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
-    emails = list(
-        OutgoingEmail.objects.filter(status=EmailStatus.PENDING, created_at__lte=cutoff).values_list("pk", flat=True)
-    )
     documents = list(
         GeneratedDocument.objects.filter(status=DocumentStatus.PENDING, issued_at__lte=cutoff).values_list(
             "pk", flat=True
         )
     )
-    for pk in emails:
-        send_email.delay(pk)
     for pk in documents:
         render_document.delay(pk)
-    return {"emails": len(emails), "documents": len(documents)}
+    return {"documents": len(documents)}
 
 
 @shared_task

@@ -1,6 +1,6 @@
 """The vehicle register's e-mails, one class each. Like the engine's, an e-mail is an OutgoingEmail row written in
 the transaction of the action that causes it (idempotent on its key), sent after commit by
-`titles.tasks.send_email`. Templates: templates/emails/vehicles/<template>.txt and .html."""
+`notifications.tasks.send_email`. Templates: templates/emails/vehicles/<template>.txt and .html."""
 
 from django.conf import settings
 from django.urls import reverse

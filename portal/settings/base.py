@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "django_celery_beat",
     "portal",
+    "notifications",
     "accounts",
     "journal",
     "titles",
@@ -208,12 +209,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # message back (acks_late), and the outbox sweeper re-queues whatever is still pending: tasks are idempotent.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"titles.tasks.render_*": {"queue": "pdf"}, "*.send_*": {"queue": "email"}}
+CELERY_TASK_ROUTES = {
+    "titles.tasks.render_*": {"queue": "pdf"},
+    "notifications.tasks.send_email": {"queue": "email"},
+    "*.send_*": {"queue": "email"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-outbox": {"task": "titles.tasks.requeue_pending", "schedule": 60.0},
+    "requeue-pending-emails": {"task": "notifications.tasks.requeue_pending", "schedule": 60.0},
     "clean-up-drafts": {"task": "titles.tasks.clean_up_drafts", "schedule": 6 * 3600.0},
     "identity-expire-pre-demandes": {"task": "identity.tasks.expire_pre_demandes", "schedule": 6 * 3600.0},
     "vehicles-deadline-reminders": {"task": "vehicles.tasks.send_deadline_reminders", "schedule": 3600.0},
@@ -223,15 +229,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# E-mail: SMTP when EMAIL_URL is set (smtp+tls://user:pass@host:587), files under var/mail/ otherwise.
+# E-mail: every e-mail, Django's own included, is an outbox row sent by a worker after commit (notifications/);
+# the worker delivers through SMTP when EMAIL_URL is set (smtp+tls://user:pass@host:587), to files under var/mail/
+# otherwise.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portail des démarches <ne-pas-repondre@demarches.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
-    globals().update(env.email_url("EMAIL_URL"))
+    _smtp = env.email_url("EMAIL_URL")
+    globals().update(_smtp)
+    NOTIFICATIONS_DELIVERY_BACKEND = _smtp["EMAIL_BACKEND"]
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    NOTIFICATIONS_DELIVERY_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 # An idle timeout, not an absolute one: portal.middleware.SessionRefreshMiddleware pushes the expiry back when a

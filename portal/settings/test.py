@@ -19,9 +19,12 @@ class InvalidTemplateVariable(str):
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "media"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Every e-mail goes through the outbox, as in production (tests/conftest.py sets it again after Django's test
+# set-up swaps in locmem); the send task delivers to django.core.mail.outbox.
+EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
+NOTIFICATIONS_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if os.environ.get("TEST_EMAIL_FILE_PATH"):  # a real worker started by the tests writes where the test reads
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    NOTIFICATIONS_DELIVERY_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["TEST_EMAIL_FILE_PATH"]
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true").lower() == "true"
 AXES_ENABLED = True

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from licences.models import EphotoCode
+from notifications.models import OutgoingEmail
 from titles.enums import Title
-from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail, Payment, UploadedDocument
+from titles.models import Application, ApplicationEvent, GeneratedDocument, Payment, UploadedDocument
 from titles.workflow import DECIDED_STATUSES, Status
 from vehicles.models import Vehicle
 

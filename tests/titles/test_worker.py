@@ -14,11 +14,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from notifications import tasks as notification_tasks
+from notifications.enums import EmailStatus
+from notifications.models import OutgoingEmail
 from tests.titles.conftest import complete_draft
 from tests.worker_support import CeleryWorker, broker_prefix, database_url_for, publishing_to
 from titles import services
-from titles.enums import DocumentStatus, EmailStatus
-from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail
+from titles.enums import DocumentStatus
+from titles.models import Application, ApplicationEvent, GeneratedDocument
 from titles.tasks import requeue_pending
 from titles.workflow import Status
 
@@ -101,7 +104,7 @@ def submit(procedure, applicant):
 def assert_delivered_exactly_once(worker, applications):
     ids = [a.pk for a in applications]
     documents = GeneratedDocument.objects.filter(application__in=ids)
-    emails = OutgoingEmail.objects.filter(application__in=ids)
+    emails = OutgoingEmail.objects.filter(reference__in=[a.reference for a in applications])
     assert documents.count() == len(ids) and emails.count() == len(ids)
     assert set(documents.values_list("status", flat=True)) == {DocumentStatus.READY}
     assert set(emails.values_list("status", flat=True)) == {EmailStatus.SENT}
@@ -124,7 +127,7 @@ def test_a_submission_gets_its_pdf_and_its_email_from_the_worker(live, procedure
     application = submit(procedure, citizen)
 
     document = GeneratedDocument.objects.get(application=application)
-    email = OutgoingEmail.objects.get(application=application)
+    email = OutgoingEmail.objects.get(reference=application.reference)
     wait_for("the récépissé and the e-mail", lambda: (
         GeneratedDocument.objects.filter(pk=document.pk, status=DocumentStatus.READY).exists()
         and OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.SENT).exists()), live)
@@ -176,8 +179,9 @@ def test_a_broker_outage_at_submission_loses_nothing_and_requeue_delivers_once(l
 
     # The periodic sweep, twice in a row as a slow beat could: both find the rows pending and re-queue them;
     # the tasks' own checks make the second copy of each a no-op.
-    requeue_pending.delay(older_than_seconds=0)
-    requeue_pending.delay(older_than_seconds=0)
+    for _ in range(2):
+        requeue_pending.delay(older_than_seconds=0)
+        notification_tasks.requeue_pending.delay(older_than_seconds=0)
     wait_for("the re-queued PDFs and e-mails", lambda: (
         GeneratedDocument.objects.filter(status=DocumentStatus.READY).count() == 3
         and OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 3), live)

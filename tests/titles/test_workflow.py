@@ -4,9 +4,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from notifications.models import OutgoingEmail
 from tests.titles.conftest import complete_draft
 from titles import services
-from titles.models import Application, ApplicationEvent, GeneratedDocument, OutgoingEmail
+from titles.models import Application, ApplicationEvent, GeneratedDocument
 from titles.workflow import TRANSITIONS, Actor, InvalidTransition, Status
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -109,7 +110,7 @@ def test_submission_routes_produces_receipt_and_email_after_commit(submitted, ce
     issued = ApplicationEvent.objects.get(application=submitted, kind="document_issued")
     assert issued.payload["sha256"] == receipt.sha256 and issued.payload["template_version"]
     assert [m.subject for m in mail.outbox] == [f"Votre demande {submitted.reference} est enregistrée"]
-    assert OutgoingEmail.objects.get(application=submitted).status == "sent"
+    assert OutgoingEmail.objects.get(reference=submitted.reference).status == "sent"
 
 
 def test_nothing_is_sent_after_a_rollback(procedure, cert, citizen, django_capture_on_commit_callbacks):
@@ -131,9 +132,9 @@ def test_nothing_is_sent_after_a_rollback(procedure, cert, citizen, django_captu
 
 
 def test_sending_an_email_twice_is_impossible(submitted):
-    from titles.tasks import send_email
+    from notifications.tasks import send_email
 
-    email = OutgoingEmail.objects.get(application=submitted)
+    email = OutgoingEmail.objects.get(reference=submitted.reference)
     assert send_email.apply(args=[email.pk]).get() == "skipped"
     assert len(mail.outbox) == 1
 

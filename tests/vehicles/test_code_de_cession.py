@@ -9,10 +9,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import OutgoingEmail
 from tests.factories import UserFactory
 from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
 from titles import services as titles_services
-from titles.models import GeneratedDocument, OutgoingEmail, new_public_code
+from titles.models import GeneratedDocument, new_public_code
 from titles.registry import registry
 from titles.workflow import InvalidTransition, Status
 from vehicles import services

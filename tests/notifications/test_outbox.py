@@ -7,10 +7,10 @@ from unittest import mock
 import pytest
 from django.core import mail
 
-from titles.enums import EmailStatus
-from titles.models import OutgoingEmail
-from titles.outbox import message_id
-from titles.tasks import send_email
+from notifications.enums import EmailStatus
+from notifications.models import OutgoingEmail
+from notifications.outbox import message_id
+from notifications.tasks import send_email
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,9 @@
-"""E-mails about the account itself, sent by Celery, never inside the request."""
+"""E-mails about the account itself. Like every e-mail, each is an outbox row written in the request's transaction
+(`notifications.backends.OutboxEmailBackend`) and sent by a worker after commit: a broker that is down delays it,
+never loses it nor fails the request. The password-reset e-mail is Django's own (`accounts.views.PasswordResetView`
+names its templates)."""
 
-import logging
-
-from celery import shared_task
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,11 +12,13 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import email_verification_token
 
-logger = logging.getLogger(__name__)
+
+def site_context():
+    return {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE}
 
 
 def _send(template, to, context):
-    context = {"site_url": settings.SITE_URL, "site_title": settings.PORTAL_SITE_TITLE, **context}
+    context = {**site_context(), **context}
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
@@ -37,21 +38,17 @@ def _verification_url(user):
     return settings.SITE_URL + path
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_verification_email(user_id):
+def send_verification_email(user):
     """Send the link that confirms the address; do nothing if it is already confirmed."""
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None or user.email_verified_at is not None:
+    if user.email_verified_at is not None:
         return
     _send("verify_email", user.email, {"user": user, "url": _verification_url(user)})
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_signup_attempt_email(user_id):
+def send_signup_attempt_email(user):
     """Tell the holder of an address that someone tried to create an account with it (sign-up answers the same
     page whether or not the address has an account), with the ways into the existing one."""
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+    if not user.is_active:
         return
     unconfirmed = user.email_verified_at is None and not user.fc_sub
     _send(
@@ -65,12 +62,3 @@ def send_signup_attempt_email(user_id):
             "franceconnect": bool(user.fc_sub) and not user.has_usable_password(),
         },
     )
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_password_reset_email(user_id, uidb64, token):
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return
-    path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
-    _send("password_reset", user.email, {"user": user, "url": settings.SITE_URL + path})
