@@ -12,7 +12,7 @@ from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_veh
 from titles import services as titles_services
 from titles.models import OutgoingEmail
 from titles.registry import registry
-from vehicles import selectors, services, tasks
+from vehicles import deadlines, selectors, services, tasks
 from vehicles.deadlines import add_months
 from vehicles.enums import CESSION, CHANGEMENT_ADRESSE
 
@@ -104,3 +104,15 @@ def test_my_vehicles_query_count_is_constant(client, seller, buyer, cert, django
             declare_cession(seller, other, buyer=buyer)
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(reverse("vehicles:my_vehicles"))
+
+
+@pytest.mark.dates
+def test_the_deadlines_count_from_the_day_of_the_sale_in_france():
+    # Sold on 1 December at 00:30 in Paris: the database gives back 30 November, 23:30 UTC.
+    sold_at = datetime.datetime(2026, 12, 1, 0, 30, tzinfo=timezone.get_default_timezone()).astimezone(datetime.UTC)
+    assert deadlines.cession_deadline(sold_at) == datetime.date(2026, 12, 16)
+    assert deadlines.changement_titulaire_deadline(sold_at) == datetime.date(2027, 1, 1)
+    # First registered on 30 November 2022: more than 4 years old on 1 December 2026, a contrôle technique is due,
+    # and one of 31 May 2026 is more than 6 months old.
+    assert deadlines.needs_controle_technique(datetime.date(2022, 11, 30), sold_at)
+    assert not deadlines.controle_technique_valid(datetime.date(2026, 5, 31), sold_at)
