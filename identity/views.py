@@ -100,7 +100,7 @@ def slot_listing(application, *, commune="", week=None, now=None):
         "groups": [{"mairie": g["mairie"], "days": sorted(g["days"].items())} for g in groups.values()],
         "week": monday,
         # Monday to Friday, or to the Saturday or Sunday when a mairie opens then.
-        "week_last_day": max(monday + datetime.timedelta(days=4), *shown_days),
+        "week_last_day": max([monday + datetime.timedelta(days=4), *shown_days]),
         "previous_week": max((w for w in weeks if w < monday), default=None),
         "next_week": min((w for w in weeks if w > monday), default=None),
         "last_day": last_day,
