@@ -9,8 +9,12 @@ The whole session travels there with time_machine and the clock keeps ticking (t
 or fixture) wins while it does: travels nest. A subprocess the tests start and that calls `follow()` (the Celery
 worker of `tests.worker_support`) keeps the same clock.
 
-The tests that depend on the calendar (weekdays, weekends, months, deadlines, ages) carry the marker `dates`:
-`.ci/run` runs `pytest -m dates --today=…` under several days.
+The tests that depend on the calendar (weekdays, weekends, months, deadlines, ages) carry the marker `dates`: those
+of the modules in DATE_SENSITIVE below, and any test marked `@pytest.mark.dates`. `.ci/run` runs `pytest -m dates
+--today=…` under several days.
+
+A date computed when a conftest is imported is computed on the real day (conftests are imported before the session
+travels, and a run may cross midnight): compute dates in fixtures and functions.
 """
 
 import datetime
@@ -26,6 +30,26 @@ VARIABLE = "PORTAL_TEST_TODAY"
 OFFSET_VARIABLE = "PORTAL_TEST_CLOCK_OFFSET"
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")  # the portal's TIME_ZONE: "today" is a day in France
 DEFAULT_TIME = datetime.time(10, 0)
+
+# Where every test depends on the calendar: slots and opening days, ages, deadlines counted in days and months,
+# validities, expiries, sessions and drafts that time out, demo data dated back from today.
+DATE_SENSITIVE = (
+    "tests/identity/",
+    "tests/licences/",
+    "tests/vehicles/",
+    "tests/titles/test_backoffice.py",
+    "tests/titles/test_demo_queue.py",
+    "tests/titles/test_drafts.py",
+    "tests/titles/test_mediation.py",
+    "tests/titles/test_payments.py",
+    "tests/titles/test_permissions.py",
+    "tests/titles/test_procedures.py",
+    "tests/titles/test_stats.py",
+    "tests/titles/test_workflow.py",
+    "tests/accounts/test_local_accounts.py",
+    "tests/accounts/test_second_factor.py",
+    "tests/portal/test_sessions_and_navigation.py",
+)
 
 _travel = None
 
@@ -87,6 +111,14 @@ def pytest_terminal_summary(terminalreporter, config):
     description = _describe(config)
     if description:
         terminalreporter.write_line(f"This session ran {description}.", bold=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        path = item.path.relative_to(root).as_posix()
+        if path.startswith(DATE_SENSITIVE):
+            item.add_marker(pytest.mark.dates)
 
 
 def follow():
