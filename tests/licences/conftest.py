@@ -11,7 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.enums import Role
-from licences.dates import add_months
+from licences.dates import add_months, add_years
 from licences.enums import NANTES_PROCEDURES, Code, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
@@ -81,9 +81,9 @@ def issue_code(db):
 
 
 def give_licence(holder, *, categories=(("B", datetime.date(2010, 5, 4)),), status=LicenceStatus.VALID, **fields):
-    licence = Licence.objects.create(holder=holder, status=status, card_number=f"15AB{holder.pk:05d}",
-                                     card_issued_on=datetime.date(2015, 1, 10),
-                                     card_valid_until=datetime.date(2030, 1, 10), **fields)
+    issued = add_years(TODAY(), -4)  # a card 4 years old, valid 15 years: never expired, whenever the test runs
+    licence = Licence.objects.create(holder=holder, status=status, card_number=f"{issued:%y}AB{holder.pk:05d}",
+                                     card_issued_on=issued, card_valid_until=add_years(issued, 15), **fields)
     for category, obtained_on in categories:
         set_category(licence, category, obtained_on=obtained_on, renewed_on=TODAY())
     return licence
