@@ -122,11 +122,11 @@ def test_the_deadlines_count_from_the_day_of_the_sale_in_france():
 
 
 @pytest.mark.dates
-def test_the_page_gives_the_day_the_code_de_cession_expires_across_a_change_of_time(seller, buyer, vehicle, cert):
+def test_the_page_gives_the_day_the_code_de_cession_expires_across_a_change_of_time(seller, buyer, cert):
     # Declared on 27 March 2027 at 23:30; the clocks go forward that night: 15 × 24 hours end on 12 April at 00:30.
     declared = datetime.datetime(2027, 3, 27, 23, 30, tzinfo=timezone.get_default_timezone())
     with time_machine.travel(declared, tick=False):
-        application, _ = declare_cession(seller, vehicle, buyer=buyer)
+        application, _ = declare_cession(seller, make_vehicle(seller), buyer=buyer)
         summary = application.procedure.status_summary(application)
     expires = timezone.localtime(Cession.objects.get(application=application).code_expires_at)
     assert expires.date() == datetime.date(2027, 4, 12)
