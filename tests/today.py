@@ -51,6 +51,7 @@ DATE_SENSITIVE = (
     "tests/portal/test_sessions_and_navigation.py",
 )
 
+_MOMENT = pytest.StashKey[datetime.datetime]()
 _travel = None
 
 
@@ -92,9 +93,6 @@ def pytest_unconfigure(config):
         os.environ.pop(OFFSET_VARIABLE, None)
 
 
-_MOMENT = pytest.StashKey[datetime.datetime]()
-
-
 def _describe(config):
     moment = config.stash.get(_MOMENT, None)
     if moment is None:
@@ -116,8 +114,7 @@ def pytest_terminal_summary(terminalreporter, config):
 def pytest_collection_modifyitems(config, items):
     root = config.rootpath
     for item in items:
-        path = item.path.relative_to(root).as_posix()
-        if path.startswith(DATE_SENSITIVE):
+        if item.path.is_relative_to(root) and item.path.relative_to(root).as_posix().startswith(DATE_SENSITIVE):
             item.add_marker(pytest.mark.dates)
 
 
