@@ -92,15 +92,18 @@ def slot_listing(application, *, commune="", week=None, now=None):
     slots = free.filter(start__gte=week_start, start__lt=week_end).select_related("mairie").order_by(
         "mairie__city", "mairie__name", "start"
     )
-    groups = {}
+    groups, shown_days = {}, set()
     for slot in slots:
         group = groups.setdefault(slot.mairie_id, {"mairie": slot.mairie, "days": {}})
-        group["days"].setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+        day = timezone.localtime(slot.start).date()
+        group["days"].setdefault(day, []).append(slot)
+        shown_days.add(day)
     return {
         "departement": departement,
         "groups": [{"mairie": g["mairie"], "days": sorted(g["days"].items())} for g in groups.values()],
         "week": monday,
-        "week_last_day": monday + datetime.timedelta(days=4),
+        # Monday to Friday, or to the Saturday or Sunday when a mairie opens then.
+        "week_last_day": max([monday + datetime.timedelta(days=4), *shown_days]),
         "previous_week": max((w for w in weeks if w < monday), default=None),
         "next_week": min((w for w in weeks if w > monday), default=None),
         "last_day": last_day,

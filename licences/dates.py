@@ -3,6 +3,8 @@
 import calendar
 import datetime
 
+from django.utils import timezone
+
 
 def add_months(value, months):
     """Return `value` (date or datetime) moved by `months` calendar months, clamped to the month's last day."""
@@ -25,8 +27,8 @@ def as_date(value):
     """Return a date from a date, a datetime or an ISO string (as stored in application.data); None if empty."""
     if value in (None, ""):
         return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
+    if isinstance(value, datetime.datetime):  # its day in France (UTC is still the day before just after midnight)
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])

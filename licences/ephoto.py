@@ -68,7 +68,7 @@ def check_format(code):
 def expired_error(portrait):
     return EphotoError(
         "expired",
-        f"Ce code photo-signature date du {portrait.taken_at:%d/%m/%Y} : il n'est valable que "
+        f"Ce code photo-signature date du {timezone.localtime(portrait.taken_at):%d/%m/%Y} : il n'est valable que "
         f"{EPHOTO_VALIDITY_MONTHS} mois. Faites une nouvelle photo dans une cabine ou chez un photographe agréé.",
     )
 

@@ -8,6 +8,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from notifications import outbox
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
+pytest_plugins = ["tests.today"]  # --today / PORTAL_TEST_TODAY: run as if today were another day
+
 STAFF_CODE = "12345678"
 
 

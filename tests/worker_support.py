@@ -170,11 +170,14 @@ def publishing_to(broker_url, prefix):
 
 
 def _configure_worker_process():
-    """In the worker: register the tests' procedure and use the test run's key prefix."""
+    """In the worker: keep the test session's clock (`--today`), register the tests' procedure and use the test
+    run's key prefix."""
     from portal.celery import app
+    from tests import today
     from tests.titles.conftest import ExampleProcedure
     from titles.registry import registry
 
+    today.follow()
     registry.register(ExampleProcedure)
     app.conf.broker_transport_options = with_prefix(app.conf.broker_transport_options, os.environ[PREFIX_VARIABLE])
 

@@ -5,7 +5,7 @@ A real deployment plugs the tax administration's validation service behind the s
 the whole journey works end to end.
 """
 
-import datetime
+import calendar
 import secrets
 from dataclasses import dataclass
 
@@ -15,7 +15,14 @@ from django.utils.module_loading import import_string
 
 from titles.models import TimbreFiscal
 
-TIMBRE_VALIDITY_DAYS = 365  # a timbre électronique is valid 12 months (refundable within 18)
+TIMBRE_VALIDITY_YEARS = 1  # a timbre électronique is valid 12 months (refundable within 18)
+
+
+def timbre_valid_until(bought_on):
+    """Return the last day a timbre bought on `bought_on` is valid: the same day a year later (28 February for one
+    bought on 29 February). Not 365 days: across a 29 February that would be a day short."""
+    year = bought_on.year + TIMBRE_VALIDITY_YEARS
+    return bought_on.replace(year=year, day=min(bought_on.day, calendar.monthrange(year, bought_on.month)[1]))
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class EmbeddedIssuer(TimbreIssuer):
             number=number,
             amount_cents=amount_cents,
             buyer=buyer,
-            valid_until=timezone.localdate() + datetime.timedelta(days=TIMBRE_VALIDITY_DAYS),
+            valid_until=timbre_valid_until(timezone.localdate()),
         )
         return number
 

@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from titles.enums import Filer
@@ -279,4 +280,5 @@ class Procedure:
     def valid_until(self, application, output, issued_at):
         if output.valid_days is None:
             return None
-        return (issued_at + datetime.timedelta(days=output.valid_days)).date()
+        # The day in France: just after midnight, Paris, the UTC date is still the day before.
+        return timezone.localdate(issued_at) + datetime.timedelta(days=output.valid_days)

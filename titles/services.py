@@ -371,7 +371,7 @@ def remind_stale_drafts(now=None):
                     "application": application,
                     "applicant": application.filed_by,
                     "procedure_label": application.procedure_label,
-                    "deletion_date": (application.updated_at + DRAFT_LIFETIME).date(),
+                    "deletion_date": timezone.localdate(application.updated_at + DRAFT_LIFETIME),
                     "url": notifications.application_url(application),
                 },
                 application=application,

@@ -3,6 +3,8 @@
 import calendar
 import datetime
 
+from django.utils import timezone
+
 from titles.dated import NotInForce, value_on
 from vehicles.enums import (
     CESSION_DEADLINE_DAYS,
@@ -29,7 +31,11 @@ def add_years(day, years):
 
 
 def as_date(value):
-    return value.date() if isinstance(value, datetime.datetime) else value
+    """Return the day of `value` in France (a datetime from the database is in UTC: at 00:30 in Paris, the day
+    before)."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
 
 
 def cession_deadline(sold_at):

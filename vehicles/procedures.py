@@ -212,7 +212,8 @@ class CessionProcedure(VehicleProcedure):
         this for every row; the code's expiry follows from the submission time)."""
         if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
             return None
-        expires = timezone.localtime(application.submitted_at) + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS)
+        # As services.register_cession sets it: 15 × 24 hours, whatever a change of time in between.
+        expires = timezone.localtime(application.submitted_at + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS))
         return StatusSummary(
             "Cession enregistrée",
             "Votre déclaration de cession est enregistrée : vous n'êtes plus responsable des infractions commises "

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from identity import services
 from identity.models import Slot
@@ -169,14 +170,16 @@ def test_the_appointment_page_makes_a_bounded_number_of_queries(client, citizen,
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
-    for day in range(1, 6):
+    # Monday to Friday of the week after next: the page shows one week, whatever day of the week today is.
+    monday = 14 - timezone.localdate().weekday()  # in days from today
+    for day in range(monday, monday + 5):
         for hour in (9, 10, 11, 14, 15):
             slot_at(mairies["toulon"], days=day, hour=hour)
             slot_at(mairies["hyeres"], days=day, hour=hour, minute=15)
     with CaptureQueriesContext(connection) as many:
         page = client.get(url).content.decode()
     assert len(many) == len(few)
-    assert page.count('name="slot"') >= 20
+    assert page.count('name="slot"') == 50
 
 
 @pytest.mark.postgres
@@ -218,3 +221,17 @@ def test_concurrent_bookings_of_one_slot_on_postgresql(cert, mairies, django_cap
     slot.refresh_from_db()
     assert slot.application_id in {a.pk for a in applications}
     assert ApplicationEvent.objects.filter(kind="appointment_booked").count() == 1
+
+
+@pytest.mark.dates
+def test_a_week_with_saturday_slots_runs_to_the_saturday(client, citizen, submit, mairies):
+    application = submit(citizen)
+    monday = 14 - timezone.localdate().weekday()  # in days from today: the Monday after next
+    tuesday = slot_at(mairies["toulon"], days=monday + 1, hour=9)
+    saturday = slot_at(mairies["toulon"], days=monday + 5, hour=10)
+    listing = slot_listing(application)
+    assert [slot for g in listing["groups"] for _, day in g["days"] for slot in day] == [tuesday, saturday]
+    assert listing["week_last_day"] == timezone.localtime(saturday.start).date()
+    client.force_login(citizen)
+    page = client.get(reverse("identity:appointment", kwargs={"reference": application.reference})).content.decode()
+    assert f"au {date_format(listing['week_last_day'], 'j F Y')}</h2>" in page

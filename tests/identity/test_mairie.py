@@ -1,10 +1,14 @@
 """The mairie's desk: look a pré-demande up by number or QR code, record the deposit; the CERT instructs after."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from identity import services
 from identity.models import Deposit, Slot
@@ -197,3 +201,18 @@ def test_todays_appointments_on_the_desk(citizen, other_citizen, mairie_agent, s
     assert all(application.pre_demande.number_display in page for application in files)
     assert page.count("À enregistrer") == 2 and page.count(">Enregistré<") == 1
     assert len(queries) == len(empty)  # one query for the appointments, whatever their number
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize("day", ["2027-03-28", "2027-10-31"])  # 23 and 25 hours long: the clocks change at night
+def test_the_desk_lists_today_from_midnight_to_midnight_on_the_days_the_clocks_change(
+        citizen, other_citizen, mairie_agent, staff_client, submit, mairies, day):
+    paris = timezone.get_default_timezone()
+    with time_machine.travel(datetime.datetime.fromisoformat(f"{day}T08:00").replace(tzinfo=paris), tick=False):
+        late, tomorrow = submit(citizen), submit(other_citizen)
+        for application, days, hour in ((late, 0, 23), (tomorrow, 1, 0)):
+            slot = slot_at(mairies["toulon"], days=days, hour=hour, minute=30)
+            Slot.objects.filter(pk=slot.pk).update(application=application)
+        page = staff_client(mairie_agent).get(desk_url()).content.decode()
+    assert late.pre_demande.number_display in page
+    assert tomorrow.pre_demande.number_display not in page

@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,6 +149,8 @@ def test_expired_pre_demandes_are_closed_unless_deposited(citizen, other_citizen
     assert services.expire_pre_demandes(today=expiry + datetime.timedelta(days=2)) == 0
 
 
+@pytest.mark.dates
+@time_machine.travel("2026-11-20 10:00 +0100", tick=False)  # the current title is valid more than a year
 def test_the_recap_lists_the_pre_demande_in_words(citizen):
     application = fill(title_services.create_draft(registry.get(PASSEPORT), applicant=citizen, filed_by=citizen),
                        motif={"motif": "etat_civil", "current_title_valid_until": "2030-01-01"},

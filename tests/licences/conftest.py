@@ -1,5 +1,6 @@
 import datetime
 import io
+from collections.abc import Mapping
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.enums import Role
-from licences.dates import add_months
+from licences.dates import add_months, add_years
 from licences.enums import NANTES_PROCEDURES, Code, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
@@ -80,9 +81,9 @@ def issue_code(db):
 
 
 def give_licence(holder, *, categories=(("B", datetime.date(2010, 5, 4)),), status=LicenceStatus.VALID, **fields):
-    licence = Licence.objects.create(holder=holder, status=status, card_number=f"15AB{holder.pk:05d}",
-                                     card_issued_on=datetime.date(2015, 1, 10),
-                                     card_valid_until=datetime.date(2030, 1, 10), **fields)
+    issued = add_years(TODAY(), -4)  # a card 4 years old, valid 15 years: never expired, whenever the test runs
+    licence = Licence.objects.create(holder=holder, status=status, card_number=f"{issued:%y}AB{holder.pk:05d}",
+                                     card_issued_on=issued, card_valid_until=add_years(issued, 15), **fields)
     for category, obtained_on in categories:
         set_category(licence, category, obtained_on=obtained_on, renewed_on=TODAY())
     return licence
@@ -94,32 +95,50 @@ def jpeg(name="piece.jpg"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
-# What each procedure asks, as a browser posts it (the photo step is added by `fill`).
-STEPS = {
-    Code.INSCRIPTION: {"inscription": {"categories": ["B"], "neph": "", "training": "standard"}},
-    Code.FABRICATION: {"examen": {"category": "B", "exam_date": days_ago(10)}},
-    Code.LOSS: {"declaration": {"lost_on": days_ago(3), "lost_place": "Toulon", "circumstances": "Perdu au marché.",
-                                "sworn": "on"}},
-    Code.THEFT: {"vol": {"stolen_on": days_ago(3), "police_reference": "PV-2026-000123",
-                         "police_service": "Commissariat de Toulon", "declared_on": days_ago(2)}},
-    Code.DAMAGE: {"deterioration": {"damage": "Carte cassée en deux."}},
-    Code.RENEWAL: {"renouvellement": {"reason": "card", "categories": ["B"]}},
-    Code.CIVIL_STATUS: {"etat-civil": {"change": "marriage", "new_family_name": "MARTIN",
-                                       "new_given_names": "Camille", "changed_on": days_ago(40)}},
-    Code.PROFESSIONAL_DIPLOMA: {"diplome": {"diploma": "tp_goods", "obtained_on": days_ago(20),
-                                            "categories": ["C"]}},
-    Code.MILITARY: {"brevet": {"brevet_number": "BM-1234", "obtained_on": "2019-03-01",
-                               "service_end": days_ago(30), "categories": ["B"]}},
-    Code.AFTER_ANNULMENT: {"mesure": {"measure": "annulled", "decided_on": days_ago(300), "ban_months": "6",
-                                      "held_since": "2010-05-04", "code_passed_on": days_ago(20),
-                                      "driving_passed_on": "", "categories": ["B"]}},
-    Code.AFTER_SUSPENSION: {"suspension": {"decided_on": add_months(TODAY(), -8).isoformat(),
-                                           "suspension_months": "6"}},
-    Code.EXCHANGE: {"permis-etranger": {"zone": "other", "country": "Maroc", "licence_number": "12/345678",
-                                        "licence_issued_on": "2015-05-01", "categories": ["B"],
-                                        "settled_on": days_ago(90), "in_french": "on"}},
-    Code.INTERNATIONAL: {"voyage": {"destination": "Canada", "commitment": "on"}},
-}
+def _steps():
+    """Return what each procedure asks, as a browser posts it (the photo step is added by `fill`)."""
+    return {
+        Code.INSCRIPTION: {"inscription": {"categories": ["B"], "neph": "", "training": "standard"}},
+        Code.FABRICATION: {"examen": {"category": "B", "exam_date": days_ago(10)}},
+        Code.LOSS: {"declaration": {"lost_on": days_ago(3), "lost_place": "Toulon",
+                                    "circumstances": "Perdu au marché.", "sworn": "on"}},
+        Code.THEFT: {"vol": {"stolen_on": days_ago(3), "police_reference": "PV-2026-000123",
+                             "police_service": "Commissariat de Toulon", "declared_on": days_ago(2)}},
+        Code.DAMAGE: {"deterioration": {"damage": "Carte cassée en deux."}},
+        Code.RENEWAL: {"renouvellement": {"reason": "card", "categories": ["B"]}},
+        Code.CIVIL_STATUS: {"etat-civil": {"change": "marriage", "new_family_name": "MARTIN",
+                                           "new_given_names": "Camille", "changed_on": days_ago(40)}},
+        Code.PROFESSIONAL_DIPLOMA: {"diplome": {"diploma": "tp_goods", "obtained_on": days_ago(20),
+                                                "categories": ["C"]}},
+        Code.MILITARY: {"brevet": {"brevet_number": "BM-1234", "obtained_on": "2019-03-01",
+                                   "service_end": days_ago(30), "categories": ["B"]}},
+        Code.AFTER_ANNULMENT: {"mesure": {"measure": "annulled", "decided_on": days_ago(300), "ban_months": "6",
+                                          "held_since": "2010-05-04", "code_passed_on": days_ago(20),
+                                          "driving_passed_on": "", "categories": ["B"]}},
+        Code.AFTER_SUSPENSION: {"suspension": {"decided_on": add_months(TODAY(), -8).isoformat(),
+                                               "suspension_months": "6"}},
+        Code.EXCHANGE: {"permis-etranger": {"zone": "other", "country": "Maroc", "licence_number": "12/345678",
+                                            "licence_issued_on": "2015-05-01", "categories": ["B"],
+                                            "settled_on": days_ago(90), "in_french": "on"}},
+        Code.INTERNATIONAL: {"voyage": {"destination": "Canada", "commitment": "on"}},
+    }
+
+
+class _StepsOfToday(Mapping):
+    """`_steps()` read afresh at each access: its dates count from the day the test runs, not from the day this
+    module was imported (before `--today` travels, or the evening before a run that goes past midnight)."""
+
+    def __getitem__(self, code):
+        return _steps()[code]
+
+    def __iter__(self):
+        return iter(_steps())
+
+    def __len__(self):
+        return len(_steps())
+
+
+STEPS = _StepsOfToday()
 
 COMMON = {"identity", "domicile"}
 REQUIRED_DOCUMENTS = {

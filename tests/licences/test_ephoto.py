@@ -116,3 +116,12 @@ def test_the_provider_is_chosen_by_a_setting(settings):
     assert isinstance(get_provider(), FakeRemoteProvider)
     assert PhotoSignatureForm(data={"photo_mode": "ephoto", "ephoto_code": "Z" * 22}).is_valid()
     assert error_of("Y" * 22) == "Inconnu du service distant."
+
+
+@pytest.mark.dates
+def test_an_expired_code_gives_the_day_of_the_shot_in_france(issue_code):
+    # Taken on 1 June 2026 at 00:30 in Paris, that is 31 May 22:30 UTC.
+    taken_at = datetime.datetime(2026, 6, 1, 0, 30, tzinfo=timezone.get_default_timezone())
+    code = issue_code(taken_at=taken_at)
+    with time_machine.travel(taken_at + datetime.timedelta(days=200), tick=False):
+        assert "Ce code photo-signature date du 01/06/2026" in error_of(code)

@@ -63,3 +63,15 @@ def test_requeue_pending_resends_what_a_crash_left(submitted, settings):
         assert notification_tasks.requeue_pending() == {"emails": 1}
         assert requeue_pending() == {"documents": 0}
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.dates
+def test_the_reminder_gives_the_deletion_day_in_france(procedure, citizen, django_capture_on_commit_callbacks):
+    # Last touched on 15 January 2027 at 00:30 in Paris (14 January, 23:30 UTC): deleted on 15 April.
+    touched = datetime.datetime(2027, 1, 15, 0, 30, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(touched, tick=False):
+        complete_draft(procedure, citizen)
+    with time_machine.travel(touched + datetime.timedelta(days=77), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert clean_up_drafts()["reminded"] == 1
+    assert "sera supprimé le 15 avril 2027" in mail.outbox[-1].body

@@ -12,9 +12,10 @@ from notifications.models import OutgoingEmail
 from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data
 from titles import services as titles_services
 from titles.registry import registry
-from vehicles import selectors, services, tasks
+from vehicles import deadlines, selectors, services, tasks
 from vehicles.deadlines import add_months
 from vehicles.enums import CESSION, CHANGEMENT_ADRESSE
+from vehicles.models import Cession
 
 pytestmark = pytest.mark.django_db
 
@@ -60,10 +61,12 @@ def test_deadlines_in_my_vehicles_and_reminders(client, seller, buyer, vehicle, 
     assert email.to == seller.email and "RS-111-TV" in email.subject and "135 €" in email.body_text
     assert tasks.send_deadline_reminders() == 0  # idempotent
 
-    # 8 days later, the address change is due within 3 days; 12 days later, the code expires (both told).
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=8)):
+    # 8 days later, the address change is due within 3 days; 13 days later, the code expires (both told). Days on
+    # the calendar (from the local time): 8 × 24 hours from 00:30 on the night the clocks go back end on the 7th day.
+    # The code's 15 × 24 hours end on the 14th, 15th or 16th day, when the clocks change in between.
+    with time_machine.travel(timezone.localtime() + datetime.timedelta(days=8)):
         assert services.send_deadline_reminders() == 1
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=12)):
+    with time_machine.travel(timezone.localtime() + datetime.timedelta(days=13)):
         assert services.send_deadline_reminders() == 2
     subjects = sorted(e.subject for e in OutgoingEmail.objects.filter(key__startswith="vehicles:reminder:"))
     assert sum("code de cession" in s for s in subjects) == 2
@@ -71,7 +74,7 @@ def test_deadlines_in_my_vehicles_and_reminders(client, seller, buyer, vehicle, 
     recipients = {e.to for e in OutgoingEmail.objects.filter(subject__contains="code de cession")}
     assert recipients == {seller.email, buyer.email}
     # 28 days later: the buyer's changement de titulaire is due… but the code has expired: nothing to do then.
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=28)):
+    with time_machine.travel(timezone.localtime() + datetime.timedelta(days=28)):
         assert services.send_deadline_reminders() == 0
 
 
@@ -80,7 +83,7 @@ def test_the_cpi_expiry_is_reminded(client, seller, buyer, vehicle, cert, django
     application = buyer_draft(buyer, vehicle, code)
     with django_capture_on_commit_callbacks(execute=True):
         titles_services.apply_transition(application, "submit", actor=buyer)
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=28)):
+    with time_machine.travel(timezone.localtime() + datetime.timedelta(days=28)):  # calendar days, as above
         deadlines = selectors.deadlines(user=buyer)
         assert any("certificat provisoire" in item.what for item in deadlines)
         client.force_login(buyer)
@@ -104,3 +107,27 @@ def test_my_vehicles_query_count_is_constant(client, seller, buyer, cert, django
             declare_cession(seller, other, buyer=buyer)
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(reverse("vehicles:my_vehicles"))
+
+
+@pytest.mark.dates
+def test_the_deadlines_count_from_the_day_of_the_sale_in_france():
+    # Sold on 1 December at 00:30 in Paris: the database gives back 30 November, 23:30 UTC.
+    sold_at = datetime.datetime(2026, 12, 1, 0, 30, tzinfo=timezone.get_default_timezone()).astimezone(datetime.UTC)
+    assert deadlines.cession_deadline(sold_at) == datetime.date(2026, 12, 16)
+    assert deadlines.changement_titulaire_deadline(sold_at) == datetime.date(2027, 1, 1)
+    # First registered on 30 November 2022: more than 4 years old on 1 December 2026, a contrôle technique is due,
+    # and one of 31 May 2026 is more than 6 months old.
+    assert deadlines.needs_controle_technique(datetime.date(2022, 11, 30), sold_at)
+    assert not deadlines.controle_technique_valid(datetime.date(2026, 5, 31), sold_at)
+
+
+@pytest.mark.dates
+def test_the_page_gives_the_day_the_code_de_cession_expires_across_a_change_of_time(seller, buyer, cert):
+    # Declared on 27 March 2027 at 23:30; the clocks go forward that night: 15 × 24 hours end on 12 April at 00:30.
+    declared = datetime.datetime(2027, 3, 27, 23, 30, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(declared, tick=False):
+        application, _ = declare_cession(seller, make_vehicle(seller), buyer=buyer)
+        summary = application.procedure.status_summary(application)
+    expires = timezone.localtime(Cession.objects.get(application=application).code_expires_at)
+    assert expires.date() == datetime.date(2027, 4, 12)
+    assert "valable jusqu'au 12 avril 2027" in summary.detail
