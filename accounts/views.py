@@ -23,7 +23,7 @@ from accounts import forms, throttling
 from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
 from accounts.tasks import send_signup_attempt_email, send_verification_email
 from accounts.tokens import email_verification_token
-from portal import qrcode
+from core import qrcode
 
 logger = logging.getLogger(__name__)
 

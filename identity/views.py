@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.decorators import verified_staff_required
+from core.formats import french_date
 from identity import services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
 from identity.models import Deposit, Mairie, PreDemande, Slot
@@ -150,7 +151,7 @@ def cancel(request, reference):
         except services.AppointmentRefused as error:
             messages.error(request, error.reason)
         else:
-            expires_on = services.french_date(application.pre_demande.expires_on)
+            expires_on = french_date(application.pre_demande.expires_on)
             messages.success(request, "Votre rendez-vous est annulé. Pensez à en prendre un autre : la pré-demande "
                                       f"est valable jusqu'au {expires_on}.")
         return redirect("identity:pre_demande", reference=application.reference)

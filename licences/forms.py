@@ -6,7 +6,7 @@ from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from accounts.forms import PortalSetPasswordForm
-from licences.dates import add_years
+from core.dates import add_years
 from licences.enums import (
     CODE_ONLY_MAX_BAN_MONTHS,
     CODE_ONLY_MIN_HELD_YEARS,
@@ -71,7 +71,7 @@ class PhotoSignatureForm(DsfrBaseForm):
         try:
             get_provider().fetch(code)
         except EphotoError as error:
-            self.add_error("ephoto_code", error.message)
+            self.add_error("ephoto_code", error.reason)
         else:
             cleaned["ephoto_code"] = code
         return cleaned

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.enums import Role
 from accounts.models import second_factor_passed
+from core.exceptions import Refused
 from titles import notifications
 
 # The helpers of the effects are also reached as titles.services.<name> (views, procedures, tests).
@@ -420,13 +421,8 @@ END_LINK_SALT = "titles.assisted-session.end"
 END_LINK_MAX_AGE = datetime.timedelta(days=1)
 
 
-class SessionRefused(Exception):
+class SessionRefused(Refused):
     """An assisted session that may not be opened or confirmed; `reason` is the French message."""
-
-    def __init__(self, code, reason):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def end_link_token(session):

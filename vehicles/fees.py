@@ -4,6 +4,7 @@ vehicle over 10 years, nil for electric and hydrogen vehicles; Y4 taxe fixe; Y5 
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.formats import euros
 from titles.procedures import FeeLine
 from vehicles.deadlines import taxe_regionale_halved
 from vehicles.enums import REDEVANCE_ACHEMINEMENT_CENTS, TAXE_FIXE_CENTS, TAXE_REGIONALE_EXEMPT_ENERGIES
@@ -21,11 +22,6 @@ def rate_for(departement, on):
         if departement in rate.departements:
             return rate
     raise RateUnknown(departement)
-
-
-def euros(cents):
-    text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text[:-3] if text.endswith(',00') else text} €"
 
 
 def taxe_regionale_line(vehicle, departement, on):

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.formats import euros
 from vehicles.enums import AttemptKind, BuyerKind, Category, Energy, HolderRole, OperationKind
 from vehicles.formats import FIRST_SIV, is_siv_number
 
@@ -284,4 +285,4 @@ class TaxeRegionaleRate(models.Model):
         constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="one_rate_per_region_and_year")]
 
     def __str__(self):
-        return f"{self.region_name} {self.year} : {self.rate_cents / 100:.2f} €/CV"
+        return f"{self.region_name} {self.year} : {euros(self.rate_cents)}/CV"
