@@ -6,10 +6,11 @@ from dsfr.forms import DsfrBaseForm
 
 from accounts.models import User
 from accounts.tasks import send_password_reset_email
+from core.forms import EmailField
 
 
 class LoginForm(DsfrBaseForm, AuthenticationForm):
-    username = forms.EmailField(label="Adresse électronique", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    username = EmailField(label="Adresse électronique", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -120,7 +121,7 @@ class DeclaredIdentityForm(DsfrBaseForm, forms.ModelForm):
 
 
 class PortalPasswordResetForm(DsfrBaseForm, PasswordResetForm):
-    email = forms.EmailField(label="Adresse électronique", max_length=254)
+    email = EmailField(label="Adresse électronique")
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None

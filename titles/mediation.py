@@ -10,6 +10,7 @@ from dsfr.forms import DsfrBaseForm
 
 from accounts.decorators import verified_staff_required
 from accounts.enums import ASSISTING_ORGANISATION_KINDS, Role
+from core.forms import EmailField
 from titles import services
 from titles.models import Application, AssistedSession
 from titles.presentation import status_summary
@@ -17,7 +18,7 @@ from titles.registry import registry
 
 
 class OpenSessionForm(DsfrBaseForm):
-    email = forms.EmailField(
+    email = EmailField(
         label="Adresse électronique de la personne accompagnée",
         help_text="Elle reçoit un code à 6 chiffres qu'elle vous communique si elle accepte votre aide.",
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from core.formats import french_date
+from core.forms import EmailField
 from vehicles import services
 from vehicles.deadlines import (
     cession_deadline,
@@ -174,7 +175,7 @@ class BuyerForm(VehicleStepForm):
     company_name = forms.CharField(label="Raison sociale", required=False, max_length=150)
     siren = forms.CharField(label="Numéro SIREN", required=False, max_length=20,
                             help_text="9 chiffres : les 9 premiers du SIRET.")
-    email = forms.EmailField(
+    email = EmailField(
         label="Adresse électronique de l'acquéreur, si vous la connaissez", required=False,
         help_text="L'acquéreur recevra une invitation à faire son changement de titulaire ; vous serez prévenu "
                   "quand il l'aura fait.",
