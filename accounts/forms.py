@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
 from accounts.models import User
+from core.forms import EmailField
 
 
 class LoginForm(DsfrBaseForm, AuthenticationForm):
-    username = forms.EmailField(label="Adresse électronique", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    username = EmailField(label="Adresse électronique", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -119,7 +120,7 @@ class DeclaredIdentityForm(DsfrBaseForm, forms.ModelForm):
 
 
 class PortalPasswordResetForm(DsfrBaseForm, PasswordResetForm):
-    email = forms.EmailField(label="Adresse électronique", max_length=254)
+    email = EmailField(label="Adresse électronique")
 
 
 class PortalSetPasswordForm(DsfrBaseForm, SetPasswordForm):

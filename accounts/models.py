@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.enums import Gender, IdentitySource, OrganisationKind, Role
-from portal.geography import departement_of
+from core.geography import departement_of
 
 # Identity fields that come from FranceConnect and that no form may change once they do.
 IDENTITY_FIELDS = (

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import forms, notifications, throttling
 from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
 from accounts.tokens import email_verification_token
-from portal import qrcode
+from core import qrcode
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.formats import french_date
 from identity import services
 from identity.enums import (
     MOTIFS_WITH_CURRENT_TITLE,
@@ -78,10 +79,6 @@ STEPS = (
     Step("nationalite", "Nationalité française", NationaliteForm),
     Step("coordonnees", "Adresse et téléphone", CoordonneesForm),
 )
-
-
-def french_date(value):
-    return value.strftime("%d/%m/%Y") if value else ""
 
 
 class PreDemandeProcedure(Procedure):

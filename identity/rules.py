@@ -2,15 +2,16 @@
 the mairie, the pré-demande's validity, ages, and French mobile numbers. Documented in docs/glossary.md
 (section « Identité »); sources in ../shared/reference/procedures-and-peers.md §1.2."""
 
-import calendar
 import datetime
 import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from core import geography
+from core.dates import add_months
+from core.formats import euros
 from identity.enums import LOSS_MOTIFS, MODIFICATION_MOTIFS, MOTIFS_WITH_CURRENT_TITLE, Motif, TitleKind
-from portal import geography
 from titles.procedures import FeeLine
 
 # A pré-demande (and its récapitulatif) is valid 6 calendar months after submission: past that, the portal closes
@@ -63,13 +64,6 @@ EXPIRED_LONG_AGO_YEARS = 5
 def age_on(birth_date, day):
     """Return the age in whole years on `day`."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def add_months(day, months):
-    """Return `day` plus `months` calendar months, clamped to the end of a shorter month."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def passeport_band(age, departement=""):
@@ -146,8 +140,7 @@ def pieces_to_bring(kind, *, motif, is_minor, fee_cents, current_title_valid_unt
         pieces.append(Piece("identite_parent", "La pièce d'identité du parent qui fait la demande (et, en cas de "
                                                  "séparation, le jugement qui fixe l'autorité parentale)"))
     if fee_cents:
-        euros = f"{fee_cents / 100:.2f}".replace(".", ",").removesuffix(",00")
-        pieces.append(Piece("timbre", f"Le timbre fiscal électronique de {euros} € : déjà payé en ligne et "
+        pieces.append(Piece("timbre", f"Le timbre fiscal électronique de {euros(fee_cents)} : déjà payé en ligne et "
                                       "rattaché à la pré-demande, rien à imprimer"))
     return pieces
 

@@ -11,10 +11,13 @@ from django.utils import formats, timezone, translation
 
 from accounts.enums import Role
 from accounts.models import Membership
+from core.dates import add_months
+from core.exceptions import Refused
+from core.formats import french_date
 from identity import notifications
 from identity.models import Deposit, Mairie, MairieProfile, PreDemande, Slot, new_pre_demande_number
 from identity.permissions import MAIRIE, MAIRIE_AGENTS
-from identity.rules import FINGERPRINT_MIN_AGE, PRE_DEMANDE_VALIDITY_MONTHS, add_months
+from identity.rules import FINGERPRINT_MIN_AGE, PRE_DEMANDE_VALIDITY_MONTHS
 from titles.events import record_event
 from titles.models import Application
 from titles.services import actor_roles, apply_transition, assisting_session
@@ -31,13 +34,8 @@ EXPIRY_REASON = (
 )
 
 
-class AppointmentRefused(Exception):
+class AppointmentRefused(Refused):
     """A booking, a cancellation or a deposit the rules refuse; `reason` says why, in French."""
-
-    def __init__(self, code, reason):
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 def french_datetime(value):
@@ -46,11 +44,6 @@ def french_datetime(value):
     with translation.override("fr"):
         day = formats.date_format(local, "l j F Y")
     return f"{day} à {local.hour} h {local.minute:02d}"
-
-
-def french_date(value):
-    with translation.override("fr"):
-        return formats.date_format(value, "j F Y")
 
 
 def fingerprints_wording(taken):

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from core.formats import french_date
 from identity import services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
 from identity.models import Mairie, PreDemande, Slot
@@ -156,7 +157,7 @@ def cancel(request, reference):
         except services.AppointmentRefused as error:
             messages.error(request, error.reason)
         else:
-            expires_on = services.french_date(application.pre_demande.expires_on)
+            expires_on = french_date(application.pre_demande.expires_on)
             messages.success(request, "Votre rendez-vous est annulé. Pensez à en prendre un autre : la pré-demande "
                                       f"est valable jusqu'au {expires_on}.")
         return redirect("identity:pre_demande", reference=application.reference)

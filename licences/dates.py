@@ -1,21 +1,10 @@
-"""Calendar arithmetic for the rules counted in months and years (a 2-month attestation, a 6-month e-photo…)."""
+"""Dates of the licence rules: whole years between two dates, and a date from what a form or a draft holds.
 
-import calendar
+Months and years are added with `core.dates` (``dateutil.relativedelta``)."""
+
 import datetime
 
 from django.utils import timezone
-
-
-def add_months(value, months):
-    """Return `value` (date or datetime) moved by `months` calendar months, clamped to the month's last day."""
-    index = value.month - 1 + months
-    year, month = value.year + index // 12, index % 12 + 1
-    day = min(value.day, calendar.monthrange(year, month)[1])
-    return value.replace(year=year, month=month, day=day)
-
-
-def add_years(value, years):
-    return add_months(value, 12 * years)
 
 
 def years_between(start, end):

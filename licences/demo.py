@@ -6,8 +6,8 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from core.dates import add_months, add_years
 from licences import demo_files, demo_school
-from licences.dates import add_months, add_years
 from licences.enums import CARD_VALIDITY_YEARS, EPHOTO_VALIDITY_MONTHS, NANTES_PROCEDURES, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import EphotoCode, Licence

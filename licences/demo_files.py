@@ -27,8 +27,8 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD
 from accounts.enums import IdentitySource
 from accounts.models import User
+from core.dates import add_years
 from licences import services as licence_services
-from licences.dates import add_years
 from licences.enums import CARD_VALIDITY_YEARS, Code
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence

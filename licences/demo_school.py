@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organisation
+from core.dates import add_years
 from licences import services as licence_services
-from licences.dates import add_years
 from licences.enums import CARD_VALIDITY_YEARS, Code
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from PIL import Image, ImageDraw
 
-from licences.dates import add_months
+from core.dates import add_months
+from core.exceptions import Refused
 from licences.enums import EPHOTO_CODE_LENGTH, EPHOTO_VALIDITY_MONTHS
 from licences.models import EphotoCode
 
@@ -28,13 +29,8 @@ CODE_RE = re.compile(rf"^[A-Z0-9]{{{EPHOTO_CODE_LENGTH}}}$")
 ISSUED_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-class EphotoError(Exception):
-    """A code that cannot be used; `message` is French, for the citizen; `code` says why."""
-
-    def __init__(self, code, message):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+class EphotoError(Refused):
+    """A code that cannot be used; `reason` is French, for the citizen; `code` says why."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from accounts.forms import PortalSetPasswordForm
-from licences.dates import add_years
+from core.dates import add_years
+from core.forms import EmailField
 from licences.enums import (
     CODE_ONLY_MAX_BAN_MONTHS,
     CODE_ONLY_MIN_HELD_YEARS,
@@ -71,7 +72,7 @@ class PhotoSignatureForm(DsfrBaseForm):
         try:
             get_provider().fetch(code)
         except EphotoError as error:
-            self.add_error("ephoto_code", error.message)
+            self.add_error("ephoto_code", error.reason)
         else:
             cleaned["ephoto_code"] = code
         return cleaned
@@ -256,9 +257,8 @@ class InternationalForm(DsfrBaseForm):
 class StudentMandateForm(DsfrBaseForm):
     """A driving school enrols a student: it asks for a mandate (electronic) or declares the paper one it holds."""
 
-    email = forms.EmailField(label="Adresse électronique de l'élève", max_length=254,
-                             error_messages={"max_length": "L'adresse électronique compte 254 caractères au plus."},
-                             help_text="L'élève y reçoit la demande de mandat, puis un courriel à chaque étape.")
+    email = EmailField(label="Adresse électronique de l'élève",
+                       help_text="L'élève y reçoit la demande de mandat, puis un courriel à chaque étape.")
     given_names = forms.CharField(label="Prénoms de l'élève", max_length=150)
     family_name = forms.CharField(label="Nom de l'élève", max_length=150)
     birth_date = date_field("Date de naissance de l'élève", validators=[not_in_future])

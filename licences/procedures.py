@@ -7,8 +7,10 @@ Registered at start-up by `licences.apps.LicencesConfig.ready()`.
 from django import forms
 from django.utils import timezone
 
+from core.dates import add_months, add_years
+from core.formats import french_date
 from licences import services
-from licences.dates import add_months, add_years, as_date, years_between
+from licences.dates import as_date, years_between
 from licences.enums import (
     ASSR_BORN_FROM_YEAR,
     CEPC_MONTHS,
@@ -132,11 +134,6 @@ EPHOTO_STAYS = keep(
 )
 
 
-def display_date(value):
-    date = as_date(value)
-    return date.strftime("%d/%m/%Y") if date else ""
-
-
 def display_iso(value):
     return value.isoformat() if value else None
 
@@ -208,7 +205,7 @@ class LicenceProcedure(Procedure):
                 elif choices:
                     shown = choices.get(value, value)
                 elif isinstance(field, forms.DateField):
-                    shown = display_date(value)
+                    shown = french_date(value)
                 else:
                     shown = value
                 lines.append((str(field.label), shown))
@@ -273,7 +270,7 @@ class LicenceProcedure(Procedure):
             try:
                 get_provider().fetch(photo["ephoto_code"])
             except EphotoError as error:
-                problems.append(error.message)
+                problems.append(error.reason)
         return problems + self.extra_problems(application, licence)
 
     def extra_problems(self, application, licence):
@@ -314,12 +311,12 @@ class LicenceProcedure(Procedure):
         cert = application.cert
         return {
             "neph": licence.neph if licence else "",
-            "birth_date": display_date(applicant.birth_date),
+            "birth_date": french_date(applicant.birth_date),
             "address_lines": [line for line in (applicant.address_line, f"{applicant.postal_code} {applicant.city}"
                                                  .strip()) if line],
             "categories": [
-                {"code": c.category, "obtained_on": display_date(c.obtained_on),
-                 "valid_until": display_date(c.valid_until)}
+                {"code": c.category, "obtained_on": french_date(c.obtained_on),
+                 "valid_until": french_date(c.valid_until)}
                 for c in (licence.categories.all() if licence else [])
             ],
             "cert_address": [line for line in (cert.name, cert.address, f"{cert.postal_code} {cert.city}".strip())
@@ -456,7 +453,7 @@ class Fabrication(NewCardProcedure):
         exam = as_date(self.step_data(application).get("exam_date"))
         if exam is None:
             return []
-        return [("Droit de conduire avec le CEPC jusqu'au", display_date(add_months(exam, CEPC_MONTHS)))]
+        return [("Droit de conduire avec le CEPC jusqu'au", french_date(add_months(exam, CEPC_MONTHS)))]
 
     def update_register(self, application, licence, today):
         data = self.step_data(application)
@@ -496,7 +493,7 @@ class Loss(ReplacementProcedure):
 
     def more_output_context(self, application, output, licence):
         data = self.step_data(application)
-        return {"lost_on": display_date(data.get("lost_on")), "lost_place": data.get("lost_place", "")}
+        return {"lost_on": french_date(data.get("lost_on")), "lost_place": data.get("lost_place", "")}
 
 
 @registry.register
@@ -743,7 +740,7 @@ class AfterSuspension(NewCardProcedure):
                             "psychotechnique.")
         decided = as_date(self.step_data(application).get("decided_on"))
         if decided and add_months(decided, months) > timezone.localdate():
-            problems.append(f"La suspension court jusqu'au {display_date(add_months(decided, months))} : déposez "
+            problems.append(f"La suspension court jusqu'au {french_date(add_months(decided, months))} : déposez "
                             "votre demande à sa fin.")
         return problems
 
@@ -860,7 +857,7 @@ class International(LicenceProcedure):
         if licence is None:
             return []
         return [("Validité du permis international", f"jusqu'au "
-                 f"{display_date(self.permit_validity(licence, timezone.localdate()))} au plus tard")]
+                 f"{french_date(self.permit_validity(licence, timezone.localdate()))} au plus tard")]
 
     def record_delivery(self, application):
         licence = self.licence(application)
@@ -869,5 +866,5 @@ class International(LicenceProcedure):
                                            valid_until=self.permit_validity(licence, today))
 
     def more_output_context(self, application, output, licence):
-        return {"mail_before": display_date(add_months(timezone.localdate(), INTERNATIONAL_PAPER_MONTHS))}
+        return {"mail_before": french_date(add_months(timezone.localdate(), INTERNATIONAL_PAPER_MONTHS))}
 

@@ -13,10 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.dates import add_months, add_years
+from core.exceptions import Refused
 from journal import services as journal
 from journal.enums import Action
 from licences import notifications
-from licences.dates import add_months, add_years, years_between
+from licences.dates import years_between
 from licences.enums import (
     CARD_VALIDITY_YEARS,
     HEAVY_AFTER_SENIOR_YEARS,
@@ -44,12 +46,11 @@ from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status
 logger = logging.getLogger(__name__)
 
 
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """A school or student action the rules refuse; `reason` is French, for the person who tried."""
 
     def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__("action", reason)
 
 
 # The register ---------------------------------------------------------------------------------------------------
@@ -139,7 +140,7 @@ def attach_ephoto(application, code, *, actor):
     try:
         portrait = get_provider().consume(code, reference=application.reference)
     except EphotoError as error:
-        raise InvalidTransition("ephoto", error.message) from None
+        raise InvalidTransition("ephoto", error.reason) from None
     for kind, content in (("ephoto-photo", portrait.photo), ("ephoto-signature", portrait.signature)):
         clean = clean_upload(SimpleUploadedFile(f"{kind}.jpg", content, content_type="image/jpeg"), PHOTO_RULES)
         engine.add_document(application, kind=kind, clean_file=clean, uploaded_by=actor or application.filed_by)

@@ -3,6 +3,8 @@ import time
 from django.conf import settings
 from django.shortcuts import render
 
+from core.http import max_body_bytes  # noqa: F401 (the decorator whose limit process_view reads)
+
 REFRESHED_KEY = "_refreshed_at"
 
 
@@ -37,19 +39,6 @@ class SessionRefreshMiddleware:
 NUL = "\x00"
 
 
-def max_body_bytes(limit):
-    """Let a view receive a larger request body than ``REQUEST_BODY_MAX_BYTES`` (e.g. several files at once).
-
-    ``limit`` is a number of bytes, or a callable returning it (read on each request, so it may depend on what
-    is registered at start-up)."""
-
-    def decorate(view):
-        view.max_body_bytes = limit
-        return view
-
-    return decorate
-
-
 class RequestGuardMiddleware:
     """Refuse, with a French page, what the database or the disk should never see, before the view runs.
 
@@ -57,7 +46,7 @@ class RequestGuardMiddleware:
       (it would be a 500 wherever the value reaches a query), and no legitimate input holds one.
     * A body larger than the view accepts answers 413 from its ``Content-Length``, before a byte of it is read:
       Django would otherwise receive a whole upload (spooled to disk) before the form refuses it. The limit is
-      ``REQUEST_BODY_MAX_BYTES`` unless the view declares its own (:func:`max_body_bytes`). A body without
+      ``REQUEST_BODY_MAX_BYTES`` unless the view declares its own (:func:`core.http.max_body_bytes`). A body without
       ``Content-Length`` (chunked) is never read by Django.
 
     Both checks run in ``process_view``, once the view (and so its limit) is known and every middleware has set up

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from dsfr.forms import DsfrBaseForm
 
+from core.forms import EmailField
 from titles.enums import ConsentMethod, InfoRequestReason
 from titles.models import is_valid_public_code, normalise_public_code
 from titles.payments import normalise_timbre_number
@@ -138,7 +139,7 @@ class VerifyForm(DsfrBaseForm):
 class MandateForm(DsfrBaseForm):
     """An organisation asks a client for a mandate (electronic) or declares the paper one it holds."""
 
-    email = forms.EmailField(label="Adresse électronique de l'usager")
+    email = EmailField(label="Adresse électronique de l'usager")
     given_names = forms.CharField(label="Prénoms de l'usager", max_length=150)
     family_name = forms.CharField(label="Nom de l'usager", max_length=150)
     procedures = forms.MultipleChoiceField(label="Démarches couvertes", widget=forms.CheckboxSelectMultiple)

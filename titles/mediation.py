@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
+from core.forms import EmailField
 from titles import services
 from titles.models import Application, AssistedSession
 from titles.permissions import MEDIATEURS, member_required
@@ -17,7 +18,7 @@ from titles.registry import registry
 
 
 class OpenSessionForm(DsfrBaseForm):
-    email = forms.EmailField(
+    email = EmailField(
         label="Adresse électronique de la personne accompagnée",
         help_text="Elle reçoit un code à 6 chiffres qu'elle vous communique si elle accepte votre aide.",
     )

@@ -4,9 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from stdnum import luhn
 
 from accounts.enums import Role
 from accounts.models import Membership
+from core.formats import euros
 from titles import permissions
 from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus, Title
 from titles.presentation import describe_event
@@ -24,12 +26,7 @@ def crockford_check(body):
     doubled values wrap around alike, as 09/90 in decimal Luhn), and stays typeable and URL-safe
     (Crockford's own mod-37 check adds * ~ $ = U, which do not belong in a reference read over the phone).
     """
-    total, factor = 0, 2
-    for char in reversed(body):
-        addend = factor * CROCKFORD.index(char)
-        total += addend // 32 + addend % 32
-        factor = 3 - factor
-    return CROCKFORD[(32 - total % 32) % 32]
+    return luhn.calc_check_digit(body, alphabet=CROCKFORD)
 
 
 def new_public_code(length):
@@ -45,7 +42,7 @@ def normalise_public_code(raw):
 
 
 def is_valid_public_code(code):
-    return len(code) >= 2 and all(c in CROCKFORD for c in code) and crockford_check(code[:-1]) == code[-1]
+    return len(code) >= 2 and all(c in CROCKFORD for c in code) and luhn.is_valid(code, alphabet=CROCKFORD)
 
 
 def new_reference():
@@ -162,7 +159,7 @@ class Application(models.Model):
 
     @property
     def fee_display(self):
-        return f"{self.fee_cents / 100:.2f} €".replace(".", ",")
+        return euros(self.fee_cents)
 
     @property
     def is_draft(self):
@@ -322,7 +319,7 @@ class Payment(models.Model):
         verbose_name = "paiement"
 
     def __str__(self):
-        return f"Timbre …{self.timbre_number[-4:]} ({self.amount_cents / 100:.2f} €)"
+        return f"Timbre …{self.timbre_number[-4:]} ({euros(self.amount_cents)})"
 
 
 class TimbreFiscal(models.Model):

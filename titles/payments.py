@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.formats import euros
 from titles.models import TimbreFiscal
 
 TIMBRE_VALIDITY_YEARS = 1  # a timbre électronique is valid 12 months (refundable within 18)
@@ -68,8 +69,8 @@ class EmbeddedIssuer(TimbreIssuer):
         if timbre.amount_cents != amount_cents:
             return TimbreCheck(
                 False,
-                message=f"Ce timbre est de {timbre.amount_cents / 100:.2f} € ; cette démarche demande "
-                f"{amount_cents / 100:.2f} €.".replace(".", ","),
+                message=f"Ce timbre est de {euros(timbre.amount_cents)} ; cette démarche demande "
+                f"{euros(amount_cents)}.",
             )
         return TimbreCheck(True, amount_cents=timbre.amount_cents)
 

@@ -36,7 +36,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
-from portal import qrcode
+from core import qrcode
 
 TEMPLATE_VERSION_ATTR = "template_version"
 DEFAULT_TEMPLATE_VERSION = "1"

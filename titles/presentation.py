@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils.formats import date_format
 
+from core.formats import french_date
 from titles.registry import registry
 from titles.workflow import Status
 
@@ -27,7 +27,7 @@ def status_summary(application):
 def _engine_summary(application):
     cert = application.cert.name if application.cert_id else "le centre d'instruction"
     expected = (
-        f" Décision prévue vers le {date_format(application.expected_decision_at, 'j F Y')}."
+        f" Décision prévue vers le {french_date(application.expected_decision_at)}."
         if application.expected_decision_at
         else ""
     )

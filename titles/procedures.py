@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from core.formats import euros, french_date
 from titles.enums import Filer
 from titles.models import ApplicationEvent
 from titles.uploads import UploadRules
@@ -126,7 +126,7 @@ class Procedure:
 
     @property
     def fee_display(self):
-        return f"{self.fee_cents / 100:.2f} €".replace(".", ",")
+        return euros(self.fee_cents)
 
     def get_step_form(self, step, application, data=None):
         """Return the form of a step, bound to `data` or showing what the draft holds."""
@@ -180,7 +180,7 @@ class Procedure:
             return "Oui" if value else "Non"
         if isinstance(field, forms.DateField) and isinstance(value, str):
             try:
-                return date_format(datetime.date.fromisoformat(value), "j F Y")
+                return french_date(value)
             except ValueError:
                 return value
         return choices.get(value, value) if choices else value

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import Refused
 from journal import services as journal
 from journal.enums import Action
 from notifications.outbox import queue_email
@@ -403,13 +404,8 @@ END_LINK_SALT = "titles.assisted-session.end"
 END_LINK_MAX_AGE = datetime.timedelta(days=1)
 
 
-class SessionRefused(Exception):
+class SessionRefused(Refused):
     """An assisted session that may not be opened or confirmed; `reason` is the French message."""
-
-    def __init__(self, code, reason):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def end_link_token(session):

@@ -7,12 +7,13 @@ dashboard shows for that procedure and CERT.
 Percentiles are computed in Python, from one query over the 30-day window. SQL has no portable percentile:
 PostgreSQL has ``percentile_cont``, SQLite has none, so a SQL version would mean two code paths of which CI
 tests one. The window bounds the rows (one per decided file, four columns), the dashboard is cached for a few
-minutes, and `percentile` interpolates exactly as PostgreSQL's ``percentile_cont`` does, so moving the
-aggregation into PostgreSQL later (or into a table refreshed by a periodic task) changes no figure.
+minutes, and ``statistics.quantiles(method="inclusive")`` interpolates exactly as PostgreSQL's ``percentile_cont``
+does, so moving the aggregation into PostgreSQL later (or into a table refreshed by a periodic task) changes no
+figure.
 """
 
 import datetime
-import math
+import statistics
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -47,16 +48,6 @@ def days_between(start, end):
     return (end - start).total_seconds() / 86400
 
 
-def percentile(ordered, fraction):
-    """Return the `fraction` percentile of an ordered list, interpolating linearly between the closest ranks
-    (PostgreSQL's ``percentile_cont``); None for an empty list."""
-    if not ordered:
-        return None
-    position = fraction * (len(ordered) - 1)
-    lower, upper = math.floor(position), math.ceil(position)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-
-
 @dataclass(frozen=True)
 class Delays:
     """How long decided files took: how many, the median and the 90th percentile in days (None if too few)."""
@@ -67,10 +58,12 @@ class Delays:
 
     @classmethod
     def of(cls, delays):
-        ordered = sorted(delays)
-        if len(ordered) < MIN_SAMPLE:
-            return cls(count=len(ordered))
-        return cls(count=len(ordered), median=percentile(ordered, 0.5), p90=percentile(ordered, 0.9))
+        delays = list(delays)
+        if len(delays) < MIN_SAMPLE:
+            return cls(count=len(delays))
+        # "inclusive": interpolate linearly between the closest ranks, as PostgreSQL's percentile_cont.
+        deciles = statistics.quantiles(delays, n=10, method="inclusive")
+        return cls(count=len(delays), median=statistics.median(delays), p90=deciles[-1])
 
 
 def decision_delays_days(procedure_code, cert=None, *, now=None):

@@ -30,10 +30,10 @@ import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
+from django.utils.http import content_disposition_header
 from PIL import Image, ImageFile, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -528,31 +528,13 @@ def safe_display_name(name: str) -> str:
     return name
 
 
-_ASCII_REPLACEMENTS = str.maketrans(
-    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "‘": "'", "«": "", "»": "", "–": "-", "—": "-"}
-)
-
-
-def _ascii_fallback(name):
-    decomposed = unicodedata.normalize("NFKD", name.translate(_ASCII_REPLACEMENTS))
-    ascii_name = decomposed.encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\')
-    ascii_name = " ".join(ascii_name.split())
-    match = _EXTENSION.search(ascii_name)
-    extension = match.group(0) if match else ""
-    stem = ascii_name[: len(ascii_name) - len(extension)].strip(". ")
-    return (stem or DEFAULT_DISPLAY_NAME) + extension
-
-
 def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """Content-Disposition value (RFC 6266): an ASCII ``filename`` fallback and the exact ``filename*`` (RFC 8187).
+    """Content-Disposition value (RFC 6266) for the safe form of ``filename`` (:func:`safe_display_name`), built by
+    Django: ``filename="…"`` for a plain ASCII name, else ``filename*=utf-8''…`` (RFC 8187).
 
-    ``content_disposition("Facture été.pdf")`` gives
-    ``attachment; filename="Facture ete.pdf"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf``.
+    ``content_disposition("Facture été.pdf")`` gives ``attachment; filename*=utf-8''Facture%20%C3%A9t%C3%A9.pdf``.
     """
-    name = safe_display_name(filename)
-    disposition = "inline" if inline else "attachment"
-    return f"{disposition}; filename=\"{_ascii_fallback(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return content_disposition_header(not inline, safe_display_name(filename))
 
 
 # The extension a stored file is served with, from the type its content was found to be (see _detect).

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal.middleware import max_body_bytes
+from core.exceptions import Refused
+from core.http import max_body_bytes
 from titles import page_cache, services
 from titles.enums import DocumentStatus, Filer
 from titles.forms import AnswerForm, DocumentsForm, EligibilityForm, MessageForm, TimbreForm, VerifyForm, WithdrawForm
@@ -170,8 +171,8 @@ def start(request, code):
     if request.GET.get("mandat") or request.POST.get("mandat"):
         try:
             mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
-        except MandateRefused as refusal:
-            messages.error(request, str(refusal))
+        except Refused as refusal:
+            messages.error(request, refusal.reason)
             return redirect("titles:dashboard")
     elif request.GET.get("seance") or request.POST.get("seance"):
         session = _assisting_session(request, procedure, request.GET.get("seance") or request.POST.get("seance"))
@@ -238,12 +239,8 @@ def _filing_mandate(request, procedure, mandate_id):
         raise Http404("Second facteur requis")
     refused = procedure.refuse_mandate(mandate)
     if refused:
-        raise MandateRefused(refused)
+        raise Refused("mandate", refused)
     return mandate
-
-
-class MandateRefused(Exception):
-    """A procedure that may not be filed under this mandate (e.g. a paper mandate for a loss)."""
 
 
 @login_required

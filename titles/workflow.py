@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from core.exceptions import Refused
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Brouillon"
@@ -158,13 +160,8 @@ TRANSITIONS = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Refused):
     """A transition that the table, the actor's rights or a procedure guard refuses; `reason` says which, in French."""
-
-    def __init__(self, code, reason):
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 def check_transition(application, name, actors):

@@ -1,10 +1,10 @@
 """Dates the procedures count from: calendar months and years, and the legal deadlines of the register."""
 
-import calendar
 import datetime
 
 from django.utils import timezone
 
+from core.dates import add_months, add_years
 from titles.dated import NotInForce, value_on
 from vehicles.enums import (
     CESSION_DEADLINE_DAYS,
@@ -17,17 +17,6 @@ from vehicles.enums import (
     HALF_TAXE_REGIONALE_AFTER_YEARS,
     L_CATEGORY,
 )
-
-
-def add_months(day, months):
-    """Return the same day `months` later (the last day of the month when it has fewer days: 31/01 → 28/02)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def add_years(day, years):
-    return add_months(day, 12 * years)
 
 
 def as_date(value):

@@ -5,8 +5,7 @@ Y4 taxe fixe; Y5 redevance d'acheminement. Every rule and its source: docs/gloss
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import date_format
-
+from core.formats import euros, french_date
 from titles.dated import NotInForce, in_force
 from titles.procedures import FeeLine
 from vehicles.deadlines import as_date, taxe_regionale_halved
@@ -37,16 +36,6 @@ def rate_for(departement, on):
     raise RateUnknown(departement)
 
 
-def euros(cents):
-    text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text[:-3] if text.endswith(',00') else text} €"
-
-
-def long_date(day):
-    """Return a date as French writes it: « 1er mars 2026 », « 27 novembre 2026 »."""
-    return date_format(day, "j F Y").replace("1 ", "1er ", 1) if day.day == 1 else date_format(day, "j F Y")
-
-
 def _round(cents):
     return int(Decimal(cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -64,7 +53,7 @@ def taxe_regionale_line(vehicle, departement, on):
                        f"{vehicle.get_energy_display()}", 0)
     cents = Decimal(vehicle.fiscal_horsepower * rate.rate_cents)
     label = (f"Taxe régionale (Y1) — {vehicle.fiscal_horsepower} CV × {euros(rate.rate_cents)} "
-             f"({rate.region_name}, tarif applicable depuis le {long_date(rate.valid_from)})")
+             f"({rate.region_name}, tarif applicable depuis le {french_date(rate.valid_from)})")
     # One halving at most: a motorcycle is not halved again after 10 years (CIBS L421-46).
     if vehicle.category in HALF_RATE_CATEGORIES:
         cents, label = cents / 2, f"{label}, demi-tarif : {Category(vehicle.category).label}"

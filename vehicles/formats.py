@@ -15,16 +15,16 @@ from django.utils import timezone
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 
-from portal import geography
+from core import geography
+from core.exceptions import Refused
 from titles.models import is_valid_public_code, new_public_code, normalise_public_code
 
 
-class FormatError(ValueError):
-    """An input that does not follow the format; `message` says why, in French."""
+class FormatError(Refused, ValueError):
+    """An input that does not follow the format; `reason` says why, in French."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason):
+        super().__init__("format", reason)
 
 
 def compact(raw):

@@ -7,9 +7,10 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from dsfr.forms import DsfrBaseForm
 
+from core.formats import french_date
+from core.forms import EmailField
 from vehicles import services
 from vehicles.deadlines import (
     cession_deadline,
@@ -41,7 +42,7 @@ TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 def late_message(what, deadline):
-    return (f"{what} devait être faite avant le {date_format(deadline, 'j F Y')} : elle est tardive et vous expose "
+    return (f"{what} devait être faite avant le {french_date(deadline)} : elle est tardive et vous expose "
             f"à une amende de {LATE_FINE_EUROS} €. Cochez la case pour confirmer et poursuivre.")
 
 
@@ -68,7 +69,7 @@ class VehicleStepForm(DsfrBaseForm):
         try:
             return parser(self.cleaned_data.get(name))
         except FormatError as error:
-            raise ValidationError(error.message) from error
+            raise ValidationError(error.reason) from error
 
 
 class OwnershipForm(VehicleStepForm):
@@ -125,7 +126,7 @@ class OwnershipForm(VehicleStepForm):
                 certificate_date=cleaned.get("certificate_date"), vin=vin, record=self.record,
             )
         except services.Refused as refused:
-            raise ValidationError(refused.message) from refused
+            raise ValidationError(refused.reason) from refused
         refusal = services.sold_refusal(proof.vehicle)
         if refusal:
             raise ValidationError(refusal)
@@ -176,7 +177,7 @@ class BuyerForm(VehicleStepForm):
     company_name = forms.CharField(label="Raison sociale", required=False, max_length=150)
     siren = forms.CharField(label="Numéro SIREN", required=False, max_length=20,
                             help_text="9 chiffres : les 9 premiers du SIRET.")
-    email = forms.EmailField(
+    email = EmailField(
         label="Adresse électronique de l'acquéreur, si vous la connaissez", required=False,
         help_text="L'acquéreur recevra une invitation à faire son changement de titulaire ; vous serez prévenu "
                   "quand il l'aura fait.",
@@ -241,7 +242,7 @@ class CessionCodeForm(VehicleStepForm):
                     actor=self.application.filed_by, application=self.application, record=self.record,
                 )
             except services.Refused as refused:
-                raise ValidationError(refused.message) from refused
+                raise ValidationError(refused.reason) from refused
         else:
             cession = services.verified_cession(self.application, self.registration.number)
             if cession is None:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.formats import euros
 from vehicles.enums import AttemptKind, BuyerKind, Category, CleanVehicleRate, Energy, HolderRole, OperationKind
 from vehicles.formats import FIRST_SIV, is_siv_number
 
@@ -317,4 +318,4 @@ class TaxeRegionaleRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.region_name} depuis le {self.valid_from:%d/%m/%Y} : {self.rate_cents / 100:.2f} €/CV"
+        return f"{self.region_name} depuis le {self.valid_from:%d/%m/%Y} : {euros(self.rate_cents)}/CV"

@@ -5,8 +5,9 @@ import datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from core.dates import add_months
+from core.formats import euros, french_date
 from titles.enums import Filer, Title
 from titles.presentation import StatusSummary
 from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
@@ -16,7 +17,7 @@ from titles.services import queue_document
 from titles.uploads import UploadRules
 from titles.workflow import Status
 from vehicles import services
-from vehicles.deadlines import add_months, controle_technique_after_years, needs_controle_technique
+from vehicles.deadlines import controle_technique_after_years, needs_controle_technique
 from vehicles.enums import (
     CESSION,
     CHANGEMENT_ADRESSE,
@@ -30,7 +31,7 @@ from vehicles.enums import (
     BuyerKind,
     DuplicataReason,
 )
-from vehicles.fees import RateUnknown, certificate_lines, euros, fixed_lines
+from vehicles.fees import RateUnknown, certificate_lines, fixed_lines
 from vehicles.formats import departement_of, display_code
 from vehicles.forms import (
     AddressChangeForm,
@@ -59,13 +60,6 @@ IDENTITY = RequiredDocument("identity", "Justificatif d'identité", rules=IMAGE_
                             help_text="Carte d'identité, passeport ou titre de séjour en cours de validité.")
 
 
-def day(value):
-    """Return a date (or ISO string) as « 14/03/2019 », whatever language is active (PDF contexts are JSON)."""
-    if isinstance(value, str):
-        value = datetime.date.fromisoformat(value[:10])
-    return date_format(value, "d/m/Y")
-
-
 def register_cession(application, ctx):
     """Register the seller's declaration; the plain code goes to the transition's outcome only (printed on the
     accusé, shown once on screen, never stored in clear)."""
@@ -90,8 +84,8 @@ def vehicle_context(vehicle):
         "category": vehicle.get_category_display(),
         "energy": vehicle.get_energy_display(),
         "fiscal_horsepower": vehicle.fiscal_horsepower,
-        "first_registration_date": day(vehicle.first_registration_date),
-        "certificate_date": day(vehicle.certificate_date),
+        "first_registration_date": french_date(vehicle.first_registration_date),
+        "certificate_date": french_date(vehicle.certificate_date),
         "address": vehicle.address_display,
         "holders": [{"name": h.printed_name, "role": h.get_role_display()} for h in holders],
         "holder_name": holders[0].printed_name if holders else "",
@@ -177,7 +171,7 @@ class CessionProcedure(VehicleProcedure):
             lines.append(("Titulaire", f"{owner['family_name']} {owner.get('given_names', '')}".strip()))
         sale = data.get("cession") or {}
         if sale.get("sold_on") and sale.get("sold_time"):
-            lines.append(("Date et heure de la cession", f"{day(sale['sold_on'])} à {sale['sold_time'][:5]}"))
+            lines.append(("Date et heure de la cession", f"{french_date(sale['sold_on'])} à {sale['sold_time'][:5]}"))
         if sale.get("mileage") is not None and sale.get("mileage") != "":
             lines.append(("Kilométrage", f"{sale['mileage']} km"))
         if sale.get("late_acknowledged"):
@@ -218,7 +212,7 @@ class CessionProcedure(VehicleProcedure):
             "Cession enregistrée",
             "Votre déclaration de cession est enregistrée : vous n'êtes plus responsable des infractions commises "
             "avec ce véhicule après la date de la vente. Donnez à l'acquéreur le code de cession (valable jusqu'au "
-            f"{date_format(expires, 'j F Y')}) : il en a besoin pour son changement de titulaire.",
+            f"{french_date(expires)}) : il en a besoin pour son changement de titulaire.",
             "l'acquéreur",
             "success",
         )
@@ -239,14 +233,14 @@ class CessionProcedure(VehicleProcedure):
         context = super().output_context(application, output)
         cession = application.cession
         context.update(
-            sold_at=f"{day(timezone.localtime(cession.sold_at).date())} à "
+            sold_at=f"{french_date(cession.sold_at)} à "
                     f"{timezone.localtime(cession.sold_at):%H:%M}",
             mileage=cession.mileage,
             buyer_name=cession.buyer_name,
             seller_name=application.applicant.get_full_name(),
         )
         if output.kind == ACCUSE_CESSION.kind:
-            context["code_expires"] = day(timezone.localtime(cession.code_expires_at).date())
+            context["code_expires"] = french_date(cession.code_expires_at)
         return context
 
 
@@ -310,7 +304,7 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         lines = self.vehicle_line(application)
         cession = services.cession_of(application)
         if cession is not None:
-            lines.append(("Cédé le", day(timezone.localtime(cession.sold_at).date())))
+            lines.append(("Cédé le", french_date(cession.sold_at)))
             lines.append(("Vendeur", cession.application.applicant.get_full_name()))
         lines.append(("Nouveau titulaire", application.applicant.get_full_name()))
         holder = application.data.get("titulaire") or {}
@@ -322,9 +316,9 @@ class ChangementTitulaireProcedure(VehicleProcedure):
                                          f"{holder.get('cotitulaire_given_names', '')}".strip()))
         controle = application.data.get("controle") or {}
         if controle.get("ct_date"):
-            lines.append(("Contrôle technique du", day(controle["ct_date"])))
+            lines.append(("Contrôle technique du", french_date(controle["ct_date"])))
         if controle.get("contre_visite_date"):
-            lines.append(("Contre-visite du", day(controle["contre_visite_date"])))
+            lines.append(("Contre-visite du", french_date(controle["contre_visite_date"])))
         return lines
 
     def validate_submission(self, application):
@@ -341,7 +335,6 @@ class ChangementTitulaireProcedure(VehicleProcedure):
             problems.append("Il manque la pièce « Procès-verbal du contrôle technique » : elle est obligatoire pour "
                             f"un véhicule de plus de {years} ans.")
         return problems
-
 
 
 @registry.register
@@ -384,7 +377,7 @@ class ChangementAdresseProcedure(VehicleProcedure):
             lines.append(("Nouvelle adresse", f"{address['address_line']}, {address.get('postal_code', '')} "
                                               f"{address.get('city', '')}"))
         if address.get("moved_on"):
-            lines.append(("Date du déménagement", day(address["moved_on"])))
+            lines.append(("Date du déménagement", french_date(address["moved_on"])))
         return lines
 
     def on_submit(self, application, ctx):
@@ -434,7 +427,7 @@ class DuplicataProcedure(VehicleProcedure):
         if reason.get("reason"):
             lines.append(("Motif", DuplicataReason(reason["reason"]).label))
         if reason.get("event_date"):
-            lines.append(("Date", day(reason["event_date"])))
+            lines.append(("Date", french_date(reason["event_date"])))
         if reason.get("police_reference"):
             lines.append(("Référence de la déclaration de vol", reason["police_reference"]))
         return lines

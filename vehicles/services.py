@@ -17,8 +17,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.formats import date_format
 
+import core.exceptions
+from core.formats import french_date
 from titles import services as titles_services
 from titles.workflow import InvalidTransition
 from vehicles import notifications, selectors
@@ -60,12 +61,11 @@ CODE_USED = ("Ce code de cession a déjà été utilisé : le changement de titu
 SIV_SERIES_START = "HA-001-AA"
 
 
-class Refused(Exception):
-    """A check that refuses, with the French message to show."""
+class Refused(core.exceptions.Refused):
+    """A check of the register that refuses (ownership, code de cession), with the French message to show."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason):
+        super().__init__("register", reason)
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def verify_code_de_cession(*, registration, code, applicant, actor, application,
         elif cession.used_by_application_id:
             message = CODE_USED
         elif cession.code_expires_at <= now:
-            expired_on = date_format(timezone.localtime(cession.code_expires_at), "j F Y")
+            expired_on = french_date(cession.code_expires_at)
             message = (f"Ce code de cession a expiré le {expired_on} (il est valable 15 jours) : demandez au vendeur "
                        "de déclarer à nouveau la cession pour obtenir un nouveau code.")
         elif vehicle.blocks_transfer:
@@ -322,7 +322,7 @@ def sold_refusal(vehicle, now=None):
     cession = vehicle.cessions.code_valid(now).first()
     if cession is None:
         return None
-    return (f"Ce véhicule a été déclaré cédé le {date_format(timezone.localtime(cession.sold_at), 'j F Y')} : "
+    return (f"Ce véhicule a été déclaré cédé le {french_date(cession.sold_at)} : "
             "seul l'acquéreur peut désormais faire des démarches pour lui.")
 
 
@@ -644,7 +644,7 @@ def send_deadline_reminders(now=None):
             with transaction.atomic():
                 email = notifications.DeadlineReminder(
                     person=person, what=item.what, deadline=item.deadline, advice=item.advice,
-                    deadline_display=date_format(item.deadline, "j F Y"), url=notifications.absolute(item.url),
+                    deadline_display=french_date(item.deadline), url=notifications.absolute(item.url),
                 ).send(key=f"vehicles:reminder:{item.key}:{person.pk}", to=person.email)
             sent += email is not None
     return sent

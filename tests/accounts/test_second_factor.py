@@ -4,7 +4,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.qrcode import qr_matrix, qr_svg
+from core.qrcode import qr_matrix, qr_svg
 from tests.conftest import STAFF_CODE, give_static_code
 from tests.factories import MembershipFactory, UserFactory
 from tests.qr_support import decode

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import IdentitySource
+from core.dates import add_months
 from identity import services
 from identity.models import PreDemande
-from identity.rules import add_months
 from tests.identity.conftest import CNI, PASSEPORT, STEPS, as_post, fill
 from titles import services as title_services
 from titles.models import Application, ApplicationEvent, crockford_check, is_valid_public_code
@@ -157,7 +157,7 @@ def test_the_recap_lists_the_pre_demande_in_words(citizen):
                        nationalite={"basis": "naturalisation", "reference": "décret du 12 mars 2015"})
     lines = dict(application.procedure.summary_lines(application))
     assert lines["Motif"].startswith("Changement d'état civil")
-    assert lines["Titre actuel valable jusqu'au"] == "01/01/2030"
+    assert lines["Titre actuel valable jusqu'au"] == "1er janvier 2030"
     assert lines["Nationalité française"].endswith("décret du 12 mars 2015")
     assert lines["Mobile pour le SMS « titre prêt »"] == "06 12 34 56 78"
     assert lines["Parent 2"].startswith("Anne DURAND")

@@ -5,11 +5,11 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.dates import add_months
 from identity.enums import Motif, TitleKind
 from identity.forms import MotifForm
 from identity.rules import (
     PASSEPORT_FEES,
-    add_months,
     age_on,
     departement_of,
     fee_lines,

@@ -11,7 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.enums import Role
-from licences.dates import add_months, add_years
+from core.dates import add_months, add_years
 from licences.enums import NANTES_PROCEDURES, Code, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from licences.dates import add_months, add_years, as_date, years_between
+from core.dates import add_months, add_years
+from licences.dates import as_date, years_between
 
 pytestmark = pytest.mark.dates
 

@@ -9,7 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from licences.dates import add_months, add_years
+from core.dates import add_months, add_years
+from core.formats import french_date
 from licences.enums import Code, Exams, LicenceStatus
 from licences.forms import AfterAnnulmentForm, ExchangeForm, required_exams
 from licences.models import InternationalPermit, Licence
@@ -230,7 +231,7 @@ def test_fabrication_needs_an_inscription_and_shows_the_cepc_right_to_drive(citi
     assert "faites d'abord la démarche d'inscription" in " ".join(services.missing_for_submission(application))
     lines = dict(application.procedure.summary_lines(application))
     exam = datetime.date.fromisoformat(days_ago(10))
-    assert lines["Droit de conduire avec le CEPC jusqu'au"] == add_months(exam, 4).strftime("%d/%m/%Y")
+    assert lines["Droit de conduire avec le CEPC jusqu'au"] == french_date(add_months(exam, 4))
 
 
 def test_renewal_of_a_heavy_category_needs_the_medical_opinion_and_renews_it(

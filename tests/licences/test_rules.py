@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from licences.dates import add_years
+from core.dates import add_years
 from licences.enums import Code
 from licences.forms import ExchangeForm
 from licences.models import Licence

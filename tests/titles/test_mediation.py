@@ -365,3 +365,12 @@ def test_citizen_own_draft_edits_write_no_event_and_a_helped_draft_can_be_delete
         # The journal outlives the draft.
         kept = ApplicationEvent.objects.get(application_id=draft.pk)
         assert (kept.actor, kept.acting_for, kept.payload["reference"]) == (mediateur, citizen, draft.reference)
+
+
+def test_an_email_over_254_characters_is_a_form_error_in_french(verified_client, mediateur):
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".fr"
+    assert len(email) > 254
+    response = verified_client(mediateur).post(reverse("mediation:console"), {"email": email})
+    assert response.status_code == 400
+    assert "L&#x27;adresse électronique compte 254 caractères au plus." in response.content.decode()
+    assert not AssistedSession.objects.exists()

@@ -14,7 +14,7 @@ from django.utils import translation
 from PIL import Image
 from pypdf import PdfReader
 
-from portal.qrcode import qr_matrix
+from core.qrcode import qr_matrix
 from tests.qr_support import decode
 from titles.pdf import PdfRenderError, qr_data_uri, render_html, render_pdf, template_version
 

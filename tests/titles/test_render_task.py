@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portal.qrcode import qr_matrix
+from core.qrcode import qr_matrix
 from titles import tasks
 from titles.enums import DocumentStatus
 from titles.models import ApplicationEvent, GeneratedDocument

@@ -13,7 +13,7 @@ from tests.titles.conftest import complete_draft
 from titles import services, stats
 from titles.enums import Title
 from titles.models import Application, RoutingRule
-from titles.stats import Delays, dashboard, median_days_to_decision, percentile
+from titles.stats import Delays, dashboard, median_days_to_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -80,12 +80,9 @@ def known_times(frozen, procedure, cert, agent, marseille):
     waiting(procedure, marseille_agent, days_ago=3, postal_code="13001")
 
 
-def test_percentile_interpolates_like_postgresql_percentile_cont():
-    assert percentile([1, 2, 3, 4, 10], 0.5) == 3
-    assert percentile([1, 2, 3, 4, 10], 0.9) == pytest.approx(7.6)
-    assert percentile([1, 2, 3, 4], 0.5) == 2.5
-    assert percentile([7], 0.9) == 7
-    assert percentile([], 0.5) is None
+def test_percentiles_interpolate_like_postgresql_percentile_cont():
+    assert Delays.of([10, 1, 2, 3, 4]) == Delays(count=5, median=3, p90=pytest.approx(7.6))
+    assert Delays.of([1, 2, 3, 4, 5, 10]) == Delays(count=6, median=3.5, p90=pytest.approx(7.5))
     assert Delays.of([5, 1, 4, 2]) == Delays(count=4)  # too few to say
     assert Delays.of([5, 1, 4, 2, 3]) == Delays(count=5, median=3, p90=pytest.approx(4.6))
 

@@ -203,7 +203,7 @@ def test_the_code_is_single_use(seller, buyer, vehicle, cert):
     with pytest.raises(services.Refused) as refused:
         services.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
                                         actor=buyer, application=second)
-    assert "déjà été utilisé" in refused.value.message
+    assert "déjà été utilisé" in refused.value.reason
 
 
 def test_the_code_expires_after_15_days(client, seller, buyer, vehicle, cert):

@@ -8,12 +8,12 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import add_months
 from notifications.models import OutgoingEmail
 from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data
 from titles import services as titles_services
 from titles.registry import registry
 from vehicles import deadlines, selectors, services, tasks
-from vehicles.deadlines import add_months
 from vehicles.enums import CESSION, CHANGEMENT_ADRESSE
 from vehicles.models import Cession
 

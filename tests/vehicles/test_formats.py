@@ -60,7 +60,7 @@ def test_valid_registration_numbers(typed, canonical, is_siv):
 def test_invalid_registration_numbers(typed, reason):
     with pytest.raises(FormatError) as error:
         formats.parse_registration(typed)
-    assert reason in error.value.message
+    assert reason in error.value.reason
 
 
 def test_provisional_numbers_when_asked_for():
@@ -120,7 +120,7 @@ def test_valid_vins(typed, canonical):
 def test_invalid_vins(typed, reason):
     with pytest.raises(FormatError) as error:
         formats.parse_vin(typed)
-    assert reason in error.value.message
+    assert reason in error.value.reason
 
 
 @time_machine.travel("2026-11-27 10:00 +0100")
@@ -148,7 +148,7 @@ def test_valid_numeros_de_formule(typed, canonical):
 def test_invalid_numeros_de_formule(typed, reason):
     with pytest.raises(FormatError) as error:
         formats.parse_numero_formule(typed)
-    assert reason in error.value.message
+    assert reason in error.value.reason
 
 
 @pytest.mark.parametrize(("typed", "valid"), [

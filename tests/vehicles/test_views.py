@@ -3,9 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from tests.vehicles.conftest import declare_cession
+from tests.vehicles.conftest import declare_cession, fill, owner_data
+from titles import services as titles_services
 from titles.models import Application
-from vehicles.enums import CHANGEMENT_TITULAIRE, PROCEDURE_CODES
+from titles.registry import registry
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, PROCEDURE_CODES
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,17 @@ def test_the_code_page_is_only_for_the_seller(client, seller, buyer, vehicle, ce
     response = client.get(url)
     assert response.status_code == 200 and "n'est affiché qu'une fois" in response.content.decode()
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+
+
+def test_a_buyer_email_over_254_characters_is_a_form_error_in_french(client, seller, vehicle, cert):
+    application = titles_services.create_draft(registry.get(CESSION), applicant=seller, filed_by=seller)
+    fill(application, "vehicule", owner_data(vehicle, seller))
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".fr"
+    assert len(email) > 254
+    client.force_login(seller)
+    response = client.post(reverse("titles:step", kwargs={"reference": application.reference, "slug": "acquereur"}),
+                           {"buyer_kind": "person", "family_name": "Martin", "given_names": "Paul", "email": email})
+    assert response.status_code == 200
+    assert "L&#x27;adresse électronique compte 254 caractères au plus." in response.content.decode()
+    application.refresh_from_db()
+    assert "acquereur" not in application.data

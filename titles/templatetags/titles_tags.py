@@ -1,14 +1,14 @@
 from django import template
 
+from core import formats
+
 register = template.Library()
 
 
 @register.filter
 def euros(cents):
-    """Format an amount in cents the French way: 13,76 €."""
+    """Format an amount in cents the French way: 13,76 € (see `core.formats.euros`)."""
     try:
-        value = int(cents) / 100
+        return formats.euros(int(cents))
     except (TypeError, ValueError):
         return ""
-    text = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text[:-3] if text.endswith(',00') else text} €"

@@ -1,4 +1,4 @@
-"""QR codes (portal/qrcode.py): they scan, at the error-correction level asked or stronger, drawn as one path."""
+"""QR codes (core/qrcode.py): they scan, at the error-correction level asked or stronger, drawn as one path."""
 
 import base64
 import re
@@ -6,7 +6,7 @@ import re
 import pytest
 import zxingcpp
 
-from portal.qrcode import qr_data_uri, qr_matrix, qr_svg
+from core.qrcode import qr_data_uri, qr_matrix, qr_svg
 from tests.qr_support import decode
 from tests.qr_support import image as _image
 

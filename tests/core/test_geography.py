@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.geography import departement_of
 from identity.rules import departement_of as identity_departement_of
-from portal.geography import departement_of
 from tests.factories import UserFactory
 from vehicles.formats import departement_of as vehicles_departement_of
 
