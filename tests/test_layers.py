@@ -15,8 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHELL = "portal"
 APPS = ("accounts", "titles", "vehicles", "licences", "identity", "journal", "notifications")
 BOTTOM = "core"
-# Still importing portal.celery on this branch; helper "notif" moves it. Strict: once fixed, drop this entry.
-PENDING = {"titles/outbox.py"}
 
 
 def modules(package):
@@ -39,8 +37,7 @@ def app_modules():
     for app in APPS:
         for path in modules(app):
             name = path.relative_to(ROOT).as_posix()
-            marks = [pytest.mark.xfail(strict=True, reason="pending: helper notif")] if name in PENDING else []
-            yield pytest.param(path, id=name, marks=marks)
+            yield pytest.param(path, id=name)
 
 
 def test_the_scan_sees_the_apps_and_their_imports():
