@@ -6,4 +6,5 @@ class VehiclesConfig(AppConfig):
     verbose_name = "Certificat d'immatriculation"
 
     def ready(self):
-        from vehicles import procedures  # noqa: F401  (registers the procedures with the engine)
+        # Register the procedures with the engine.
+        from vehicles import csa, etat_civil, procedures  # noqa: F401

@@ -12,7 +12,11 @@ CESSION = "cession"
 CHANGEMENT_TITULAIRE = "changement-titulaire"
 CHANGEMENT_ADRESSE = "changement-adresse"
 DUPLICATA = "duplicata-carte-grise"
-PROCEDURE_CODES = (CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ADRESSE, DUPLICATA)
+CSA_ON_DEMAND = "certificat-situation-administrative"
+CHANGEMENT_ETAT_CIVIL = "carte-grise-etat-civil"
+COTITULAIRE = "carte-grise-cotitulaire"
+PROCEDURE_CODES = (CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ADRESSE, DUPLICATA, CSA_ON_DEMAND, CHANGEMENT_ETAT_CIVIL,
+                   COTITULAIRE)
 
 
 class Category(models.TextChoices):
@@ -93,6 +97,9 @@ class OperationKind(models.TextChoices):
     PASSAGE_SIV = "passage_siv", "Passage au numéro SIV"
     NOUVEAU_CERTIFICAT = "nouveau_certificat", "Nouveau certificat (nouveau numéro de formule)"
     SITUATION = "situation", "Changement de situation administrative"
+    CHANGEMENT_ETAT_CIVIL = "changement_etat_civil", "Changement d'état civil d'un titulaire"
+    AJOUT_COTITULAIRE = "ajout_cotitulaire", "Ajout d'un cotitulaire"
+    RETRAIT_COTITULAIRE = "retrait_cotitulaire", "Retrait d'un cotitulaire"
 
 
 class BuyerKind(models.TextChoices):

@@ -21,13 +21,22 @@ from titles.sealing import unseal
 from titles.uploads import content_disposition
 from titles.workflow import Actor, InvalidTransition
 from vehicles import selectors, services
-from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE, DUPLICATA, PROCEDURE_CODES
+from vehicles.enums import (
+    CESSION,
+    CHANGEMENT_ADRESSE,
+    CHANGEMENT_ETAT_CIVIL,
+    CHANGEMENT_TITULAIRE,
+    COTITULAIRE,
+    CSA_ON_DEMAND,
+    DUPLICATA,
+    PROCEDURE_CODES,
+)
 from vehicles.formats import FormatError, display_code, parse_registration
 from vehicles.models import Cession, Holder, Vehicle
 from vehicles.procedures import ACCUSE_CESSION, SESSION_CODES
 
 # What a holder may start from « Mes véhicules ».
-HOLDER_PROCEDURES = (CESSION, CHANGEMENT_ADRESSE, DUPLICATA)
+HOLDER_PROCEDURES = (CESSION, CHANGEMENT_ADRESSE, DUPLICATA, CSA_ON_DEMAND, CHANGEMENT_ETAT_CIVIL, COTITULAIRE)
 
 
 def _breadcrumb(current, *links):
