@@ -64,6 +64,11 @@ class CotitulaireReason(models.TextChoices):
 Y1_EXEMPT_ADDITION = frozenset({CotitulaireReason.COUPLE})
 
 
+def printed(name):
+    """Return a name as the certificate prints it: capitals, single spaces (hyphens and accents kept)."""
+    return " ".join(str(name or "").split()).upper()
+
+
 def not_in_future(value):
     if value and value > timezone.localdate():
         raise ValidationError("La date ne peut pas être dans le futur.")
@@ -105,8 +110,8 @@ def rename_holder(application, ctx):
         raise InvalidTransition("holder", "Le titulaire indiqué ne figure plus sur la carte grise de ce véhicule.")
     change = application.data["etat-civil"]
     before = {"holder": holder.pk, "family_name": holder.family_name, "given_names": holder.given_names}
-    holder.family_name = normalise_name(change["new_family_name"])
-    holder.given_names = normalise_name(change["new_given_names"])
+    holder.family_name = printed(change["new_family_name"])
+    holder.given_names = printed(change["new_given_names"])
     holder.save(update_fields=["family_name", "given_names"])
     old_number = _siv_outcome(vehicle, application)
     vehicle.save()
@@ -143,8 +148,8 @@ def change_cotitulaire(application, ctx):
     now = ctx.now
     if data["operation"] == CotitulaireOperation.ADD:
         holder = Holder.objects.create(vehicle=vehicle, role=HolderRole.COTITULAIRE,
-                                       family_name=normalise_name(data["family_name"]),
-                                       given_names=normalise_name(data["given_names"]), since=now)
+                                       family_name=printed(data["family_name"]),
+                                       given_names=printed(data["given_names"]), since=now)
         kind, detail = OperationKind.AJOUT_COTITULAIRE, f"Cotitulaire ajouté : {holder.printed_name}"
     else:
         holder = vehicle.holders.current().filter(pk=data["holder"], role=HolderRole.COTITULAIRE).first()
@@ -302,8 +307,8 @@ class ChangementEtatCivilProcedure(HolderChangeProcedure):
             lines.append(("Nom inscrit sur la carte grise",
                           f"{owner['family_name']} {owner.get('given_names', '')}".strip()))
         if change.get("new_family_name"):
-            lines.append(("Nouvel état civil", f"{normalise_name(change['new_family_name'])} "
-                                               f"{normalise_name(change.get('new_given_names'))}".strip()))
+            lines.append(("Nouvel état civil", f"{printed(change['new_family_name'])} "
+                                               f"{printed(change.get('new_given_names'))}".strip()))
         if change.get("reason"):
             lines.append(("Changement", CivilStatusChange(change["reason"]).label))
         if change.get("changed_on"):
@@ -362,8 +367,8 @@ class CotitulaireProcedure(HolderChangeProcedure):
         lines = self.vehicle_line(application)
         data = application.data.get("cotitulaire") or {}
         if data.get("operation") == CotitulaireOperation.ADD:
-            lines.append(("Cotitulaire à ajouter", f"{normalise_name(data.get('family_name'))} "
-                                                   f"{normalise_name(data.get('given_names'))}".strip()))
+            lines.append(("Cotitulaire à ajouter", f"{printed(data.get('family_name'))} "
+                                                   f"{printed(data.get('given_names'))}".strip()))
         elif data.get("operation") == CotitulaireOperation.REMOVE and str(data.get("holder", "")).isdigit():
             holder = Holder.objects.filter(pk=data["holder"]).first()
             if holder is not None:
