@@ -3,7 +3,11 @@
 Every duration and amount the procedures rely on lives here, in one place, with its source in docs/glossary.md.
 """
 
+import datetime
+
 from django.db import models
+
+from titles.dated import Dated
 
 
 class Category(models.TextChoices):
@@ -104,6 +108,7 @@ class Code:
     AFTER_SUSPENSION = "permis-apres-suspension"
     EXCHANGE = "permis-echange"
     INTERNATIONAL = "permis-international"
+    PAPER_EXCHANGE = "permis-format-carte"
 
 
 # Instructed by the CERT de Nantes whatever the applicant's département.
@@ -114,3 +119,12 @@ SCHOOL_PROCEDURES = (Code.INSCRIPTION, Code.FABRICATION, Code.LOSS, Code.THEFT, 
 NO_PAPER_MANDATE = (Code.LOSS, Code.THEFT)
 # Régions with a regional tax on the licence, where the paper mandate cannot be used (DOM except Guadeloupe; Corse).
 NO_PAPER_MANDATE_DEPARTEMENTS = frozenset({"2A", "2B", "972", "973", "974", "976"})
+
+# The paper licence (« permis rose »): the card format replaced it on 16 September 2013; every paper licence stays
+# valid until 19 January 2033 and must be exchanged for a card before then (directive 2006/126/CE, art. 3 § 3,
+# transposed by décret n° 2011-1475 du 9 novembre 2011; article numbers of the code de la route not re-read here).
+CARD_FORMAT_FROM = datetime.date(2013, 9, 16)
+PAPER_LICENCES_VALID_UNTIL = (
+    Dated(datetime.date(2013, 1, 19), datetime.date(2033, 1, 19),
+          "Directive 2006/126/CE du 20 décembre 2006, art. 3 § 3 ; décret n° 2011-1475 du 9 novembre 2011"),
+)

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.enums import Role
 from tests.conftest import verified
 from tests.factories import MembershipFactory
 from tests.vehicles.conftest import jpeg_upload, make_vehicle
@@ -24,8 +25,6 @@ NOON = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def agent(cert):
-    from accounts.enums import Role
-
     return verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
 
 
