@@ -20,7 +20,9 @@ LICENCES = [
     ("usager@demo.test", "620883100412", "14AB12345", datetime.date(2014, 3, 10),
      [("B", datetime.date(1981, 6, 2)), ("A", datetime.date(1985, 9, 14)), ("C", datetime.date(1990, 4, 20))],
      False),
-    ("usager2@demo.test", "120883200871", "15CD67890", datetime.date(2015, 11, 5),
+    # A paper licence (« permis rose »), for the exchange against the card format: no card number, no end of
+    # validity in the register until the card is delivered.
+    ("usager2@demo.test", "120883200871", "", datetime.date(2012, 7, 18),
      [("B", datetime.date(2012, 7, 18))], False),
 ]
 DEMO_CODES = 5
@@ -37,7 +39,8 @@ def load(stdout):
         holder = User.objects.get(email=email)
         licence, _ = Licence.objects.update_or_create(holder=holder, defaults={
             "neph": neph, "status": LicenceStatus.VALID, "card_number": card, "card_issued_on": issued_on,
-            "card_valid_until": add_years(issued_on, CARD_VALIDITY_YEARS), "medical_restriction": restriction,
+            "card_valid_until": add_years(issued_on, CARD_VALIDITY_YEARS) if card else None,
+            "medical_restriction": restriction,
             "measure_decided_on": None, "measure_months": None})
         for category, obtained_on in categories:
             set_category(licence, category, obtained_on=obtained_on, renewed_on=add_months(timezone.localdate(), -6))

@@ -12,7 +12,16 @@ from titles.enums import ConsentMethod
 from titles.models import Mandate
 from titles.services import journal_mandate
 from vehicles import demo_files, demo_pro
-from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
+from vehicles.enums import (
+    CESSION,
+    CHANGEMENT_ETAT_CIVIL,
+    CHANGEMENT_TITULAIRE,
+    COTITULAIRE,
+    CSA_ON_DEMAND,
+    Category,
+    Energy,
+    OperationKind,
+)
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
 VEHICLES = [
@@ -30,8 +39,10 @@ VEHICLES = [
      "make": "CITROEN", "model_name": "C3", "category": Category.VP, "energy": Energy.ES, "fiscal_horsepower": 5},
 ]
 
-# The demo garage may file cessions and changements de titulaire for Karim BENALI.
-MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test", [CESSION, CHANGEMENT_TITULAIRE])]
+# The demo garage may file cessions, changements de titulaire, changes of état civil or cotitulaire and CSA requests
+# for Karim BENALI.
+MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test",
+             [CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ETAT_CIVIL, COTITULAIRE, CSA_ON_DEMAND])]
 
 
 def load(stdout):
@@ -71,6 +82,7 @@ def load(stdout):
                  f"date du certificat {vehicle.certificate_date:%d/%m/%Y}")
         names = ", ".join(f"{h.printed_name}" + (f" ({h.user.email})" if h.user_id else "") for h in holders)
         stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
-    stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire).")
+    stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire, "
+                 "changement d'état civil, cotitulaire, certificat de situation administrative).")
     demo_files.load(stdout)  # the CERT de Nîmes's demo files, once this transaction has committed
     demo_pro.load(stdout)  # then the garage's files for its clients
