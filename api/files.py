@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
-from api.problems import Problem, field_errors
+from api.problems import Problem, form_errors
 from titles import services
 from titles.enums import DocumentStatus
 from titles.models import ApplicationEvent, GeneratedDocument, Mandate, normalise_public_code
@@ -168,7 +168,7 @@ class FileStep(FileMixin, ApiView):
         form = procedure.get_step_form(step, application, data=given.validated_data["data"])
         if not form.is_valid():
             raise Problem("validation", "Cette étape n'est pas valide : voyez « errors ».",
-                          errors=field_errors(form.errors.get_json_data()))
+                          errors=form_errors(form))
         services.save_step(application, slug, form.cleaned_data, actor=request.user)
         return Response(s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data)
 

@@ -24,7 +24,7 @@ MAX_KEY_LENGTH = 255
 WAIT_SECONDS = 10
 WAIT_STEP = 0.1
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEPT_HEADERS = ("Location", "Content-Type")
+KEPT_HEADERS = ("Location",)
 
 
 def fingerprint(request):
@@ -47,7 +47,7 @@ def fingerprint(request):
     return digest.hexdigest()
 
 
-def begin(request, organisation, key, *, sleep=time.sleep):
+def begin(request, organisation, key):
     """Return `(record, None)` for a first request (the act may run), or `(None, response)` to give back."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise Problem("requete-invalide", f"L'en-tête {HEADER} doit faire de 1 à {MAX_KEY_LENGTH} caractères.")
@@ -78,7 +78,7 @@ def begin(request, organisation, key, *, sleep=time.sleep):
             return None, replay(existing)
         if waited >= WAIT_SECONDS:
             raise Problem("idempotence-en-cours", "La même requête est encore en cours : réessayez dans un instant.")
-        sleep(WAIT_STEP)
+        time.sleep(WAIT_STEP)
         waited += WAIT_STEP
 
 

@@ -10,7 +10,7 @@ from accounts.enums import OrganisationKind
 from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
-from api.problems import Problem, field_errors
+from api.problems import Problem, form_errors
 from licences import services as licences
 from licences.forms import StudentMandateForm
 from titles.models import Mandate
@@ -59,7 +59,7 @@ class StudentEnrolment(ApiView):
         form = StudentMandateForm(data, procedures=licences.school_procedures())
         if not form.is_valid():
             raise Problem("validation", "L'inscription n'est pas valide : voyez « errors ».",
-                          errors=field_errors(form.errors.get_json_data()))
+                          errors=form_errors(form))
         cleaned = form.cleaned_data
         try:
             mandate = licences.enrol_student(

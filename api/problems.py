@@ -75,6 +75,15 @@ def field_errors(detail, parent=""):
     return found
 
 
+def form_errors(form):
+    """Return a bound Django form's errors as `[{field, detail}]` (the form's own fields are the API's)."""
+    return [
+        {"field": "" if name == "__all__" else name, "detail": str(message)}
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+
+
 def _translate(exc):
     """Return (code, detail, errors) for any exception a view may raise, or None for one we do not map."""
     if isinstance(exc, Problem):
