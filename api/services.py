@@ -48,10 +48,14 @@ def split_key(full_key):
 
 
 @transaction.atomic(durable=True)
-def create_key(organisation, *, name, scopes, by, full_key=None):
-    """Create a key for `organisation`, made by its manager `by`; return it with the full key, to show once.
+def create_key(organisation, *, name, scopes, by):
+    """Create a key for `organisation`, made by its manager `by`; return it with the full key, to show once."""
+    return _create_key(organisation, name=name, scopes=scopes, by=by)
 
-    `full_key` is for the demo data only (fixed keys documented in the README)."""
+
+def _create_key(organisation, *, name, scopes, by, full_key=None):
+    """The body of create_key, inside the caller's transaction; `full_key` is for the demo data only (fixed keys
+    documented in the README)."""
     if full_key is None:
         label = KEY_LABELS.get(organisation.kind, "pro")
         full_key = f"{label}-api-{_random(8)}_{_random(40)}"
