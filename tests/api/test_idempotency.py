@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from api import idempotency
 from api.models import IdempotencyRecord
+from api.tasks import purge_idempotency_keys
 from tests.api.conftest import make_mandate
 from tests.factories import UserFactory
 from titles.models import Application
@@ -114,3 +115,12 @@ def test_the_unique_constraint_is_the_lock(garage):
     with pytest.raises(IntegrityError), transaction.atomic():
         IdempotencyRecord.objects.create(organisation=garage.organisation, key="k", method="POST", path="/",
                                          fingerprint="a")
+
+
+def test_the_periodic_task_purges_expired_keys(garage):
+    IdempotencyRecord.objects.create(organisation=garage.organisation, key="vieille", method="POST", path="/",
+                                     fingerprint="a", created_at=timezone.now() - datetime.timedelta(hours=30))
+    IdempotencyRecord.objects.create(organisation=garage.organisation, key="recente", method="POST", path="/",
+                                     fingerprint="a")
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recente"]
