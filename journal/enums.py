@@ -17,6 +17,9 @@ class Action(models.TextChoices):
     SESSION_ENDED = "assisted_session.ended", "Séance d'accompagnement terminée"
     ACCOUNT_CREATED_FOR = "account.created_for", "Compte ouvert pour la personne"
     ORGANISATION_VALIDATED = "organisation.validated", "Agrément ou habilitation de l'organisation validé"
+    API_KEY_CREATED = "api_key.created", "Clé d'API créée"
+    API_KEY_REVOKED = "api_key.revoked", "Clé d'API révoquée"
+    API_WRITE = "api.write", "Acte fait par l'API avec une clé de l'organisation"
 
 
 def action_label(action, payload=None):

@@ -26,6 +26,8 @@ urlpatterns = [
     path("permis/", include("licences.urls")),
     path("identite/", include("identity.urls")),
     path("mon-espace/journal/", include("journal.urls")),
+    path("api/v1/", include("api.urls")),
+    path("professionnels/cles-api/", include("api.web_urls")),
     path("", include("titles.urls")),
 ]
 

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHELL = "portal"
-APPS = ("accounts", "titles", "vehicles", "licences", "identity", "journal", "notifications")
+APPS = ("accounts", "titles", "vehicles", "licences", "identity", "journal", "notifications", "api")
 BOTTOM = "core"
 
 

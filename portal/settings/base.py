@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "vehicles",
     "licences",
     "identity",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -348,7 +349,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "API des professionnels", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API des professionnels",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "L'API des écoles de conduite et des professionnels de l'automobile habilités : déposer et suivre les "
+        "démarches de leurs élèves et clients sous mandat, depuis leur logiciel. Authentification : "
+        "« Authorization: Bearer <clé> », une clé créée par le responsable de l'organisation dans l'espace "
+        "professionnel (droits read, file, documents). Tout POST accepte un en-tête Idempotency-Key : rejouée "
+        "dans les 24 heures, la requête reçoit la première réponse. Les erreurs suivent la RFC 9457 "
+        "(application/problem+json)."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 # Branding is configuration: a demo or clone must not pose as an official site.
 PORTAL_SITE_TITLE = env.str("PORTAL_SITE_TITLE", default="Portail des démarches en ligne")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 # Apps that have a `demo.py` with `load(stdout)`, in dependency order.
-DEMO_APPS = ["accounts", "titles", "vehicles", "licences", "identity"]
+DEMO_APPS = ["accounts", "titles", "vehicles", "licences", "identity", "api"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,16 @@
+from django.db import models
+
+from accounts.enums import OrganisationKind
+
+
+class Scope(models.TextChoices):
+    """What an API key may do. Reading a file's metadata needs `read`; acting on a file (drafts, steps, payment,
+    submission, answers, enrolment) needs `file`; sending or downloading a document's content needs `documents`."""
+
+    READ = "read", "Lecture des dossiers, mandats et messages"
+    FILE = "file", "Dépôt et suivi des démarches"
+    DOCUMENTS = "documents", "Envoi et téléchargement des documents"
+
+
+# The visible start of a key, by organisation kind: `garage-api-…`, `autoecole-api-…`.
+KEY_LABELS = {OrganisationKind.PRO_AUTO: "garage", OrganisationKind.AUTO_ECOLE: "autoecole"}

@@ -1,0 +1,370 @@
+"""The organisation's files: list, detail with timeline, new draft, steps, documents, fees, payment, submission,
+messages and answers. Every write calls the service the web page calls, with the same form or check."""
+
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.base import ApiView
+from api.docs import errors
+from api.problems import Problem, form_errors
+from titles import services
+from titles.enums import DocumentStatus
+from titles.models import ApplicationEvent, GeneratedDocument, Mandate, normalise_public_code
+from titles.payments import get_issuer
+from titles.registry import registry
+from titles.uploads import UploadRejected, clean_upload, file_response
+from titles.workflow import Status
+
+
+class FilePagination(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class FileMixin:
+    def get_file(self, reference, *, draft=False):
+        """Return the key's organisation's file by reference, or 404 (a foreign file does not exist here)."""
+        application = get_object_or_404(
+            self.files().select_related("applicant", "cert", "mandate"), reference=normalise_public_code(reference)
+        )
+        if draft and application.status != Status.DRAFT:
+            raise Problem("transition-impossible", "Ce dossier est déposé : ses étapes, pièces et paiement ne "
+                                                    "peuvent plus être modifiés.")
+        return application
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Lister les dossiers de l'organisation",
+        description="Les dossiers déposés par l'organisation pour ses clients ou élèves sous mandat, du plus récent "
+                    "au plus ancien, par pages (curseur `cursor` : suivez le lien `next`).",
+        operation_id="files_list",
+        parameters=[
+            s.FileFilterSerializer,
+            OpenApiParameter("cursor", str, description="Curseur de page (donné par le lien `next`)."),
+            OpenApiParameter("page_size", int, description="Dossiers par page (50 ; 200 au plus)."),
+        ],
+        responses={200: s.FilePageSerializer, **errors(400, 401, 403)},
+        tags=["Dossiers"],
+    ),
+    post=extend_schema(
+        summary="Ouvrir un brouillon sous mandat",
+        description="Ouvre un brouillon de la démarche pour la personne qui a donné le mandat (même contrôle que "
+                    "« /demarches/<code>/?mandat=<id> » sur le site : mandat valide de l'organisation, démarche "
+                    "couverte, organisation habilitée). Droit « file ».",
+        request=s.NewFileSerializer,
+        responses={201: s.FileDetailSerializer, **errors(400, 401, 403, 404, 422)},
+        examples=[OpenApiExample("Déclaration de cession", value={"procedure": "cession", "mandate": 12},
+                                 request_only=True)],
+        tags=["Dossiers"],
+    ),
+)
+class FileList(FileMixin, ApiView):
+    pagination_class = FilePagination
+    required_scopes = {"GET": "read", "POST": "file"}
+    serializer_class = s.FileSerializer
+
+    def get(self, request):
+        filters = s.FileFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        files = self.files().select_related("applicant")
+        if "status" in wanted:
+            files = files.filter(status=wanted["status"])
+        if "procedure" in wanted:
+            files = files.filter(procedure_code=wanted["procedure"])
+        if "created_after" in wanted:
+            files = files.filter(created_at__date__gte=wanted["created_after"])
+        if "created_before" in wanted:
+            files = files.filter(created_at__date__lte=wanted["created_before"])
+        page = self.paginate_queryset(files)
+        return self.get_paginated_response(s.FileSerializer(page, many=True).data)
+
+    def post(self, request):
+        given = s.NewFileSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        code = given.validated_data["procedure"]
+        if code not in registry:
+            raise Problem("validation", "Démarche inconnue.",
+                          errors=[{"field": "procedure", "detail": "Démarche inconnue."}])
+        procedure = registry.get(code)
+        mandate = self.filing_mandate(procedure, given.validated_data["mandate"])
+        application = services.create_draft(
+            procedure, applicant=mandate.citizen, filed_by=request.user, organisation=mandate.organisation,
+            mandate=mandate,
+        )
+        application = self.get_file(application.reference)
+        body = s.FileDetailSerializer(application, context={"events": []}).data
+        return Response(body, status=status.HTTP_201_CREATED,
+                        headers={"Location": reverse("api:file", kwargs={"reference": application.reference})})
+
+    def filing_mandate(self, procedure, mandate_id):
+        """The mandate the key's organisation files under, as the web's start page checks it
+        (`titles.views._filing_mandate`): valid, of this validated organisation, covering the procedure."""
+        organisation = self.organisation
+        mandate = Mandate.objects.valid().select_related("organisation", "citizen").filter(
+            organisation=organisation, organisation__validated_at__isnull=False, organisation__is_active=True,
+        ).filter(pk=mandate_id).first()
+        if mandate is None:
+            raise Http404("Mandat introuvable")
+        if procedure.code not in mandate.procedures or organisation.kind not in procedure.filers:
+            raise Problem("action-refusee", "Ce mandat ne couvre pas cette démarche.")
+        refused = procedure.refuse_mandate(mandate)
+        if refused:
+            raise Problem("action-refusee", refused)
+        return mandate
+
+
+@extend_schema(
+    summary="Lire un dossier et son historique",
+    description="L'état du dossier, ce qu'il attend, ses étapes, ce qui manque pour le déposer et son historique.",
+    responses={200: s.FileDetailSerializer, **errors(401, 403, 404)},
+    tags=["Dossiers"],
+)
+class FileDetail(FileMixin, ApiView):
+    serializer_class = s.FileDetailSerializer
+
+    def get(self, request, reference):
+        application = self.get_file(reference)
+        events = ApplicationEvent.objects.filter(application=application, public=True).select_related(
+            "application", "organisation").order_by("created_at", "pk")
+        return Response(s.FileDetailSerializer(application, context={"events": events}).data)
+
+
+@extend_schema(
+    summary="Remplir une étape du brouillon",
+    description="Enregistre une étape avec le formulaire et les contrôles du site ; les champs sont ceux du "
+                "formulaire web de l'étape. Une erreur nomme le champ (`errors`). Droit « file ».",
+    request=s.StepDataSerializer,
+    responses={200: s.FileDetailSerializer, **errors(400, 401, 403, 404, 409)},
+    examples=[OpenApiExample(
+        "Étape « vehicule » d'une cession",
+        value={"data": {"registration_number": "FB-731-GK", "numero_formule": "2018FB73140",
+                        "family_name": "MASSON", "given_names": "GILLES"}},
+        request_only=True)],
+    tags=["Dépôt"],
+)
+class FileStep(FileMixin, ApiView):
+    required_scopes = {"POST": "file"}
+    serializer_class = s.StepDataSerializer
+
+    def post(self, request, reference, slug):
+        application = self.get_file(reference, draft=True)
+        procedure = application.procedure
+        step = next((step for step in procedure.steps if step.slug == slug), None)
+        if step is None:
+            raise Http404("Étape inconnue")
+        given = s.StepDataSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        form = procedure.get_step_form(step, application, data=given.validated_data["data"])
+        if not form.is_valid():
+            raise Problem("validation", "Cette étape n'est pas valide : voyez « errors ».",
+                          errors=form_errors(form))
+        services.save_step(application, slug, form.cleaned_data, actor=request.user)
+        return Response(s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Lister les documents du dossier",
+        description="Les documents produits par le portail (récépissé, CPI, accusé, certificat de situation "
+                    "administrative…) et les pièces jointes. L'exemplaire de l'accusé de cession qui imprime le code "
+                    "de cession ne se télécharge que sur le site.",
+        responses={200: s.DocumentSerializer(many=True), **errors(401, 403, 404)},
+        tags=["Documents"],
+    ),
+    post=extend_schema(
+        summary="Joindre une pièce au brouillon",
+        description="Envoi multipart (`kind`, `file`) ; mêmes contrôles que le site : taille, type réel, pixels, "
+                    "PDF sans contenu actif, image ré-encodée sans métadonnées. Droit « documents ».",
+        request={"multipart/form-data": s.UploadSerializer},
+        responses={201: s.DocumentSerializer, **errors(400, 401, 403, 404, 409)},
+        tags=["Documents"],
+    ),
+)
+class FileDocuments(FileMixin, ApiView):
+    required_scopes = {"GET": "read", "POST": "documents"}
+    serializer_class = s.DocumentSerializer
+
+    def get(self, request, reference):
+        application = self.get_file(reference)
+        listed = [self.generated(application, document) for document in application.generated_documents.all()]
+        listed += [self.uploaded(document) for document in application.documents.all()]
+        return Response(s.DocumentSerializer(listed, many=True).data)
+
+    def post(self, request, reference):
+        application = self.get_file(reference, draft=True)
+        given = s.UploadSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        kind = given.validated_data["kind"]
+        required = next((d for d in application.procedure.documents if d.kind == kind), None)
+        if required is None:
+            raise Problem("validation", "Cette démarche ne demande pas cette pièce.",
+                          errors=[{"field": "kind", "detail": "Cette démarche ne demande pas cette pièce."}])
+        try:
+            clean = clean_upload(given.validated_data["file"], required.rules)
+        except UploadRejected as rejected:
+            raise Problem("validation", rejected.messages[0],
+                          errors=[{"field": "file", "detail": rejected.messages[0]}]) from None
+        document = services.add_document(application, kind=kind, clean_file=clean, uploaded_by=request.user)
+        return Response(s.DocumentSerializer(self.uploaded(document)).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def generated(application, document):
+        ready = document.status == DocumentStatus.READY and document.revoked_at is None
+        return {"pk": document.pk, "source": "generated", "kind": document.kind, "label": document.label,
+                "ready": ready, "created_at": document.issued_at,
+                "download": reverse("api:document_download", kwargs={"reference": application.reference,
+                                                                     "pk": document.pk}) if ready else None}
+
+    @staticmethod
+    def uploaded(document):
+        return {"pk": document.pk, "source": "uploaded", "kind": document.kind, "label": document.original_name,
+                "ready": True, "created_at": document.created_at, "download": None}
+
+
+@extend_schema(
+    summary="Télécharger un document produit",
+    description="Le PDF (récépissé, CPI, accusé, certificat de situation administrative…). Droit « documents ».",
+    responses={(200, "application/pdf"): OpenApiResponse(description="Le document PDF."), **errors(401, 403, 404)},
+    tags=["Documents"],
+)
+class DocumentDownload(FileMixin, ApiView):
+    required_scopes = {"GET": "documents"}
+
+    def get(self, request, reference, pk):
+        application = self.get_file(reference)
+        document = get_object_or_404(GeneratedDocument, application=application, pk=pk,
+                                     status=DocumentStatus.READY, revoked_at__isnull=True)
+        return file_response(document.file, f"{document.kind}-{application.reference}.pdf", "application/pdf")
+
+
+@extend_schema(
+    summary="Devis : les frais de la démarche",
+    description="Les lignes de frais (taxe régionale, taxe fixe, redevance d'acheminement…) et le total, calculés "
+                "comme sur le site avec ce que le brouillon contient : à demander avant de payer et de déposer.",
+    responses={200: s.QuoteSerializer, **errors(401, 403, 404)},
+    tags=["Dépôt"],
+)
+class FileFees(FileMixin, ApiView):
+    serializer_class = s.QuoteSerializer
+
+    def get(self, request, reference):
+        application = self.get_file(reference)
+        procedure = application.procedure
+        lines = [{"label": line.label, "cents": line.cents} for line in procedure.fee_lines(application)]
+        return Response(s.QuoteSerializer({"lines": lines, "total_cents": procedure.fee_total(application),
+                                           "paid": services.is_paid(application)}).data)
+
+
+@extend_schema(
+    summary="Payer le timbre fiscal",
+    description="Sans `timbre_number`, achète le timbre auprès de l'émetteur simulé du portail (comme le bouton "
+                "« Acheter » du site) puis l'enregistre ; avec, vérifie ce timbre. Droit « file ».",
+    request=s.PaymentSerializer,
+    responses={201: s.PaymentResultSerializer, **errors(400, 401, 403, 404, 409, 422)},
+    tags=["Dépôt"],
+)
+class FilePayment(FileMixin, ApiView):
+    required_scopes = {"POST": "file"}
+    serializer_class = s.PaymentSerializer
+
+    def post(self, request, reference):
+        application = self.get_file(reference, draft=True)
+        given = s.PaymentSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        total = application.procedure.fee_total(application)
+        if not total:
+            raise Problem("action-refusee", "Cette démarche ne demande pas de timbre fiscal.")
+        if services.is_paid(application):
+            raise Problem("action-refusee", "Le timbre fiscal de ce dossier est déjà payé.")
+        issuer = get_issuer()
+        number = given.validated_data.get("timbre_number") or issuer.buy(amount_cents=total, buyer=request.user)
+        check = issuer.check(number, amount_cents=total)
+        if not check.ok:
+            raise Problem("validation", check.message, errors=[{"field": "timbre_number", "detail": check.message}])
+        try:
+            services.record_payment(application, timbre_number=number, amount_cents=check.amount_cents,
+                                    issuer=issuer.name, actor=request.user)
+        except IntegrityError:
+            message = "Ce timbre fiscal a déjà été utilisé pour une autre démarche."
+            raise Problem("validation", message, errors=[{"field": "timbre_number", "detail": message}]) from None
+        return Response({"timbre_number": number, "amount_cents": check.amount_cents},
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="Déposer le dossier",
+    description="Dépose le brouillon complet (`missing` vide dans le détail). Le récépissé, puis les documents de "
+                "la démarche (accusé, CPI…) apparaissent dans ses documents dès qu'ils sont produits. Droit « file ».",
+    request=None,
+    responses={200: s.FileDetailSerializer, **errors(401, 403, 404, 409, 422)},
+    tags=["Dépôt"],
+)
+class FileSubmit(FileMixin, ApiView):
+    required_scopes = {"POST": "file"}
+    serializer_class = s.FileDetailSerializer
+
+    def post(self, request, reference):
+        application = self.get_file(reference, draft=True)
+        problems = services.missing_for_submission(application)
+        if problems:
+            raise Problem("action-refusee", " ".join(str(problem) for problem in problems))
+        services.apply_transition(application, "submit", actor=request.user)
+        return Response(s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Lire les messages du dossier",
+        responses={200: s.MessageSerializer(many=True), **errors(401, 403, 404)},
+        tags=["Messages"],
+    ),
+    post=extend_schema(
+        summary="Répondre à une demande de complément",
+        description="Quand le dossier attend un complément (`needs_info`) : la réponse, avec une pièce facultative "
+                    "(multipart, mêmes contrôles que le site) ; le dossier retourne en instruction. Droit « file » "
+                    "(et « documents » pour joindre une pièce).",
+        request={"application/json": s.AnswerSerializer, "multipart/form-data": s.AnswerSerializer},
+        responses={201: s.MessageSerializer, **errors(400, 401, 403, 404, 409)},
+        tags=["Messages"],
+    ),
+)
+class FileMessages(FileMixin, ApiView):
+    required_scopes = {"GET": "read", "POST": "file"}
+    serializer_class = s.MessageSerializer
+
+    def get(self, request, reference):
+        application = self.get_file(reference)
+        return Response(s.MessageSerializer(application.messages.order_by("created_at", "pk"), many=True).data)
+
+    def post(self, request, reference):
+        application = self.get_file(reference)
+        given = s.AnswerSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        files = []
+        upload = given.validated_data.get("file")
+        if upload is not None:
+            if "documents" not in request.auth.scopes:
+                raise Problem("droits-insuffisants", "Joindre une pièce demande le droit « documents ».")
+            try:
+                files.append(("complement", clean_upload(upload)))
+            except UploadRejected as rejected:
+                raise Problem("validation", rejected.messages[0],
+                              errors=[{"field": "file", "detail": rejected.messages[0]}]) from None
+        if application.status != Status.NEEDS_INFO:
+            raise Problem("transition-impossible", "Ce dossier n'attend pas de complément.")
+        outcome = services.answer_information_request(application, actor=request.user,
+                                                      body=given.validated_data["body"], files=files)
+        message = application.messages.get(pk=outcome.event.payload["message_id"])
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+

@@ -1,0 +1,72 @@
+"""The organisation's mandates, and a driving school's enrolment of a student (its request for a mandate, which
+the student confirms as on the web)."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts.enums import OrganisationKind
+from api import serializers as s
+from api.base import ApiView
+from api.docs import errors
+from api.problems import Problem, form_errors
+from licences import services as licences
+from licences.forms import StudentMandateForm
+from titles.models import Mandate
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Lister les mandats de l'organisation",
+        description="Les mandats reçus de ses clients ou élèves, en vigueur, en attente de confirmation, expirés ou "
+                    "révoqués. Un dossier se dépose sous un mandat confirmé et en vigueur.",
+        responses={200: s.MandateSerializer(many=True), **errors(401, 403)},
+        tags=["Mandats"],
+    ),
+)
+class MandateList(ApiView):
+    serializer_class = s.MandateSerializer
+
+    def get(self, request):
+        mandates = Mandate.objects.filter(organisation=self.organisation).select_related("citizen").order_by(
+            "-created_at", "-pk")
+        return Response(s.MandateSerializer(mandates, many=True).data)
+
+
+@extend_schema(
+    summary="Inscrire un élève (école de conduite)",
+    description="Demande le mandat de l'élève, comme « Nouvel élève » dans l'espace de l'école : mandat "
+                "électronique (l'élève reçoit un courriel et confirme ; son compte est créé s'il n'en a pas) ou "
+                "papier (l'école certifie le détenir, `paper_kept`). Même formulaire et mêmes règles que le site. "
+                "Droit « file ».",
+    request=s.StudentSerializer,
+    responses={201: s.MandateSerializer, **errors(400, 401, 403, 404, 422)},
+    examples=[OpenApiExample("Mandat électronique", request_only=True, value={
+        "email": "lea.petit@exemple.fr", "given_names": "Léa", "family_name": "PETIT", "birth_date": "2007-03-14",
+        "procedures": ["permis-inscription", "permis-fabrication"], "consent_method": "electronic", "months": 12})],
+    tags=["Mandats"],
+)
+class StudentEnrolment(ApiView):
+    required_scopes = {"POST": "file"}
+    serializer_class = s.StudentSerializer
+
+    def post(self, request):
+        school = self.organisation
+        if school.kind != OrganisationKind.AUTO_ECOLE:
+            raise Http404("Réservé aux écoles de conduite")
+        data = request.data
+        form = StudentMandateForm(data, procedures=licences.school_procedures())
+        if not form.is_valid():
+            raise Problem("validation", "L'inscription n'est pas valide : voyez « errors ».",
+                          errors=form_errors(form))
+        cleaned = form.cleaned_data
+        try:
+            mandate = licences.enrol_student(
+                school, staff=request.user, email=cleaned["email"], given_names=cleaned["given_names"],
+                family_name=cleaned["family_name"], birth_date=cleaned["birth_date"],
+                procedures=cleaned["procedures"], consent_method=cleaned["consent_method"], months=cleaned["months"],
+            )
+        except licences.ActionRefused as refusal:
+            raise Problem("action-refusee", refusal.reason) from None
+        return Response(s.MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,138 @@
+"""Errors as `application/problem+json` (RFC 9457): a stable `type` per error, a French `title` and `detail`, and
+for invalid input an `errors` member naming each field."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from core.exceptions import Refused
+from titles.workflow import InvalidTransition
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# code -> (HTTP status, French title). The documentation page lists them (api/docs.py).
+PROBLEMS = {
+    "authentification": (401, "Authentification requise"),
+    "droits-insuffisants": (403, "Droit de la clé insuffisant"),
+    "introuvable": (404, "Ressource introuvable"),
+    "methode-non-autorisee": (405, "Méthode non autorisée"),
+    "format-non-accepte": (406, "Format de réponse non disponible"),
+    "type-de-contenu": (415, "Type de contenu non pris en charge"),
+    "requete-invalide": (400, "Requête invalide"),
+    "validation": (400, "Données invalides"),
+    "transition-impossible": (409, "Action impossible dans l'état du dossier"),
+    "action-refusee": (422, "Action refusée"),
+    "idempotence-conflit": (422, "Clé d'idempotence déjà utilisée pour une autre requête"),
+    "idempotence-en-cours": (409, "Requête identique en cours de traitement"),
+    "trop-de-requetes": (429, "Trop de requêtes"),
+    "erreur-serveur": (500, "Erreur interne"),
+}
+
+
+def problem_type(code):
+    return f"{settings.SITE_URL}/api/v1/problems/{code}"
+
+
+class Problem(exceptions.APIException):
+    """An error with its stable code; `errors` lists `{field, detail}` for invalid input."""
+
+    def __init__(self, code, detail, *, errors=None, status_code=None):
+        self.problem = code
+        self.status_code = status_code or PROBLEMS[code][0]
+        self.errors = errors
+        super().__init__(detail, code)
+
+
+def problem_response(code, detail, *, status_code=None, errors=None, instance="", headers=None):
+    status_code = status_code or PROBLEMS[code][0]
+    body = {
+        "type": problem_type(code),
+        "title": PROBLEMS[code][1],
+        "status": status_code,
+        "detail": str(detail),
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def field_errors(detail, parent=""):
+    """Flatten DRF's or a Django form's errors into `[{field, detail}]`; `non_field_errors` / `__all__` → ""."""
+    found = []
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            field = "" if name in ("non_field_errors", "__all__") else name
+            found += field_errors(value, f"{parent}.{field}" if parent and field else (field or parent))
+    elif isinstance(detail, (list, tuple)):
+        for value in detail:
+            found += field_errors(value, parent)
+    else:
+        found.append({"field": parent, "detail": str(detail)})
+    return found
+
+
+def form_errors(form):
+    """Return a bound Django form's errors as `[{field, detail}]` (the form's own fields are the API's)."""
+    return [
+        {"field": "" if name == "__all__" else name, "detail": str(message)}
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+
+
+def _translate(exc):
+    """Return (code, detail, errors) for any exception a view may raise, or None for one we do not map."""
+    if isinstance(exc, Problem):
+        return exc.problem, exc.detail, exc.errors
+    if isinstance(exc, (Http404, exceptions.NotFound)):
+        return "introuvable", "Ressource introuvable, ou hors de portée de cette clé.", None
+    if isinstance(exc, InvalidTransition):
+        return "transition-impossible", exc.reason, None
+    if isinstance(exc, Refused):
+        return "action-refusee", exc.reason, None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = field_errors(exc.detail)
+        return "validation", "Certaines données sont invalides : voyez « errors ».", errors
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        detail = exc.detail if isinstance(exc, exceptions.AuthenticationFailed) else (
+            "Authentification requise : envoyez « Authorization: Bearer <clé d'API> »."
+        )
+        return "authentification", detail, None
+    if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)):
+        detail = getattr(exc, "detail", "") or "Cette clé n'a pas le droit de faire cette action."
+        return "droits-insuffisants", detail, None
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return "methode-non-autorisee", "Méthode HTTP non autorisée sur cette adresse.", None
+    if isinstance(exc, exceptions.NotAcceptable):
+        return "format-non-accepte", "Cette adresse ne répond qu'en JSON.", None
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return "type-de-contenu", "Envoyez du JSON (application/json) ou un formulaire multipart.", None
+    if isinstance(exc, exceptions.ParseError):
+        return "requete-invalide", "Le corps de la requête est illisible (JSON mal formé ?).", None
+    if isinstance(exc, exceptions.Throttled):
+        return "trop-de-requetes", "Trop de requêtes : réessayez plus tard.", None
+    return None
+
+
+def exception_handler(exc, context):
+    """The API's exception handler: every error answers problem+json; an unexpected one is left to Django (500)."""
+    translated = _translate(exc)
+    if translated is None:
+        return None
+    code, detail, errors = translated
+    status_code = getattr(exc, "status_code", None) if isinstance(exc, exceptions.APIException) else None
+    if code in ("introuvable", "transition-impossible", "action-refusee"):
+        status_code = None
+    headers = {}
+    if code == "authentification":
+        status_code = status.HTTP_401_UNAUTHORIZED
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    request = context.get("request")
+    return problem_response(
+        code, detail, status_code=status_code, errors=errors, instance=request.path if request else "",
+        headers=headers,
+    )

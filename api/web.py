@@ -1,0 +1,59 @@
+"""The organisation manager's pages of API keys (list, create — the key shown once —, revoke), behind the second
+factor."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.enums import FILING_ORGANISATION_KINDS, Role
+from api import services
+from api.forms import NewKeyForm
+from api.models import ApiKey
+from titles.permissions import Staff, member_required
+
+MANAGERS = Staff(kinds=FILING_ORGANISATION_KINDS, roles=(Role.MANAGER,),
+                 refusal="Réservé aux responsables des écoles de conduite et des professionnels de l'automobile.")
+manager_required = member_required(MANAGERS)
+
+
+def _organisation(request):
+    wanted = request.GET.get("organisation") or request.POST.get("organisation")
+    organisations = request.organisations
+    organisation = next((o for o in organisations if str(o.pk) == wanted), None) if wanted else organisations[0]
+    if organisation is None:
+        raise Http404("Organisation inconnue")
+    return organisation
+
+
+@never_cache
+@manager_required
+def keys(request):
+    """The organisation's keys, and the form to make one; the new key is shown once, on this response only."""
+    organisation = _organisation(request)
+    form = NewKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        new_key = services.create_key(organisation, name=form.cleaned_data["name"],
+                                      scopes=form.cleaned_data["scopes"], by=request.user)
+        form = NewKeyForm()
+    return render(request, "api/keys.html", {
+        "organisation": organisation,
+        "organisations": request.organisations,
+        "keys": ApiKey.objects.filter(organisation=organisation).select_related("created_by", "revoked_by"),
+        "form": form,
+        "new_key": new_key,
+        "documentation_url": reverse("api:documentation"),
+        "breadcrumb_data": {"current": "Clés d'API"},
+    }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+@require_POST
+@manager_required
+def revoke(request, pk):
+    api_key = get_object_or_404(ApiKey, pk=pk, organisation__in=request.organisations)
+    services.revoke_key(api_key, by=request.user)
+    messages.success(request, f"La clé « {api_key.name} » est révoquée : elle ne permet plus aucun appel.")
+    return redirect(f"{reverse('api_keys:keys')}?organisation={api_key.organisation_id}")
