@@ -227,6 +227,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licences.tasks.close_unmailed_international",
         "schedule": 6 * 3600.0,
     },
+    "api-purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 # E-mail: every e-mail, Django's own included, is an outbox row sent by a worker after commit (notifications/);
