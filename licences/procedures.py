@@ -13,12 +13,14 @@ from licences import services
 from licences.dates import as_date, years_between
 from licences.enums import (
     ASSR_BORN_FROM_YEAR,
+    AUTO_ECOLE,
     CEPC_MONTHS,
     HEAVY_CATEGORIES,
     INTERNATIONAL_PAPER_MONTHS,
     INTERNATIONAL_VALIDITY_YEARS,
     JDC_MAX_AGE,
     JDC_MIN_AGE,
+    LICENCE,
     LOSS_ATTESTATION_MONTHS,
     LOST_STATUSES,
     NEW_CARD_FEE_CENTS,
@@ -52,7 +54,7 @@ from licences.forms import (
     required_exams,
 )
 from licences.models import InternationalPermit, Licence, LicenceFile
-from titles.enums import ConsentMethod, Filer, Title
+from titles.enums import ConsentMethod, Filer
 from titles.procedures import (
     EligibilityQuestion,
     FeeLine,
@@ -146,7 +148,7 @@ class LicenceProcedure(Procedure):
     """What every licence procedure shares. A subclass declares its motive step(s), its own documents, and what
     delivery changes in the register (`update_register`)."""
 
-    title = Title.LICENCE
+    title = LICENCE
     motive_steps: tuple[Step, ...] = ()
     extra_documents: tuple[RequiredDocument, ...] = ()
     with_photo = True
@@ -339,7 +341,7 @@ class Inscription(LicenceProcedure):
                    "numéro de dossier (NEPH), conservé à vie, ou réactive celui que vous avez déjà ; une fois la "
                    "demande validée, téléchargez l'attestation d'inscription pour réserver votre place à l'examen.")
     order = 10
-    filers = (Filer.CITIZEN, Filer.AUTO_ECOLE, Filer.MEDIATEUR)
+    filers = (Filer.CITIZEN, AUTO_ECOLE, Filer.MEDIATEUR)
     motive_steps = (Step("inscription", "Catégories et formation", InscriptionForm),)
     extra_documents = (
         RequiredDocument("assr", "Attestation de sécurité routière (ASSR 2 ou ASR)", required=False,
@@ -423,7 +425,7 @@ class Fabrication(NewCardProcedure):
     description = ("Demandez la fabrication de votre permis après votre réussite à l'examen de conduite. Gratuit. En "
                    "attendant, votre certificat d'examen (CEPC) vous permet de conduire pendant 4 mois en France.")
     order = 20
-    filers = (Filer.CITIZEN, Filer.AUTO_ECOLE, Filer.MEDIATEUR)
+    filers = (Filer.CITIZEN, AUTO_ECOLE, Filer.MEDIATEUR)
     motive_steps = (Step("examen", "Examen réussi", FabricationForm),)
     extra_documents = (
         RequiredDocument("cepc", "Certificat d'examen du permis de conduire (CEPC)", rules=SCAN),
@@ -464,7 +466,7 @@ class ReplacementProcedure(NewCardProcedure):
     """Perte, vol, détérioration: the same licence on a new card, for a 25 € timbre."""
 
     fee_cents = NEW_CARD_FEE_CENTS
-    filers = (Filer.CITIZEN, Filer.AUTO_ECOLE, Filer.MEDIATEUR)
+    filers = (Filer.CITIZEN, AUTO_ECOLE, Filer.MEDIATEUR)
     eligibility = (NOT_VALID_QUESTION,)
 
 

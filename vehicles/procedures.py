@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.dates import add_months
 from core.formats import euros, french_date
-from titles.enums import Filer, Title
+from titles.enums import Filer
 from titles.presentation import StatusSummary
 from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
@@ -25,9 +25,11 @@ from vehicles.enums import (
     CODE_DE_CESSION_VALID_DAYS,
     CPI_VALID_MONTHS,
     DUPLICATA,
+    PRO_AUTO,
     REDEVANCE_ACHEMINEMENT_CENTS,
     STICKERS_PER_CERTIFICATE,
     TAXE_FIXE_CENTS,
+    VEHICLE,
     BuyerKind,
     DuplicataReason,
 )
@@ -95,7 +97,7 @@ def vehicle_context(vehicle):
 
 
 class VehicleProcedure(Procedure):
-    title = Title.VEHICLE
+    title = VEHICLE
 
     def get_step_form(self, step, application, data=None, record=True):
         return step.form_class(data=data, initial=application.data.get(step.slug, {}), application=application,
@@ -147,7 +149,7 @@ class CessionProcedure(VehicleProcedure):
         "formule prouve que le véhicule est à vous."
     )
     order = 10
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (
         Step("vehicule", "Votre véhicule", OwnershipForm),
         Step("cession", "La cession", CessionForm),
@@ -255,7 +257,7 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         "grise chez vous."
     )
     order = 20
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (
         Step("vehicule", "Véhicule et code de cession", CessionCodeForm),
         Step("titulaire", "Nouveau titulaire", NewHolderForm),

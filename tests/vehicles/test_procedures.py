@@ -11,12 +11,11 @@ from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.vehicles.conftest import add_documents, fill, make_vehicle, owner_data, pay
 from titles import services as titles_services
-from titles.enums import Title
 from titles.models import GeneratedDocument, RoutingRule
 from titles.registry import registry
 from titles.workflow import InvalidTransition
 from vehicles import services
-from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, DUPLICATA
+from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, DUPLICATA, VEHICLE
 from vehicles.formats import parse_registration
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
@@ -193,8 +192,8 @@ def test_a_stolen_or_opposed_vehicle_cannot_be_sold(seller, vehicle, cert):
 def test_files_go_to_the_cert_of_the_applicants_departement(seller, vehicle):
     nimes = OrganisationFactory(cert=True, name="CERT de Nîmes")
     paris = OrganisationFactory(cert=True, name="CERT de Paris")
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="83", cert=nimes)
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="", cert=paris)
+    RoutingRule.objects.create(title=VEHICLE, departement="83", cert=nimes)
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=paris)
     application = change_address(seller, vehicle)
     assert application.cert == nimes  # the seller lives in Toulon (83)
     seller.postal_code, seller.city = "75011", "Paris"
