@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts import services
+from accounts.kinds import kinds
 from accounts.models import IDENTITY_FIELDS, Membership, Organisation, User
 
 
@@ -46,7 +47,9 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="validée")
     def is_validated_display(self, obj):
-        return obj.is_validated
+        # Only the kinds registered as needing an administrator's validation have one to show.
+        kind = kinds.get(obj.kind) if obj.kind in kinds else None
+        return obj.is_validated if kind is None or kind.needs_validation else None
 
     @admin.action(description="Valider l'agrément ou l'habilitation des organisations choisies")
     def validate(self, request, queryset):

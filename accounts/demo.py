@@ -1,4 +1,6 @@
-"""Demo people and organisations, one account per role (loaded by `manage.py demo_data`)."""
+"""Demo people and organisations of the platform itself — CERT, points and espaces numériques, their staff, the
+administrator — (loaded by `manage.py demo_data`); the title apps' demos add their professionals with the helpers
+here."""
 
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -7,6 +9,7 @@ from accounts.enums import IdentitySource, OrganisationKind, Role
 from accounts.models import Membership, Organisation, User
 
 DEMO_PASSWORD = "demo-portail-2026"
+ADMIN_EMAIL = "admin@demo.test"
 # Fixed back-up codes so the README can list them; each is single-use, `demo_data` puts them back.
 DEMO_STATIC_CODES = [f"2026{n:04d}" for n in range(1, 11)]
 
@@ -43,30 +46,6 @@ ORGANISATIONS = [
         "departement": "83",
         "city": "Toulon",
         "postal_code": "83000",
-    },
-    {
-        "code": "ae-var-conduite",
-        "kind": OrganisationKind.AUTO_ECOLE,
-        "name": "Auto-école Var Conduite",
-        "departement": "83",
-        "city": "Toulon",
-        "postal_code": "83000",
-        "address": "12 avenue de la République",
-        "agrement_number": "E2108300010",
-        "siret": "73282932000074",
-        "validated": True,
-    },
-    {
-        "code": "garage-provence",
-        "kind": OrganisationKind.PRO_AUTO,
-        "name": "Garage de Provence",
-        "departement": "83",
-        "city": "Draguignan",
-        "postal_code": "83300",
-        "address": "4 boulevard Clemenceau",
-        "habilitation_number": "HAB-83-2017-0042",
-        "siret": "35600000000048",
-        "validated": True,
     },
     {
         "code": "pn-toulon",
@@ -129,20 +108,6 @@ PEOPLE = [
         "phone": "0622334455",
     },
     {
-        "email": "autoecole@demo.test",
-        "given_names": "Sophie",
-        "family_name": "MARTIN",
-        "org": "ae-var-conduite",
-        "role": Role.MANAGER,
-    },
-    {
-        "email": "garage@demo.test",
-        "given_names": "Marc",
-        "family_name": "ROUX",
-        "org": "garage-provence",
-        "role": Role.MANAGER,
-    },
-    {
         "email": "mediateur@demo.test",
         "given_names": "Nadia",
         "family_name": "LEROY",
@@ -157,7 +122,7 @@ PEOPLE = [
         "role": Role.AGENT,
         "extra_orgs": ["cert-bordeaux", "cert-nantes", "cert-toulon-cni"],
     },
-    {"email": "admin@demo.test", "given_names": "Claire", "family_name": "ADMIN", "superuser": True},
+    {"email": ADMIN_EMAIL, "given_names": "Claire", "family_name": "ADMIN", "superuser": True},
 ]
 
 
@@ -168,20 +133,26 @@ def give_demo_codes(user):
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_STATIC_CODES)
 
 
-def load(stdout):
-    now = timezone.now()
-    admin = None
+def save_organisations(specs, now):
+    """Create (or put back) the organisations of `specs`, validated when a spec says so; return them by code."""
     orgs = {}
-    for spec in ORGANISATIONS:
+    for spec in specs:
         spec = dict(spec)
         validated = spec.pop("validated", False)
         org, _ = Organisation.objects.update_or_create(code=spec["code"], defaults=spec)
         orgs[org.code] = org
         if validated and org.validated_at is None:
             org.validated_at = now
-            org.save(update_fields=["validated_at"])
+            org.validated_by = User.objects.filter(email=ADMIN_EMAIL).first()
+            org.save(update_fields=["validated_at", "validated_by"])
+    return orgs
+
+
+def save_people(specs, orgs, now):
+    """Create (or put back) the accounts of `specs` with the demo password, their memberships of `orgs` and, for
+    staff and administrators, the fixed back-up codes; return the e-mails of those who have the codes."""
     codes_for = []
-    for spec in PEOPLE:
+    for spec in specs:
         spec = dict(spec)
         org_code, role = spec.pop("org", None), spec.pop("role", None)
         extra_orgs, superuser = spec.pop("extra_orgs", []), spec.pop("superuser", False)
@@ -201,14 +172,15 @@ def load(stdout):
         user.save(update_fields=["password"])
         for code in filter(None, [org_code, *extra_orgs]):
             Membership.objects.update_or_create(user=user, organisation=orgs[code], defaults={"role": role})
-        if superuser:
-            admin = user
         if org_code or superuser:
             give_demo_codes(user)
             codes_for.append(email)
-    Organisation.objects.filter(validated_at__isnull=False, validated_by__isnull=True).update(validated_by=admin)
+    return codes_for
+
+
+def describe_people(stdout, specs, codes_for):
     stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
-    for spec in PEOPLE:
+    for spec in specs:
         stdout.write(f"  - {spec['email']}")
     stdout.write(
         "Second facteur des comptes "
@@ -217,3 +189,13 @@ def load(stdout):
         + ", ".join(DEMO_STATIC_CODES)
         + " (remis à neuf à chaque `manage.py demo_data`)."
     )
+
+
+def load(stdout):
+    """The platform's own organisations and people (the title apps' demos add their professionals)."""
+    now = timezone.now()
+    # The administrator first: the organisations validated here and by the title apps name them.
+    codes_for = save_people([spec for spec in PEOPLE if spec.get("superuser")], {}, now)
+    orgs = save_organisations(ORGANISATIONS, now)
+    codes_for += save_people([spec for spec in PEOPLE if not spec.get("superuser")], orgs, now)
+    describe_people(stdout, PEOPLE, codes_for)

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.enums import Gender, IdentitySource, OrganisationKind, Role
+from accounts.kinds import kind_choices, role_choices
 from core.geography import departement_of
 
 # Identity fields that come from FranceConnect and that no form may change once they do.
@@ -144,9 +145,10 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class Organisation(models.Model):
-    """An auto-école, a professional of the car trade, a point or espace numérique, or a CERT."""
+    """A CERT, a point or espace numérique, or an organisation of a kind a title app registered (an école de
+    conduite, a professional of the car trade, a mairie…: `accounts.kinds`)."""
 
-    kind = models.CharField("type", max_length=20, choices=OrganisationKind.choices)
+    kind = models.CharField("type", max_length=20, choices=kind_choices)
     name = models.CharField("nom", max_length=255)
     siret = models.CharField("SIRET", max_length=14, blank=True)
     agrement_number = models.CharField("numéro d'agrément (école de conduite)", max_length=30, blank=True)
@@ -198,7 +200,7 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField("rôle", max_length=20, choices=role_choices, default=Role.STAFF)
     is_active = models.BooleanField("actif", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,6 +1,7 @@
 from django.db import models
 
-from accounts.enums import OrganisationKind
+from licences.enums import AUTO_ECOLE
+from vehicles.enums import PRO_AUTO
 
 
 class Scope(models.TextChoices):
@@ -13,4 +14,4 @@ class Scope(models.TextChoices):
 
 
 # The visible start of a key, by organisation kind: `garage-api-…`, `autoecole-api-…`.
-KEY_LABELS = {OrganisationKind.PRO_AUTO: "garage", OrganisationKind.AUTO_ECOLE: "autoecole"}
+KEY_LABELS = {PRO_AUTO: "garage", AUTO_ECOLE: "autoecole"}

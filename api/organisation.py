@@ -6,12 +6,12 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts.enums import OrganisationKind
 from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
 from api.problems import Problem, form_errors
 from licences import services as licences
+from licences.enums import AUTO_ECOLE
 from licences.forms import StudentMandateForm
 from titles.models import Mandate
 
@@ -53,7 +53,7 @@ class StudentEnrolment(ApiView):
 
     def post(self, request):
         school = self.organisation
-        if school.kind != OrganisationKind.AUTO_ECOLE:
+        if school.kind != AUTO_ECOLE:
             raise Http404("Réservé aux écoles de conduite")
         data = request.data
         form = StudentMandateForm(data, procedures=licences.school_procedures())

@@ -8,13 +8,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.enums import FILING_ORGANISATION_KINDS, Role
+from accounts.enums import Role
 from api import services
+from api.enums import KEY_LABELS
 from api.forms import NewKeyForm
 from api.models import ApiKey
 from titles.permissions import Staff, member_required
 
-MANAGERS = Staff(kinds=FILING_ORGANISATION_KINDS, roles=(Role.MANAGER,),
+MANAGERS = Staff(kinds=tuple(KEY_LABELS), roles=(Role.MANAGER,),
                  refusal="Réservé aux responsables des écoles de conduite et des professionnels de l'automobile.")
 manager_required = member_required(MANAGERS)
 

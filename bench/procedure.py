@@ -8,7 +8,8 @@ a récépissé on submission — the engine drives it like any other.
 
 from django import forms
 
-from titles.enums import Filer, Title
+from licences.enums import LICENCE
+from titles.enums import Filer
 from titles.procedures import Output, Procedure, RequiredDocument, Step
 from titles.registry import registry
 
@@ -21,7 +22,7 @@ class BenchDetailsForm(forms.Form):
 @registry.register
 class BenchProcedure(Procedure):
     code = "bench-demarche"
-    title = Title.LICENCE
+    title = LICENCE
     label = "Démarche de mesure (banc d'essai)"
     description = "Une démarche enregistrée par le banc d'essai seulement."
     listed = False

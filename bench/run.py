@@ -16,31 +16,25 @@ database and files are removed (unless --keep). Results: a table on stdout and b
 
 import argparse
 import datetime
-import http.client
 import io
 import json
 import os
 import platform
 import re
-import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from importlib import metadata
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from bench.processes import BASE_DIR, bench_env, bench_json, celery_worker, free_port, gunicorn, http_get, run
+from bench.report import GOALS, git_state, median_of, print_table, versions
+
 OUT_DIR = BASE_DIR / "bench" / "out"
-BIN = Path(sys.executable).parent
-GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9}
-# Variables of the portal's settings that would send the bench somewhere else than this machine.
-FOREIGN_VARIABLES = ("EMAIL_URL", "AWS_STORAGE_BUCKET_NAME", "CELERY_BROKER_URL", "CONN_MAX_AGE", "PYTEST_ARGS")
 T0 = time.monotonic()
 
 
@@ -69,122 +63,6 @@ def parse_args():
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: letters, digits and _ only")
     return args
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def bench_env(args, var_dir, port):
-    env = {key: value for key, value in os.environ.items() if key not in FOREIGN_VARIABLES}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_URL": f"{args.postgres.rstrip('/')}/{args.database}",
-        "REDIS_URL": args.redis,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PORTAL_VAR_DIR": str(var_dir),
-        "ROOT_URLCONF": "bench.urls",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
-    })
-    return env
-
-
-def run(command, env, **kwargs):
-    result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, **kwargs)
-    if result.returncode:
-        raise SystemExit(f"Failed: {' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def bench_json(output):
-    for line in output.splitlines():
-        if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON "):])
-    raise SystemExit(f"No result in:\n{output[-3000:]}")
-
-
-class Service:
-    """A long-running subprocess in its own process group, stopped with SIGTERM (then SIGKILL)."""
-
-    def __init__(self, name, command, env, log_path, ready):
-        self.name, self.command, self.env, self.log_path, self.ready = name, command, env, log_path, ready
-        self.process = None
-
-    def start(self, timeout=60):
-        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.log_path, "ab") as log_file:
-            self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=self.env, stdout=log_file,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-            if self.ready(self):
-                return self
-            time.sleep(0.1)
-        raise SystemExit(f"{self.name} not ready within {timeout} s:\n{self.tail()}")
-
-    def stop(self, timeout=30):
-        if self.process is None or self.process.poll() is not None:
-            self.process = None
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-        self.process = None
-
-    def tail(self, size=3000):
-        return self.log_path.read_bytes()[-size:].decode(errors="replace")
-
-    def log_since_start(self):
-        with open(self.log_path, "rb") as log_file:
-            log_file.seek(self.log_offset)
-            return log_file.read()
-
-
-def celery_worker(env, var_dir, queues):
-    def ready(service):
-        return b" ready." in service.log_since_start()
-
-    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
-               "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
-               "--without-mingle", "--without-gossip", "--without-heartbeat", "--include", "bench.procedure"]
-    return Service("celery worker", command, env, var_dir / "worker.log", ready)
-
-
-def gunicorn(env, var_dir, port):
-    def ready(service):
-        return http_get(port, "/healthz")[0] == 200
-
-    # "--threads 1": gunicorn.conf.py sets threads for its gthread workers, and gunicorn turns a sync worker with
-    # threads into a gthread one; the bench keeps measuring sync workers, comparable with its earlier runs.
-    command = [str(BIN / "gunicorn"), "portal.wsgi:application", "-w", "4", "-k", "sync", "--threads", "1",
-               "-b", f"127.0.0.1:{port}", "--chdir", str(BASE_DIR), "--log-level", "warning",
-               "--graceful-timeout", "10"]
-    return Service("gunicorn", command, env, var_dir / "gunicorn.log", ready)
-
-
-def http_get(port, path, cookie=""):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", path, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    except OSError:
-        return None, b""
-    finally:
-        connection.close()
 
 
 # --- database, Redis, data ------------------------------------------------------------------------------------------
@@ -475,76 +353,6 @@ def check_exactly_once(var_dir):
         and result["all_mail_messages"] == result["distinct_message_ids"]
     )
     return result
-
-
-# --- report ---------------------------------------------------------------------------------------------------------
-
-def median_of(runs, *path):
-    values = []
-    for item in runs:
-        for key in path:
-            item = item[key]
-        values.append(item)
-    return statistics.median(values)
-
-
-def versions():
-    names = ("django", "gunicorn", "celery", "kombu", "redis", "psycopg2-binary", "weasyprint", "pydyf")
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue  # not installed here (e.g. an optional one): the JSON lists what is
-    return found
-
-
-def git_state():
-    def git(*command):
-        result = subprocess.run(["git", *command], cwd=BASE_DIR, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    return {"sha": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-
-
-def print_table(report):
-    web, pdf = report["web"], report["pdf"]
-
-    def met(ok):
-        return "met" if ok else "NOT met"
-
-    rows = [
-        ("(a) bare view /bench/hello", f"{web['hello']['rps']:.1f} req/s", f"{web['hello']['p95_ms']:.1f} ms", "", ""),
-        ("    home page, anonymous (info)", f"{web['home']['rps']:.1f} req/s", f"{web['home']['p95_ms']:.1f} ms",
-         f"/a = {web['home']['rps'] / web['hello']['rps']:.2f}", ""),
-        ("    bare view, signed in (info)", f"{web['signed_in']['rps']:.1f} req/s",
-         f"{web['signed_in']['p95_ms']:.1f} ms", f"/a = {web['signed_in']['rps'] / web['hello']['rps']:.2f}", ""),
-        ("(b) tracking page, logged in", f"{web['tracking']['rps']:.1f} req/s", f"{web['tracking']['p95_ms']:.1f} ms",
-         f"b/a = {web['ratio']:.2f}", f"goal ≥ {GOALS['web_ratio']}: {met(web['goal_met'])}"),
-        ("(c) receipts, Celery worker ×1", f"{pdf['pipeline_per_second']:.2f} PDF/s", "", "",
-         f"task run time {pdf['task_median_ms']} ms (median)"),
-        ("    bare render_pdf loop ×1", f"{pdf['bare_per_second']:.2f} PDF/s", f"{pdf['bare_p95_ms']:.1f} ms",
-         f"c = {pdf['ratio']:.2f}", f"goal ≥ {GOALS['pdf_ratio']}: {met(pdf['goal_met'])}"),
-        ("    same, per CPU-second (info)", f"{pdf['pipeline_per_cpu_second']:.2f} / {pdf['bare_per_cpu_second']:.2f}",
-         "", f"c = {pdf['cpu_ratio']:.2f}", "worker processes' CPU time against the loop's"),
-    ]
-    print()
-    print(f"{'scenario':32} {'throughput':>13} {'p95':>11}   {'ratio':10} goal")
-    for name, throughput, p95, ratio, goal in rows:
-        print(f"{name:32} {throughput:>13} {p95:>11}   {ratio:10} {goal}")
-    if web["errors"]:
-        print(f"web errors (timeouts, 5xx…): {web['errors']}")
-    if not all(run["bare"].get("harfbuzz_subset") for run in pdf["runs"]):
-        print("\nWARNING: libharfbuzz-subset0 is missing, so WeasyPrint embeds whole fonts: renders take about twice "
-              "as long as in production (Dockerfile, .ci/run), which makes the PDF ratio look better than it is.")
-    once = report["exactly_once"]
-    print(f"\nexactly once: {once['submissions']} bench submissions, {once['documents_ready']} PDFs ready, "
-          f"{once['mail_messages']} e-mails; {once['all_mail_messages']} messages in the run with "
-          f"{once['distinct_message_ids']} distinct Message-IDs ({once['outbox_pending']} demo outbox rows pending): "
-          f"{'OK' if once['ok'] else 'NOT OK'}")
-    print(f"medians of {report['parameters']['repeats']} runs; {report['machine']['nproc']} CPUs, load average "
-          f"{report['machine']['loadavg_before'][0]:.1f} before, {report['machine']['loadavg_after'][0]:.1f} after; "
-          f"load generator {report['load_generator']}; total {report['total_seconds']:.0f} s")
 
 
 # --- main -----------------------------------------------------------------------------------------------------------

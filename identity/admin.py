@@ -1,7 +1,8 @@
 from django.contrib import admin
 
-from accounts.enums import Role
+from accounts.kinds import kinds
 from accounts.models import Membership
+from identity.enums import MAIRIE_AGENT
 from identity.models import Deposit, Mairie, MairieProfile, PreDemande, Slot
 
 
@@ -22,7 +23,7 @@ class MairieAgentInline(admin.TabularInline):
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role":
-            kwargs["choices"] = [(Role.MAIRIE_AGENT, Role.MAIRIE_AGENT.label)]
+            kwargs["choices"] = [(MAIRIE_AGENT, kinds.role_label(MAIRIE_AGENT))]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 

@@ -9,8 +9,10 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, give_demo_codes
 from accounts.enums import IdentitySource
 from accounts.models import User
+from identity.enums import IDENTITY
 from identity.models import Slot
 from identity.services import add_mairie_agent, save_mairie
+from titles.demo_support import route_title
 
 MAIRIES = [
     {"name": "Mairie de Toulon", "address": "Hôtel de ville, avenue de la République", "postal_code": "83000",
@@ -47,7 +49,11 @@ def slot_starts(first_day, days):
                 start += step
 
 
+CERT = "cert-toulon-cni"
+
+
 def load(stdout):
+    route_title(IDENTITY, CERT)
     mairies = {}
     for spec in MAIRIES:
         mairie = save_mairie(**spec, departement="83")

@@ -1,5 +1,10 @@
 from django.db import models
 
+# What the identity app registers with the core at start-up (identity/apps.py; stored values: never change them).
+IDENTITY = "identity"  # Application.title: carte nationale d'identité and passeport
+MAIRIE = "mairie"  # Organisation.kind of a mairie (identity.models.Mairie is its proxy)
+MAIRIE_AGENT = "mairie_agent"  # Membership.role of an agent at the dispositif de recueil
+
 
 class TitleKind(models.TextChoices):
     """The title a pré-demande is for."""

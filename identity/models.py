@@ -5,9 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.enums import OrganisationKind
 from accounts.models import Organisation, OrganisationQuerySet
-from identity.enums import Motif, TitleKind
+from identity.enums import MAIRIE, Motif, TitleKind
 from titles.models import new_public_code
 from titles.workflow import Status
 
@@ -34,7 +33,7 @@ class MairieQuerySet(OrganisationQuerySet):
 
 class MairieManager(models.Manager.from_queryset(MairieQuerySet)):
     def get_queryset(self):
-        return super().get_queryset().filter(kind=OrganisationKind.MAIRIE)
+        return super().get_queryset().filter(kind=MAIRIE)
 
 
 class Mairie(Organisation):
@@ -54,7 +53,7 @@ class Mairie(Organisation):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.kind = OrganisationKind.MAIRIE
+        self.kind = MAIRIE
         super().save(*args, **kwargs)
 
     @property
@@ -71,7 +70,7 @@ class MairieProfile(models.Model):
         verbose_name="mairie",
         on_delete=models.CASCADE,
         related_name="mairie_profile",
-        limit_choices_to={"kind": OrganisationKind.MAIRIE},
+        limit_choices_to={"kind": MAIRIE},
     )
     is_equipped = models.BooleanField(
         "équipée d'un dispositif de recueil",

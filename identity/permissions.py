@@ -9,15 +9,14 @@ registered it do. The second factor and the rest of the rule are the engine's (`
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.enums import OrganisationKind, Role
+from identity import enums
 from identity.models import Deposit, PreDemande
-from titles.enums import Title
 from titles.permissions import AccessRole, Staff, roles
 from titles.workflow import Actor, Status
 
 MAIRIE_AGENTS = Staff(
-    kinds=(OrganisationKind.MAIRIE,),
-    roles=(Role.MAIRIE_AGENT,),
+    kinds=(enums.MAIRIE,),
+    roles=(enums.MAIRIE_AGENT,),
     where=Q(mairie_profile__is_equipped=True),
     refusal="Réservé aux agents des mairies équipées d'un dispositif de recueil.",
 )
@@ -39,7 +38,7 @@ class MairieAgent(AccessRole):
         return Q(deposited_here) | (Q(status=Status.SUBMITTED) & Q(waiting) & Q(Exists(mine)))
 
     def allows(self, application, user, now):
-        if application.title != Title.IDENTITY:  # no query for the other files
+        if application.title != enums.IDENTITY:  # no query for the other files
             return False
         deposited_at = (
             Deposit.objects.filter(pre_demande__application_id=application.pk).values_list("mairie_id", flat=True)

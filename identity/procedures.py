@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.formats import french_date
 from identity import services
 from identity.enums import (
+    IDENTITY,
     MOTIFS_WITH_CURRENT_TITLE,
     Beneficiary,
     Motif,
@@ -32,7 +33,7 @@ from identity.rules import (
     normalise_mobile,
     pieces_to_bring,
 )
-from titles.enums import DocumentStatus, Filer, Title
+from titles.enums import DocumentStatus, Filer
 from titles.models import GeneratedDocument
 from titles.presentation import StatusSummary
 from titles.procedures import EligibilityQuestion, Output, Procedure, RegisterWrite, Step
@@ -84,7 +85,7 @@ STEPS = (
 class PreDemandeProcedure(Procedure):
     """What the two pré-demandes share; a subclass names its title."""
 
-    title = Title.IDENTITY
+    title = IDENTITY
     kind = TitleKind.CNI
     filers = (Filer.CITIZEN, Filer.MEDIATEUR)
     steps = STEPS

@@ -9,12 +9,12 @@ import logging
 from django.db import transaction
 from django.utils import formats, timezone, translation
 
-from accounts.enums import Role
 from accounts.models import Membership
 from core.dates import add_months
 from core.exceptions import Refused
 from core.formats import french_date
 from identity import notifications
+from identity.enums import MAIRIE_AGENT
 from identity.models import Deposit, Mairie, MairieProfile, PreDemande, Slot, new_pre_demande_number
 from identity.permissions import MAIRIE, MAIRIE_AGENTS
 from identity.rules import FINGERPRINT_MIN_AGE, PRE_DEMANDE_VALIDITY_MONTHS
@@ -273,7 +273,7 @@ def save_mairie(*, name, postal_code, is_equipped, **fields):
 def add_mairie_agent(user, mairie):
     """Make `user` an active agent of `mairie` (a membership with the role MAIRIE_AGENT); return the membership."""
     membership, _ = Membership.objects.update_or_create(
-        user=user, organisation=mairie, defaults={"role": Role.MAIRIE_AGENT, "is_active": True}
+        user=user, organisation=mairie, defaults={"role": MAIRIE_AGENT, "is_active": True}
     )
     return membership
 

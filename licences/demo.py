@@ -5,14 +5,23 @@ import datetime
 
 from django.utils import timezone
 
+from accounts import demo as accounts_demo
+from accounts.enums import Role
 from accounts.models import Organisation, User
 from core.dates import add_months, add_years
 from licences import demo_files, demo_school
-from licences.enums import CARD_VALIDITY_YEARS, EPHOTO_VALIDITY_MONTHS, NANTES_PROCEDURES, LicenceStatus
+from licences.enums import (
+    AUTO_ECOLE,
+    CARD_VALIDITY_YEARS,
+    EPHOTO_VALIDITY_MONTHS,
+    LICENCE,
+    NANTES_PROCEDURES,
+    LicenceStatus,
+)
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import EphotoCode, Licence
 from licences.services import set_category
-from titles.enums import Title
+from titles.demo_support import route_title
 from titles.models import RoutingRule
 
 # (e-mail, NEPH, card number, card issued on, [(category, obtained on)], medical restriction)
@@ -29,10 +38,47 @@ DEMO_CODES = 5
 BOOTH = "Cabine « Agréé service en ligne ANTS » — gare de Toulon (démonstration)"
 
 
+# The demo école de conduite and its manager (accounts' demo adds the platform's own organisations and people).
+ORGANISATIONS = [
+    {
+        "code": "ae-var-conduite",
+        "kind": AUTO_ECOLE,
+        "name": "Auto-école Var Conduite",
+        "departement": "83",
+        "city": "Toulon",
+        "postal_code": "83000",
+        "address": "12 avenue de la République",
+        "agrement_number": "E2108300010",
+        "siret": "73282932000074",
+        "validated": True,
+    },
+]
+PEOPLE = [
+    {
+        "email": "autoecole@demo.test",
+        "given_names": "Sophie",
+        "family_name": "MARTIN",
+        "org": "ae-var-conduite",
+        "role": Role.MANAGER,
+    },
+]
+CERT = "cert-bordeaux"
+
+
+def load_base(stdout):
+    """The professionals of the title and its routing: what its demo files need first."""
+    now = timezone.now()
+    accounts_demo.describe_people(
+        stdout, PEOPLE, accounts_demo.save_people(PEOPLE, accounts_demo.save_organisations(ORGANISATIONS, now), now)
+    )
+    route_title(LICENCE, CERT)
+
+
 def load(stdout):
+    load_base(stdout)
     certs = {org.code: org for org in Organisation.objects.certs()}
     for code in NANTES_PROCEDURES:
-        RoutingRule.objects.update_or_create(title=Title.LICENCE, procedure_code=code, departement="",
+        RoutingRule.objects.update_or_create(title=LICENCE, procedure_code=code, departement="",
                                              defaults={"cert": certs["cert-nantes"]})
 
     for email, neph, card, issued_on, categories, restriction in LICENCES:

@@ -9,6 +9,10 @@ from django.db import models
 
 from titles.dated import Dated
 
+# What the licences app registers with the core at start-up (licences/apps.py; stored values: never change them).
+LICENCE = "licence"  # Application.title
+AUTO_ECOLE = "auto_ecole"  # Organisation.kind of an école de conduite; also a procedure's filer
+
 
 class Category(models.TextChoices):
     AM = "AM", "AM — cyclomoteur, voiturette"

@@ -15,7 +15,8 @@ from core.formats import french_date
 from licences.enums import CARD_FORMAT_FROM, PAPER_LICENCES_VALID_UNTIL, Code
 from licences.forms import date_field, not_in_future
 from licences.models import neph_validator
-from licences.procedures import CARD_SCAN, NOT_VALID_QUESTION, NewCardProcedure
+from licences.procedures.base import CARD_SCAN, NOT_VALID_QUESTION
+from licences.procedures.new_card import NewCardProcedure
 from titles.dated import value_on
 from titles.procedures import EligibilityQuestion, RequiredDocument, Step
 from titles.registry import registry

@@ -29,6 +29,7 @@ from licences.enums import (
     HEAVY_UNTIL_AGE,
     HEAVY_VALIDITY_YEARS,
     INTERNATIONAL_PAPER_MONTHS,
+    LICENCE,
     SCHOOL_PROCEDURES,
     Code,
     LicenceStatus,
@@ -36,7 +37,7 @@ from licences.enums import (
 from licences.ephoto import EphotoError, get_provider
 from licences.models import Licence, LicenceCategory, SchoolTransfer, new_card_number, new_neph
 from titles import services as engine
-from titles.enums import ConsentMethod, Title
+from titles.enums import ConsentMethod
 from titles.events import record_event
 from titles.models import Application, Mandate, normalise_public_code
 from titles.registry import registry
@@ -239,7 +240,7 @@ def request_transfer(school, *, staff, reference, family_name):
         raise ActionRefused("L'agrément de votre école n'est pas encore validé par un administrateur.")
     application = (
         Application.objects.select_for_update(of=("self",))
-        .filter(reference=normalise_public_code(reference), title=Title.LICENCE)
+        .filter(reference=normalise_public_code(reference), title=LICENCE)
         .select_related("applicant", "organisation", "mandate")
         .first()
     )

@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.enums import OrganisationKind
 from licences import services
+from licences.enums import AUTO_ECOLE
 from licences.forms import StudentMandateForm, StudentPasswordForm, TransferRequestForm
 from licences.models import SchoolTransfer
+from licences.permissions import DRIVING_SCHOOLS
 from titles.enums import ConsentMethod
 from titles.models import Application, Mandate
-from titles.permissions import DRIVING_SCHOOLS, member_required
+from titles.permissions import member_required
 from titles.presentation import status_summary
 from titles.registry import registry
 from titles.workflow import Status
@@ -156,7 +157,7 @@ def student_mandate(request, token):
     """The link of the mandate e-mail: a student whose account the school opened chooses a password and confirms
     in one click; a student who already has an account signs in and confirms on the engine's page."""
     mandate = get_object_or_404(Mandate.objects.select_related("organisation", "citizen"), token=token,
-                                organisation__kind=OrganisationKind.AUTO_ECOLE)
+                                organisation__kind=AUTO_ECOLE)
     student = mandate.citizen
     pending = mandate.confirmed_at is None and mandate.revoked_at is None and mandate.valid_until >= timezone.now()
     other_person = request.user.is_authenticated and request.user.pk != student.pk

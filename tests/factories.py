@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from accounts.enums import OrganisationKind, Role
 from accounts.models import Membership, Organisation, User
+from licences.enums import AUTO_ECOLE
+from vehicles.enums import PRO_AUTO
 
 PASSWORD = "un-mot-de-passe-solide-2026"
 
@@ -36,14 +38,14 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
 
-    kind = OrganisationKind.AUTO_ECOLE
+    kind = AUTO_ECOLE
     name = factory.Sequence(lambda n: f"Organisation {n}")
     departement = "83"
     validated_at = factory.LazyFunction(timezone.now)
 
     class Params:
         cert = factory.Trait(kind=OrganisationKind.CERT, code=factory.Sequence(lambda n: f"cert-{n}"))
-        pro_auto = factory.Trait(kind=OrganisationKind.PRO_AUTO, habilitation_number="HAB-1")
+        pro_auto = factory.Trait(kind=PRO_AUTO, habilitation_number="HAB-1")
         point_numerique = factory.Trait(kind=OrganisationKind.POINT_NUMERIQUE)
         not_validated = factory.Trait(validated_at=None)
 

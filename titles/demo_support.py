@@ -13,13 +13,27 @@ from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
 from accounts.enums import IdentitySource
-from accounts.models import User
+from accounts.models import Organisation, User
 from journal.enums import Action
 from titles import services
 from titles.enums import ConsentMethod
-from titles.models import Application, Mandate, Message
+from titles.models import Application, Mandate, Message, RoutingRule
 from titles.payments import EmbeddedIssuer
 from titles.uploads import clean_upload
+
+# The demo's département: its files are routed for it and, as the fallback, for every other one.
+DEMO_DEPARTEMENTS = ("83", "")
+
+
+def route_title(title, cert_code, departements=DEMO_DEPARTEMENTS):
+    """Route a title's files to the CERT `cert_code` (the 2017 press kit: for the Var, permis → Bordeaux,
+    immatriculation → Nîmes, CNI and passeports → Toulon), for the Var and as the title's fallback."""
+    cert = Organisation.objects.certs().get(code=cert_code)
+    for departement in departements:
+        RoutingRule.objects.update_or_create(
+            title=title, procedure_code="", departement=departement, defaults={"cert": cert}
+        )
+    return cert
 
 
 def citizen(n, spec, password, now, *, phone_prefix):

@@ -1,22 +1,6 @@
 from django.db import models
 
 
-class Title(models.TextChoices):
-    IDENTITY = "identity", "Carte d'identité et passeport"
-    LICENCE = "licence", "Permis de conduire"
-    VEHICLE = "vehicle", "Certificat d'immatriculation (carte grise)"
-
-
-TITLE_DESCRIPTIONS = {
-    Title.IDENTITY: "Faites votre pré-demande en ligne, puis rendez-vous dans une mairie équipée d'un dispositif de "
-    "recueil avec votre numéro de pré-demande.",
-    Title.LICENCE: "Inscription à l'examen, nouveau permis après réussite, perte, vol, renouvellement, échange d'un "
-    "permis étranger, permis international.",
-    Title.VEHICLE: "Déclaration de cession, changement de titulaire, changement d'adresse, duplicata : imprimez votre "
-    "certificat provisoire et recevez la carte grise chez vous.",
-}
-
-
 class ConsentMethod(models.TextChoices):
     ELECTRONIC = "electronic", "Confirmation électronique par l'usager"
     PAPER = "paper", "Mandat papier signé, conservé par l'organisation"
@@ -39,9 +23,8 @@ class InfoRequestReason(models.TextChoices):
 
 
 class Filer(models.TextChoices):
-    """Who may file a procedure."""
+    """Who may file a procedure, besides the organisations whose kind files for others (`accounts.kinds`): a
+    procedure's `filers` name these and the codes of such kinds, registered by the title apps."""
 
     CITIZEN = "citizen", "L'usager lui-même"
-    AUTO_ECOLE = "auto_ecole", "Une école de conduite mandatée"
-    PRO_AUTO = "pro_auto", "Un professionnel de l'automobile habilité et mandaté"
     MEDIATEUR = "mediateur", "Un médiateur numérique, aux côtés de l'usager"

@@ -10,9 +10,9 @@ from accounts.enums import Role
 from accounts.models import Membership
 from core.formats import euros
 from titles import permissions
-from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus, Title
+from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus
 from titles.presentation import describe_event
-from titles.registry import registry
+from titles.registry import registry, title_choices
 from titles.workflow import PENDING_STATUSES, Status
 
 # Crockford base32 without I, L, O, U: typeable, unambiguous when read aloud.
@@ -77,7 +77,7 @@ class Application(models.Model):
 
     reference = models.CharField("référence", max_length=12, unique=True, default=new_reference, editable=False)
     procedure_code = models.CharField("démarche", max_length=60, db_index=True)
-    title = models.CharField("titre", max_length=20, choices=Title.choices)
+    title = models.CharField("titre", max_length=20, choices=title_choices)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="demandeur", on_delete=models.PROTECT, related_name="applications"
     )
@@ -400,7 +400,7 @@ class RoutingRule(models.Model):
     """Which CERT instructs a title (or one procedure) for a département; a rule with no département is the
     title's fallback."""
 
-    title = models.CharField(max_length=20, choices=Title.choices)
+    title = models.CharField(max_length=20, choices=title_choices)
     procedure_code = models.CharField(max_length=60, blank=True, help_text="Vide : toutes les démarches du titre.")
     departement = models.CharField(max_length=3, blank=True, help_text="Vide : tous les départements (repli).")
     cert = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="routing_rules")

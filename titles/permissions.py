@@ -69,7 +69,8 @@ class Staff:
         return self.organisations(user).filter(pk=organisation_id).exists()
 
 
-# The staff of the engine's professional spaces.
+# The staff of the engine's professional spaces (a title app declares those of its own, e.g. identity's
+# MAIRIE_AGENTS).
 ANY_MEMBER = Staff(refusal="Réservé aux membres de l'organisation.")
 CERT_AGENTS = Staff(
     kinds=(OrganisationKind.CERT,), roles=(Role.AGENT,),
@@ -77,10 +78,6 @@ CERT_AGENTS = Staff(
 )
 MEDIATEURS = Staff(
     kinds=ASSISTING_ORGANISATION_KINDS, roles=(Role.MEDIATEUR,), refusal="Réservé aux médiateurs numériques."
-)
-DRIVING_SCHOOLS = Staff(kinds=(OrganisationKind.AUTO_ECOLE,), refusal="Espace réservé aux écoles de conduite")
-CAR_TRADE = Staff(
-    kinds=(OrganisationKind.PRO_AUTO,), refusal="Réservé aux professionnels de l'automobile habilités"
 )
 
 

@@ -1,11 +1,45 @@
-"""The procedure registry: title apps register their procedures here; the core drives them."""
+"""The registry of titles and procedures: title apps register theirs here at start-up; the core drives them.
 
-from titles.enums import TITLE_DESCRIPTIONS, Title
+The core lists no title: each title app registers the title it issues (`register_title`, in its
+`AppConfig.ready()`), then its procedures. `Application.title` and `RoutingRule.title` take their choices from
+here (`title_choices`, a callable: a new title needs no migration of `titles`).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TitleInfo:
+    code: str
+    label: str
+    description: str  # shown on the home page, above the title's procedures
+    order: int = 0  # order on the home page
 
 
 class ProcedureRegistry:
     def __init__(self):
         self._procedures = {}
+        self._titles = {}
+
+    def register_title(self, code, label, description, order=0):
+        """Register a title and return its code; registering it again the same way is harmless."""
+        info = TitleInfo(code, str(label), str(description), order)
+        if self._titles.get(code, info) != info:
+            raise ValueError(f"Title {code!r} is already registered differently")
+        self._titles[code] = info
+        return code
+
+    def title(self, code):
+        """Return the `TitleInfo` of a code; raise KeyError if no app registered it."""
+        return self._titles[code]
+
+    def titles(self):
+        """Return the registered titles in display order."""
+        return sorted(self._titles.values(), key=lambda t: (t.order, t.code))
+
+    def title_label(self, code):
+        info = self._titles.get(code)
+        return info.label if info else code
 
     def register(self, procedure_class):
         """Register a Procedure class (usable as a decorator); its code must be unique."""
@@ -36,13 +70,18 @@ class ProcedureRegistry:
         procedures = [p for p in self.all() if p.listed or not listed_only]
         return [
             {
-                "title": title,
+                "title": title.code,
                 "label": title.label,
-                "description": TITLE_DESCRIPTIONS[title],
-                "procedures": sorted((p for p in procedures if p.title == title), key=lambda p: p.order),
+                "description": title.description,
+                "procedures": sorted((p for p in procedures if p.title == title.code), key=lambda p: p.order),
             }
-            for title in Title
+            for title in self.titles()
         ]
 
 
 registry = ProcedureRegistry()
+
+
+def title_choices():
+    """The choices of the models' `title` fields (a callable, evaluated when used)."""
+    return [(title.code, title.label) for title in registry.titles()]

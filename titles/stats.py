@@ -20,7 +20,6 @@ from django.core.cache import cache
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from titles.enums import Title
 from titles.models import Application
 from titles.registry import registry
 from titles.workflow import DECIDED_STATUSES
@@ -174,11 +173,13 @@ def dashboard(now=None):
     for table in (pairs, certs, procedures):
         for line in table.values():
             line.summarise()
-    titles = list(Title)
-    known = sorted(registry.all(), key=lambda p: (titles.index(Title(p.title)), p.order, p.label))
+    titles = [title.code for title in registry.titles()]
+    known = sorted(
+        registry.all(), key=lambda p: (titles.index(p.title) if p.title in titles else len(titles), p.order, p.label)
+    )
     figures = [
         ProcedureFigures(
-            p.code, p.label, Title(p.title).label, procedures.get(p.code) or Line(label=p.code, now=now), []
+            p.code, p.label, registry.title_label(p.title), procedures.get(p.code) or Line(label=p.code, now=now), []
         )
         for p in known
     ]

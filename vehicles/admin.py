@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from vehicles import services
+from vehicles import register
 from vehicles.models import Cession, CodeAttempt, Holder, TaxeRegionaleRate, Vehicle, VehicleOperation
 
 
@@ -39,13 +39,13 @@ class VehicleAdmin(admin.ModelAdmin):
         return ["registration_number", "numero_formule", "stickers", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        situation = {name: form.cleaned_data[name] for name in services.SITUATION_FIELDS if name in form.cleaned_data}
+        situation = {name: form.cleaned_data[name] for name in register.SITUATION_FIELDS if name in form.cleaned_data}
         if change:
             for name in situation:
                 setattr(obj, name, form.initial.get(name, False))
         super().save_model(request, obj, form, change)
         if change:
-            services.set_situation(obj, by=request.user, **situation)
+            register.set_situation(obj, by=request.user, **situation)
 
 
 @admin.register(Cession)

@@ -21,11 +21,11 @@ from titles.presentation import StatusSummary
 from titles.procedures import Step
 from titles.registry import registry
 from titles.workflow import Status
-from vehicles.enums import CSA_ON_DEMAND, AttemptKind
+from vehicles.attempts import Refused, _lockout, holder_matches
+from vehicles.enums import CSA_ON_DEMAND, PRO_AUTO, AttemptKind
 from vehicles.forms import OwnershipForm
 from vehicles.models import CodeAttempt, Vehicle
 from vehicles.procedures import CSA, VehicleProcedure
-from vehicles.services import Refused, _lockout, holder_matches
 
 CSA_REFUSED = (
     "Ces informations ne correspondent à aucun véhicule du registre. Vérifiez le numéro d'immatriculation, le numéro "
@@ -110,7 +110,7 @@ class CsaProcedure(VehicleProcedure):
         "grise et le nom du titulaire tel qu'il y est inscrit."
     )
     order = 15
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (Step("vehicule", "Le véhicule", CsaRequestForm),)
     outputs = {"submit": (CSA,)}
     # Issued at submission: nothing for the CERT to decide.

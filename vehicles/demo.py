@@ -6,8 +6,11 @@ import datetime
 
 from django.utils import timezone
 
+from accounts import demo as accounts_demo
+from accounts.enums import Role
 from accounts.models import Organisation, User
 from journal.enums import Action
+from titles.demo_support import route_title
 from titles.enums import ConsentMethod
 from titles.models import Mandate
 from titles.services import journal_mandate
@@ -18,6 +21,8 @@ from vehicles.enums import (
     CHANGEMENT_TITULAIRE,
     COTITULAIRE,
     CSA_ON_DEMAND,
+    PRO_AUTO,
+    VEHICLE,
     Category,
     Energy,
     OperationKind,
@@ -45,7 +50,44 @@ MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test",
              [CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ETAT_CIVIL, COTITULAIRE, CSA_ON_DEMAND])]
 
 
+# The demo garage and its manager (accounts' demo adds the platform's own organisations and people).
+ORGANISATIONS = [
+    {
+        "code": "garage-provence",
+        "kind": PRO_AUTO,
+        "name": "Garage de Provence",
+        "departement": "83",
+        "city": "Draguignan",
+        "postal_code": "83300",
+        "address": "4 boulevard Clemenceau",
+        "habilitation_number": "HAB-83-2017-0042",
+        "siret": "35600000000048",
+        "validated": True,
+    },
+]
+PEOPLE = [
+    {
+        "email": "garage@demo.test",
+        "given_names": "Marc",
+        "family_name": "ROUX",
+        "org": "garage-provence",
+        "role": Role.MANAGER,
+    },
+]
+CERT = "cert-nimes"
+
+
+def load_base(stdout):
+    """The professionals of the title and its routing: what its demo files need first."""
+    now = timezone.now()
+    accounts_demo.describe_people(
+        stdout, PEOPLE, accounts_demo.save_people(PEOPLE, accounts_demo.save_organisations(ORGANISATIONS, now), now)
+    )
+    route_title(VEHICLE, CERT)
+
+
 def load(stdout):
+    load_base(stdout)
     for spec in VEHICLES:
         spec = dict(spec)
         owner = User.objects.get(email=spec.pop("owner"))

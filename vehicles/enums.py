@@ -7,6 +7,10 @@ from django.db import models
 
 from titles.dated import Dated
 
+# What the vehicles app registers with the core at start-up (vehicles/apps.py; stored values: never change them).
+VEHICLE = "vehicle"  # Application.title
+PRO_AUTO = "pro_auto"  # Organisation.kind of a professionnel de l'automobile habilité; also a procedure's filer
+
 # The procedures' codes (URLs: /demarches/<code>/).
 CESSION = "cession"
 CHANGEMENT_TITULAIRE = "changement-titulaire"

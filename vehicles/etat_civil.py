@@ -17,9 +17,11 @@ from titles.registry import registry
 from titles.services import queue_document
 from titles.workflow import InvalidTransition
 from vehicles import services
+from vehicles.attempts import holder_matches
 from vehicles.enums import (
     CHANGEMENT_ETAT_CIVIL,
     COTITULAIRE,
+    PRO_AUTO,
     REDEVANCE_ACHEMINEMENT_CENTS,
     TAXE_FIXE_CENTS,
     HolderRole,
@@ -30,14 +32,14 @@ from vehicles.formats import departement_of, normalise_name
 from vehicles.forms import DATE_WIDGET, OwnershipForm, VehicleStepForm
 from vehicles.models import Holder
 from vehicles.procedures import CPI, IDENTITY, IMAGE_OR_PDF, RECEPISSE, VehicleProcedure
-from vehicles.services import (
+from vehicles.register import (
     WAY_OUT_WORDS,
     _locked_vehicle,
     _move_to_siv,
     _operation,
     _record,
     _undone,
-    holder_matches,
+    issue_certificate,
     sold_refusal,
 )
 
@@ -256,7 +258,7 @@ class HolderChangeProcedure(VehicleProcedure):
     """What the two share: the holder proves ownership, a récépissé (and a CPI for an FNI vehicle, which moves to an
     SIV number) on submission, a new certificate on acceptance, Y4 + Y5 at least."""
 
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
     outputs = {"submit": (RECEPISSE,)}
 
@@ -293,7 +295,7 @@ class ChangementEtatCivilProcedure(HolderChangeProcedure):
     )
     writes = (
         RegisterWrite(at="submit", do=rename_holder, undo=undo_rename_holder),
-        RegisterWrite(at="accept", do=services.issue_certificate),
+        RegisterWrite(at="accept", do=issue_certificate),
     )
 
     def fee_lines(self, application):
@@ -340,7 +342,7 @@ class CotitulaireProcedure(HolderChangeProcedure):
     )
     writes = (
         RegisterWrite(at="submit", do=change_cotitulaire, undo=undo_cotitulaire),
-        RegisterWrite(at="accept", do=services.issue_certificate),
+        RegisterWrite(at="accept", do=issue_certificate),
     )
 
     @property

@@ -11,7 +11,7 @@ from dsfr.forms import DsfrBaseForm
 
 from core.formats import french_date
 from core.forms import EmailField
-from vehicles import services
+from vehicles import attempts, register, services
 from vehicles.deadlines import (
     cession_deadline,
     changement_adresse_deadline,
@@ -119,15 +119,15 @@ class OwnershipForm(VehicleStepForm):
                                                "format n'ont pas de numéro de formule.")
             return cleaned
         try:
-            proof = services.prove_ownership(
+            proof = attempts.prove_ownership(
                 registration=self.registration.number, applicant=self.application.applicant,
                 actor=self.application.filed_by, family_name=cleaned["family_name"],
                 given_names=cleaned.get("given_names") or "", numero_formule="" if vin else secret,
                 certificate_date=cleaned.get("certificate_date"), vin=vin, record=self.record,
             )
-        except services.Refused as refused:
+        except attempts.Refused as refused:
             raise ValidationError(refused.reason) from refused
-        refusal = services.sold_refusal(proof.vehicle)
+        refusal = register.sold_refusal(proof.vehicle)
         if refusal:
             raise ValidationError(refusal)
         cleaned["vehicle_id"] = proof.vehicle.pk
@@ -237,14 +237,14 @@ class CessionCodeForm(VehicleStepForm):
         code = cleaned.get("code_de_cession")
         if code:
             try:
-                cession = services.verify_code_de_cession(
+                cession = attempts.verify_code_de_cession(
                     registration=self.registration.number, code=code, applicant=self.application.applicant,
                     actor=self.application.filed_by, application=self.application, record=self.record,
                 )
-            except services.Refused as refused:
+            except attempts.Refused as refused:
                 raise ValidationError(refused.reason) from refused
         else:
-            cession = services.verified_cession(self.application, self.registration.number)
+            cession = attempts.verified_cession(self.application, self.registration.number)
             if cession is None:
                 self.add_error("code_de_cession", "Indiquez le code de cession que le vendeur vous a remis.")
                 return cleaned

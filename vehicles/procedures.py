@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.dates import add_months
 from core.formats import euros, french_date
-from titles.enums import Filer, Title
+from titles.enums import Filer
 from titles.presentation import StatusSummary
 from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
@@ -16,7 +16,7 @@ from titles.sealing import seal
 from titles.services import queue_document
 from titles.uploads import UploadRules
 from titles.workflow import Status
-from vehicles import services
+from vehicles import attempts, register, services
 from vehicles.deadlines import controle_technique_after_years, needs_controle_technique
 from vehicles.enums import (
     CESSION,
@@ -25,9 +25,11 @@ from vehicles.enums import (
     CODE_DE_CESSION_VALID_DAYS,
     CPI_VALID_MONTHS,
     DUPLICATA,
+    PRO_AUTO,
     REDEVANCE_ACHEMINEMENT_CENTS,
     STICKERS_PER_CERTIFICATE,
     TAXE_FIXE_CENTS,
+    VEHICLE,
     BuyerKind,
     DuplicataReason,
 )
@@ -63,14 +65,14 @@ IDENTITY = RequiredDocument("identity", "Justificatif d'identité", rules=IMAGE_
 def register_cession(application, ctx):
     """Register the seller's declaration; the plain code goes to the transition's outcome only (printed on the
     accusé, shown once on screen, never stored in clear)."""
-    cession, code = services.register_cession(application, ctx.actor)
+    cession, code = register.register_cession(application, ctx.actor)
     ctx.outcome.facts.update(cession=cession, code_de_cession=code)
 
 
 def issue_certificate_if_new(application, ctx):
     """On acceptance of a changement d'adresse, a new certificate only when the étiquettes are used up (or FNI)."""
-    if services.address_change_outcome(application).get("result") == "nouveau_certificat":
-        services.issue_certificate(application, ctx)
+    if register.address_change_outcome(application).get("result") == "nouveau_certificat":
+        register.issue_certificate(application, ctx)
 
 
 def vehicle_context(vehicle):
@@ -95,7 +97,7 @@ def vehicle_context(vehicle):
 
 
 class VehicleProcedure(Procedure):
-    title = Title.VEHICLE
+    title = VEHICLE
 
     def get_step_form(self, step, application, data=None, record=True):
         return step.form_class(data=data, initial=application.data.get(step.slug, {}), application=application,
@@ -147,7 +149,7 @@ class CessionProcedure(VehicleProcedure):
         "formule prouve que le véhicule est à vous."
     )
     order = 10
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (
         Step("vehicule", "Votre véhicule", OwnershipForm),
         Step("cession", "La cession", CessionForm),
@@ -155,7 +157,7 @@ class CessionProcedure(VehicleProcedure):
     )
     # The accusé, which prints the code, is queued by on_submit (the code is in the outcome only).
     outputs = {"submit": (CSA,)}
-    writes = (RegisterWrite(at="submit", do=register_cession, undo=services.cancel_cession),)
+    writes = (RegisterWrite(at="submit", do=register_cession, undo=register.cancel_cession),)
     event_labels = {"sealed_copy_taken": "Exemplaire de l'accusé avec le code de cession téléchargé"}
     # The declaration is registered on submission; the CERT only checks it afterwards.
     expected_days = 2
@@ -206,7 +208,7 @@ class CessionProcedure(VehicleProcedure):
         this for every row; the code's expiry follows from the submission time)."""
         if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
             return None
-        # As services.register_cession sets it: 15 × 24 hours, whatever a change of time in between.
+        # As register.register_cession sets it: 15 × 24 hours, whatever a change of time in between.
         expires = timezone.localtime(application.submitted_at + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS))
         return StatusSummary(
             "Cession enregistrée",
@@ -255,7 +257,7 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         "grise chez vous."
     )
     order = 20
-    filers = (Filer.CITIZEN, Filer.MEDIATEUR, Filer.PRO_AUTO)
+    filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (
         Step("vehicule", "Véhicule et code de cession", CessionCodeForm),
         Step("titulaire", "Nouveau titulaire", NewHolderForm),
@@ -275,8 +277,8 @@ class ChangementTitulaireProcedure(VehicleProcedure):
     fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
     outputs = {"submit": (RECEPISSE, CPI)}
     writes = (
-        RegisterWrite(at="submit", do=services.transfer_ownership, undo=services.undo_transfer),
-        RegisterWrite(at="accept", do=services.issue_certificate),
+        RegisterWrite(at="submit", do=register.transfer_ownership, undo=register.undo_transfer),
+        RegisterWrite(at="accept", do=register.issue_certificate),
     )
 
     @property
@@ -327,7 +329,7 @@ class ChangementTitulaireProcedure(VehicleProcedure):
         if cession is None:
             return problems
         if cession.used_by_application_id not in (None, application.pk):
-            problems.append(services.CODE_USED)
+            problems.append(attempts.CODE_USED)
         vehicle = cession.vehicle
         if needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category) and not (
                 application.documents.filter(kind="controle_technique", message__isnull=True).exists()):
@@ -354,7 +356,7 @@ class ChangementAdresseProcedure(VehicleProcedure):
     )
     outputs = {"submit": (ACCUSE_ADRESSE,)}
     writes = (
-        RegisterWrite(at="submit", do=services.change_address, undo=services.undo_address_change),
+        RegisterWrite(at="submit", do=register.change_address, undo=register.undo_address_change),
         RegisterWrite(at="accept", do=issue_certificate_if_new),
     )
 
@@ -381,14 +383,14 @@ class ChangementAdresseProcedure(VehicleProcedure):
         return lines
 
     def on_submit(self, application, ctx):
-        if services.address_change_outcome(application).get("old_number"):
+        if register.address_change_outcome(application).get("old_number"):
             # A new number: the holder drives with the CPI until the new certificate arrives.
             ctx.outcome.documents.append(queue_document(application, CPI, procedure=self))
         super().on_submit(application, ctx)
 
     def output_context(self, application, output):
         context = super().output_context(application, output)
-        context["outcome"] = services.address_change_outcome(application)
+        context["outcome"] = register.address_change_outcome(application)
         return context
 
 
@@ -411,8 +413,8 @@ class DuplicataProcedure(VehicleProcedure):
     fee_cents = TAXE_FIXE_CENTS + REDEVANCE_ACHEMINEMENT_CENTS
     outputs = {"submit": (RECEPISSE, CPI)}
     writes = (
-        RegisterWrite(at="submit", do=services.register_duplicata, undo=services.undo_duplicata),
-        RegisterWrite(at="accept", do=services.issue_certificate),
+        RegisterWrite(at="submit", do=register.register_duplicata, undo=register.undo_duplicata),
+        RegisterWrite(at="accept", do=register.issue_certificate),
     )
 
     def initial_data(self, application):

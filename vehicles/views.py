@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from titles import services as titles_services
-from titles.enums import DocumentStatus, Filer
+from titles.enums import DocumentStatus
 from titles.models import Application, GeneratedDocument, Mandate, normalise_public_code
-from titles.permissions import CAR_TRADE, member_required
+from titles.permissions import member_required
 from titles.presentation import status_summary, wizard_steps
 from titles.registry import registry
 from titles.sealing import unseal
@@ -29,10 +29,12 @@ from vehicles.enums import (
     COTITULAIRE,
     CSA_ON_DEMAND,
     DUPLICATA,
+    PRO_AUTO,
     PROCEDURE_CODES,
 )
 from vehicles.formats import FormatError, display_code, parse_registration
 from vehicles.models import Cession, Holder, Vehicle
+from vehicles.permissions import CAR_TRADE
 from vehicles.procedures import ACCUSE_CESSION, SESSION_CODES
 
 # What a holder may start from « Mes véhicules ».
@@ -214,7 +216,7 @@ def pro_operations(request):
     applications = list(applications)
     for application in applications:
         application.summary = status_summary(application)
-    pro_codes = [code for code in PROCEDURE_CODES if Filer.PRO_AUTO in registry.get(code).filers]
+    pro_codes = [code for code in PROCEDURE_CODES if PRO_AUTO in registry.get(code).filers]
     mandates = []
     for mandate in Mandate.objects.valid().filter(organisation__in=organisations).select_related(
             "citizen", "organisation").order_by("citizen__family_name"):

@@ -13,9 +13,8 @@ from journal.models import Entry
 from tests.api.conftest import jpeg, make_mandate, make_org
 from tests.factories import OrganisationFactory, UserFactory
 from tests.vehicles.conftest import declare_cession, make_vehicle
-from titles.enums import Title
 from titles.models import Application, GeneratedDocument, RoutingRule
-from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, VEHICLE
 from vehicles.models import Cession
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +24,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def cert(db):
     cert = OrganisationFactory(cert=True, name="CERT de Nîmes")
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="", cert=cert)
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=cert)
     return cert
 
 

@@ -10,8 +10,10 @@ from rest_framework.test import APIClient
 from accounts import demo as accounts_demo
 from api import demo
 from api.models import ApiKey
+from licences import demo as licences_demo
 from tests.api.conftest import make_org
 from titles.models import Mandate
+from vehicles import demo as vehicles_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,8 @@ def test_the_demo_keys_are_loaded_once_and_work():
     for _ in range(2):
         out = io.StringIO()
         accounts_demo.load(out)
+        licences_demo.load_base(out)  # the school and the garage, registered by their title apps
+        vehicles_demo.load_base(out)
         demo.load(out)
     assert ApiKey.objects.count() == 2
     for _, full_key in demo.DEMO_KEYS.values():

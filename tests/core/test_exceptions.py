@@ -8,8 +8,8 @@ from licences.ephoto import EphotoError
 from licences.services import ActionRefused
 from titles.services import SessionRefused
 from titles.workflow import InvalidTransition
+from vehicles.attempts import Refused as RegisterRefused
 from vehicles.formats import FormatError, parse_code_de_cession
-from vehicles.services import Refused as RegisterRefused
 
 
 @pytest.mark.parametrize("family", [

@@ -8,13 +8,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from pypdf import PdfReader
 
 from accounts.enums import Role
+from identity.enums import IDENTITY
 from identity.models import Slot
 from identity.procedures import CniPreDemande, PasseportPreDemande
 from identity.services import add_mairie_agent, save_mairie
 from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from titles import services
-from titles.enums import Title
 from titles.models import RoutingRule
 from titles.payments import EmbeddedIssuer
 from titles.registry import registry
@@ -78,8 +78,8 @@ def pay(application):
 @pytest.fixture
 def cert(db):
     cert = OrganisationFactory(cert=True, code="cert-toulon-cni", name="CERT de Toulon (CNI et passeports)")
-    RoutingRule.objects.create(title=Title.IDENTITY, departement="83", cert=cert)
-    RoutingRule.objects.create(title=Title.IDENTITY, departement="", cert=cert)
+    RoutingRule.objects.create(title=IDENTITY, departement="83", cert=cert)
+    RoutingRule.objects.create(title=IDENTITY, departement="", cert=cert)
     return cert
 
 

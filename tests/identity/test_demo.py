@@ -6,12 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from accounts.enums import Role
 from accounts.models import Membership, User
 from identity import demo
+from identity.enums import MAIRIE_AGENT
 from identity.models import Mairie, Slot
 from identity.services import book_slot, staff_mairies
-from titles import demo as titles_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.django_db
 def load():
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
     demo.load(out)
     return out.getvalue()
 
@@ -52,7 +50,7 @@ def test_demo_mairie_agent_signs_in_with_the_shared_codes():
     assert "mairie@demo.test" in printed
     user = User.objects.get(email="mairie@demo.test")
     assert {m.name for m in staff_mairies(user)} == {"Mairie de Toulon", "Mairie de Hyères"}
-    assert Membership.objects.filter(user=user, role=Role.MAIRIE_AGENT, organisation__kind="mairie").count() == 2
+    assert Membership.objects.filter(user=user, role=MAIRIE_AGENT, organisation__kind="mairie").count() == 2
     client = Client()
     response = client.post(reverse("accounts:login"), {"username": "mairie@demo.test",
                                                        "password": accounts_demo.DEMO_PASSWORD})

@@ -8,8 +8,8 @@ from django.urls import reverse
 from accounts import demo as accounts_demo
 from accounts.models import Organisation, User
 from journal.models import Entry
+from licences import demo as licences_demo
 from licences import demo_school
-from titles import demo as titles_demo
 from titles.models import Application
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_demo_student_reads_what_the_school_did_for_her(client, django_capture_on_commit_callbacks):
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
+    licences_demo.load_base(out)
     with django_capture_on_commit_callbacks(execute=True):
         demo_school.load(out)
     school = Organisation.objects.get(code="ae-var-conduite")

@@ -12,14 +12,13 @@ from pypdf import PdfReader
 
 from accounts.enums import Role
 from core.dates import add_months, add_years
-from licences.enums import NANTES_PROCEDURES, Code, LicenceStatus
+from licences.enums import LICENCE, NANTES_PROCEDURES, Code, LicenceStatus
 from licences.ephoto import EmbeddedEphotoProvider, draw_portrait, draw_signature
 from licences.models import Licence
 from licences.services import set_category
 from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from titles import services
-from titles.enums import Title
 from titles.models import RoutingRule
 from titles.payments import EmbeddedIssuer
 from titles.registry import registry
@@ -39,10 +38,10 @@ def certs(db):
     bordeaux = OrganisationFactory(cert=True, code="cert-bordeaux", name="CERT de Bordeaux")
     nantes = OrganisationFactory(cert=True, code="cert-nantes", name="CERT de Nantes", address="6 quai Ceineray",
                                  postal_code="44035", city="Nantes")
-    RoutingRule.objects.create(title=Title.LICENCE, departement="83", cert=bordeaux)
-    RoutingRule.objects.create(title=Title.LICENCE, departement="", cert=bordeaux)
+    RoutingRule.objects.create(title=LICENCE, departement="83", cert=bordeaux)
+    RoutingRule.objects.create(title=LICENCE, departement="", cert=bordeaux)
     for code in NANTES_PROCEDURES:
-        RoutingRule.objects.create(title=Title.LICENCE, procedure_code=code, departement="", cert=nantes)
+        RoutingRule.objects.create(title=LICENCE, procedure_code=code, departement="", cert=nantes)
     return {"bordeaux": bordeaux, "nantes": nantes}
 
 

@@ -19,7 +19,6 @@ from licences.enums import NANTES_PROCEDURES, Code
 from licences.ephoto import get_provider
 from licences.models import EphotoCode, Licence
 from tests.licences.conftest import STEPS, jpeg, pdf_text
-from titles import demo as titles_demo
 from titles import services
 from titles.demo_support import demo_agent
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate, RoutingRule
@@ -32,7 +31,6 @@ def test_demo_data_is_idempotent_and_prints_usable_codes():
     for _ in range(2):
         out = io.StringIO()
         accounts_demo.load(out)
-        titles_demo.load(out)
         demo.load(out)
     assert Licence.objects.count() == 2
     assert Licence.objects.get(holder__email="usager@demo.test").categories.count() == 3
@@ -48,7 +46,6 @@ def test_demo_data_is_idempotent_and_prints_usable_codes():
 def load_demo():
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
     demo.load(out)
     return out.getvalue().split("à usage unique : ")[-1].strip(" .\n").split(", ")
 
@@ -122,7 +119,7 @@ def test_the_demo_school_lists_the_files_it_filed_for_its_students(verified_clie
     the school under its students' mandates, listed in its space and opened once the second factor is passed."""
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
+    demo.load_base(out)
     with django_capture_on_commit_callbacks(execute=True):
         demo_school.load(out)
     assert "Dossiers de démonstration de l'auto-école Var Conduite : 5 démarches" in out.getvalue()
@@ -180,7 +177,7 @@ def test_the_demo_school_needs_its_code_to_reach_its_space(django_capture_on_com
     """What the README tells to try: the password alone does not open the school's space; a demo code does."""
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
+    demo.load_base(out)
     with django_capture_on_commit_callbacks(execute=True):
         demo_school.load(out)
     client = Client()

@@ -17,11 +17,11 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from accounts.models import User
+from licences.enums import LICENCE
 from licences.forms import StudentMandateForm
 from licences.services import school_procedures
 from tests.titles.conftest import ExampleProcedure, jpeg_upload
 from titles import services
-from titles.enums import Title
 from titles.models import Application
 from titles.procedures import Procedure, Step
 from titles.registry import registry
@@ -166,7 +166,7 @@ class _NoStepForm(forms.Form):
 
 class FreeProcedureWithoutDocuments(Procedure):
     code = "test-sans-pieces"
-    title = Title.LICENCE
+    title = LICENCE
     label = "Démarche sans pièce ni paiement"
     steps = (Step("note", "Note", _NoStepForm),)
     documents = ()

@@ -6,10 +6,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.enums import Role
+from licences.enums import AUTO_ECOLE, LICENCE
 from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from titles import services
-from titles.enums import Filer, Title
+from titles.enums import Filer
 from titles.models import RoutingRule
 from titles.payments import EmbeddedIssuer
 from titles.procedures import Output, Procedure, RequiredDocument, Step
@@ -27,10 +28,10 @@ class ExampleProcedure(Procedure):
     """A procedure registered by the tests only: the engine must drive it without knowing any title."""
 
     code = "test-procedure"
-    title = Title.LICENCE
+    title = LICENCE
     label = "Démarche d'essai"
     description = "Une démarche enregistrée par les tests."
-    filers = (Filer.CITIZEN, Filer.AUTO_ECOLE, Filer.MEDIATEUR)
+    filers = (Filer.CITIZEN, AUTO_ECOLE, Filer.MEDIATEUR)
     steps = (Step("details", "Circonstances", DetailsForm),)
     documents = (RequiredDocument("identity", "Justificatif d'identité"),)
     fee_cents = 2500
@@ -50,7 +51,7 @@ def procedure(db):
 @pytest.fixture
 def cert(db):
     cert = OrganisationFactory(cert=True, name="CERT de Bordeaux")
-    RoutingRule.objects.create(title=Title.LICENCE, departement="83", cert=cert)
+    RoutingRule.objects.create(title=LICENCE, departement="83", cert=cert)
     return cert
 
 

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.enums import Role
+from licences.enums import LICENCE
 from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft, jpeg_upload
 from tests.titles.test_permissions import mandate_for
 from titles import backoffice, services
 from titles.backoffice_services import agent_certs, files_for_agent
-from titles.enums import Title
 from titles.models import Annotation, Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.uploads import clean_upload
 from titles.workflow import Status
@@ -45,7 +45,7 @@ def age(application, days):
 def other_cert(db):
     """A second CERT that instructs the licences of the Bouches-du-Rhône."""
     other = OrganisationFactory(cert=True, name="CERT de Marseille")
-    RoutingRule.objects.create(title=Title.LICENCE, departement="13", cert=other)
+    RoutingRule.objects.create(title=LICENCE, departement="13", cert=other)
     return other
 
 

@@ -9,11 +9,13 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 
 from accounts.models import User
+from licences.enums import LICENCE
 from licences.models import EphotoCode
 from notifications.models import OutgoingEmail
-from titles.enums import Title
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Payment, UploadedDocument
+from titles.registry import registry
 from titles.workflow import DECIDED_STATUSES, Status
+from vehicles.enums import VEHICLE
 from vehicles.models import Vehicle
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +80,8 @@ def test_demo_data_gives_the_agent_a_queue_and_the_statistics_medians(settings, 
                 assert line.decided.count >= 5 and line.decided.p90 >= line.decided.median
                 assert f"{floatformat(line.decided.median, 1)} jours" in page
                 with_median.setdefault(figures.title_label, set()).add(figures.code)
-    assert len(with_median[Title.LICENCE.label]) >= 2
-    assert len(with_median[Title.VEHICLE.label]) >= 1
+    assert len(with_median[registry.title_label(LICENCE)]) >= 2
+    assert len(with_median[registry.title_label(VEHICLE)]) >= 1
     decided = Application.objects.filter(status__in=DECIDED_STATUSES)
     assert all(a.submitted_at < a.decided_at for a in decided)
 

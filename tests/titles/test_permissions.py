@@ -10,9 +10,10 @@ from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.titles.conftest import complete_draft
 from titles import services
-from titles.enums import ConsentMethod, Filer
+from titles.enums import ConsentMethod
 from titles.models import Application, GeneratedDocument, Mandate
 from titles.workflow import Status
+from vehicles.enums import PRO_AUTO
 
 pytestmark = pytest.mark.django_db
 
@@ -152,9 +153,9 @@ def world(procedure, cert, citizen, other_citizen, agent, django_capture_on_comm
     """Files and people such that every registered access role reaches some file that is not its holder's, and
     people who hold a role that reaches nothing (a revoked mandate, an ended session, an unequipped mairie)."""
     from accounts.enums import Role
+    from identity.enums import IDENTITY
     from identity.services import add_mairie_agent, record_deposit, save_mairie
     from tests.identity.conftest import PASSEPORT, fill, pay
-    from titles.enums import Title
     from titles.models import AssistedSession, RoutingRule
     from titles.registry import registry
 
@@ -183,7 +184,7 @@ def world(procedure, cert, citizen, other_citizen, agent, django_capture_on_comm
         services.apply_transition(application, "submit", actor=application.applicant)
 
     # Pré-demandes: one waiting for its deposit (open to every equipped mairie), one deposited at Toulon.
-    RoutingRule.objects.create(title=Title.IDENTITY, departement="", cert=cert)
+    RoutingRule.objects.create(title=IDENTITY, departement="", cert=cert)
     toulon = save_mairie(name="Mairie de Toulon", postal_code="83000", city="Toulon", departement="83",
                          is_equipped=True)
     hyeres = save_mairie(name="Mairie de Hyères", postal_code="83400", city="Hyères", departement="83",
@@ -279,7 +280,7 @@ PROFESSIONAL_SPACES = {
 @pytest.fixture
 def open_to_garages(procedure, monkeypatch):
     """The test procedure, open to professionals of the car trade too (the garage files it under its mandate)."""
-    monkeypatch.setattr(type(procedure), "filers", (*procedure.filers, Filer.PRO_AUTO))
+    monkeypatch.setattr(type(procedure), "filers", (*procedure.filers, PRO_AUTO))
     return procedure
 
 

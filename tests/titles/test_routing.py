@@ -1,35 +1,40 @@
 """Routing is data: each procedure and département lands in the CERT its rules name, with a fallback per title."""
 
-import io
 
 import pytest
 from django.urls import reverse
 
+from identity import demo as identity_demo
+from identity.enums import IDENTITY
+from licences import demo as licences_demo
+from licences.enums import LICENCE
 from tests.conftest import verified
 from tests.factories import OrganisationFactory, UserFactory
 from tests.titles.conftest import ExampleProcedure, complete_draft
-from titles import demo, services
+from titles import services
 from titles.admin import RoutingRuleForm
-from titles.enums import Title
+from titles.demo_support import route_title
 from titles.models import Application, RoutingRule
 from titles.registry import registry
+from vehicles import demo as vehicles_demo
+from vehicles.enums import VEHICLE
 
 pytestmark = pytest.mark.django_db
 
 
 class IdentityProcedure(ExampleProcedure):
     code = "test-identite"
-    title = Title.IDENTITY
+    title = IDENTITY
 
 
 class VehicleProcedure(ExampleProcedure):
     code = "test-vehicule"
-    title = Title.VEHICLE
+    title = VEHICLE
 
 
 class ForeignLicenceProcedure(ExampleProcedure):
     code = "test-echange"
-    title = Title.LICENCE
+    title = LICENCE
 
 
 @pytest.fixture
@@ -44,14 +49,14 @@ def procedures(procedure):
 
 # (title, procedure, département, CERT): every rank of rule, and a fallback per title.
 RULES = [
-    (Title.LICENCE, "", "83", "bordeaux"),
-    (Title.LICENCE, "", "2A", "marseille"),
-    (Title.LICENCE, "", "", "nancy"),
-    (Title.LICENCE, "test-echange", "", "nantes"),
-    (Title.LICENCE, "test-echange", "971", "antilles"),
-    (Title.IDENTITY, "", "83", "toulon"),
-    (Title.IDENTITY, "", "", "paris"),
-    (Title.VEHICLE, "", "", "nimes"),
+    (LICENCE, "", "83", "bordeaux"),
+    (LICENCE, "", "2A", "marseille"),
+    (LICENCE, "", "", "nancy"),
+    (LICENCE, "test-echange", "", "nantes"),
+    (LICENCE, "test-echange", "971", "antilles"),
+    (IDENTITY, "", "83", "toulon"),
+    (IDENTITY, "", "", "paris"),
+    (VEHICLE, "", "", "nimes"),
 ]
 
 
@@ -96,7 +101,7 @@ def test_each_procedure_and_departement_lands_in_its_cert(procedures, network, c
 
 
 def test_a_title_without_any_rule_routes_nowhere(procedures, network):
-    RoutingRule.objects.filter(title=Title.VEHICLE).delete()
+    RoutingRule.objects.filter(title=VEHICLE).delete()
     application = complete_draft(procedures["test-vehicule"], UserFactory())
     assert services.route(application, procedures["test-vehicule"]) is None
 
@@ -111,9 +116,11 @@ def test_the_procedure_decides_the_departement(procedures, network, monkeypatch)
 
 def test_demo_rules_route_every_registered_procedure(procedures):
     """The demo's rules (press kit, 2017): for the Var and as the fallback, each title goes to its CERT."""
-    expected = {Title.VEHICLE: "cert-nimes", Title.LICENCE: "cert-bordeaux", Title.IDENTITY: "cert-toulon-cni"}
-    certs = {code: OrganisationFactory(cert=True, code=code) for code in {rule[3] for rule in demo.RULES}}
-    demo.load(io.StringIO())
+    expected = {VEHICLE: "cert-nimes", LICENCE: "cert-bordeaux", IDENTITY: "cert-toulon-cni"}
+    certs = {code: OrganisationFactory(cert=True, code=code) for code in expected.values()}
+    for title, demo in ((VEHICLE, vehicles_demo), (LICENCE, licences_demo), (IDENTITY, identity_demo)):
+        assert demo.CERT == expected[title]  # each title app's demo routes its own title (`route_title`)
+        route_title(title, demo.CERT)
     applicant = UserFactory()
     for procedure in registry.all():
         for departement in ("83", "75"):
@@ -125,15 +132,15 @@ def test_demo_rules_route_every_registered_procedure(procedures):
 
 def test_admin_rule_form_checks_the_procedure_belongs_to_the_title(procedures, network):
     cert = network["nantes"]
-    form = RoutingRuleForm(data={"title": Title.IDENTITY, "procedure_code": "test-echange", "departement": "44",
+    form = RoutingRuleForm(data={"title": IDENTITY, "procedure_code": "test-echange", "departement": "44",
                                  "cert": cert.pk})
     assert not form.is_valid() and "ne relève pas du titre" in str(form.errors["procedure_code"])
-    form = RoutingRuleForm(data={"title": Title.LICENCE, "procedure_code": "test-echange", "departement": "2a",
+    form = RoutingRuleForm(data={"title": LICENCE, "procedure_code": "test-echange", "departement": "2a",
                                  "cert": cert.pk})
     assert form.is_valid(), form.errors
     assert form.save().departement == "2A"
     not_a_cert = OrganisationFactory()
-    form = RoutingRuleForm(data={"title": Title.LICENCE, "procedure_code": "", "departement": "13",
+    form = RoutingRuleForm(data={"title": LICENCE, "procedure_code": "", "departement": "13",
                                  "cert": not_a_cert.pk})
     assert "cert" in form.errors
 

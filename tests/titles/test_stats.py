@@ -7,11 +7,11 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
+from licences.enums import LICENCE
 from tests.conftest import verified
 from tests.factories import OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft
 from titles import services, stats
-from titles.enums import Title
 from titles.models import Application, RoutingRule
 from titles.stats import Delays, dashboard, median_days_to_decision
 
@@ -30,7 +30,7 @@ def frozen():
 @pytest.fixture
 def marseille(db):
     other = OrganisationFactory(cert=True, name="CERT de Marseille")
-    RoutingRule.objects.create(title=Title.LICENCE, departement="13", cert=other)
+    RoutingRule.objects.create(title=LICENCE, departement="13", cert=other)
     return other
 
 

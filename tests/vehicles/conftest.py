@@ -8,12 +8,11 @@ from PIL import Image
 
 from tests.factories import OrganisationFactory, UserFactory
 from titles import services as titles_services
-from titles.enums import Title
 from titles.models import RoutingRule
 from titles.payments import EmbeddedIssuer
 from titles.registry import registry
 from titles.uploads import clean_upload
-from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, VEHICLE, Category, Energy
 from vehicles.models import Holder, Vehicle
 
 
@@ -55,7 +54,7 @@ def vehicle(seller):
 @pytest.fixture
 def cert(db):
     cert = OrganisationFactory(cert=True, name="CERT de Nîmes")
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="", cert=cert)
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=cert)
     return cert
 
 

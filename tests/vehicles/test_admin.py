@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.vehicles.conftest import declare_cession
-from vehicles import services
+from vehicles import register
 from vehicles.models import Cession, TaxeRegionaleRate, VehicleOperation
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,10 @@ def test_admin_pages_render(verified_client, seller, buyer, vehicle, cert):
 
 def test_a_change_of_situation_is_recorded(seller, vehicle):
     admin = UserFactory(is_staff=True)
-    services.set_situation(vehicle, by=admin, gage=True, vol=False)
+    register.set_situation(vehicle, by=admin, gage=True, vol=False)
     vehicle.refresh_from_db()
     assert vehicle.gage and not vehicle.vol
     operation = VehicleOperation.objects.get(vehicle=vehicle, kind="situation")
     assert operation.detail == "Gage : inscrit" and operation.payload == {"by": admin.pk, "gage": True}
-    services.set_situation(vehicle, by=admin, gage=True)  # nothing changes, nothing recorded
+    register.set_situation(vehicle, by=admin, gage=True)  # nothing changes, nothing recorded
     assert VehicleOperation.objects.filter(vehicle=vehicle, kind="situation").count() == 1

@@ -16,7 +16,7 @@ from titles import services as titles_services
 from titles.models import GeneratedDocument, new_public_code
 from titles.registry import registry
 from titles.workflow import InvalidTransition, Status
-from vehicles import services
+from vehicles import attempts
 from vehicles.enums import CHANGEMENT_TITULAIRE
 from vehicles.models import Cession, CodeAttempt
 
@@ -46,7 +46,7 @@ def test_the_code_is_hashed_and_the_accuse_keeps_it_no_longer(seller, buyer, veh
     with django_capture_on_commit_callbacks(execute=True):
         application, code = declare_cession(seller, vehicle, buyer=buyer)
     cession = Cession.objects.get()
-    assert cession.code_hash == services.hash_code(code) and code not in cession.code_hash
+    assert cession.code_hash == attempts.hash_code(code) and code not in cession.code_hash
     assert cession.code_expires_at - cession.created_at == datetime.timedelta(days=15)
     accuse = GeneratedDocument.objects.get(application=application, kind="accuse-cession")
     assert accuse.status == "ready" and "secret_code_de_cession" not in accuse.context
@@ -200,8 +200,8 @@ def test_the_code_is_single_use(seller, buyer, vehicle, cert):
     assert second.status == Status.DRAFT
     assert Cession.objects.get().used_by_application == first
     # Typing the spent code again says so plainly.
-    with pytest.raises(services.Refused) as refused:
-        services.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
+    with pytest.raises(attempts.Refused) as refused:
+        attempts.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
                                         actor=buyer, application=second)
     assert "déjà été utilisé" in refused.value.reason
 

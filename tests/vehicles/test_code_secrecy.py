@@ -21,7 +21,7 @@ from titles import tasks
 from titles.enums import DocumentStatus
 from titles.models import Application, ApplicationEvent, GeneratedDocument
 from titles.sealing import unseal
-from vehicles import services
+from vehicles import register
 from vehicles.formats import display_code, new_code_de_cession
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def declare_over_http(client, seller, vehicle):
 
 def test_with_the_worker_down_no_row_holds_the_code_in_clear(client, seller, buyer, vehicle, cert, monkeypatch):
     code = new_code_de_cession()
-    monkeypatch.setattr(services, "new_code_de_cession", lambda: code)
+    monkeypatch.setattr(register, "new_code_de_cession", lambda: code)
     # No after-commit callback runs here: the PDFs stay pending, as while the worker is down.
     declaration, code_url = declare_over_http(client, seller, vehicle)
     accuse = GeneratedDocument.objects.get(application=declaration, kind="accuse-cession")

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from accounts import demo as accounts_demo
 from accounts.models import Organisation, User
-from titles import demo as titles_demo
 from titles.models import Application, GeneratedDocument, Mandate
 from titles.workflow import Status
+from vehicles import demo as vehicles_demo
 from vehicles import demo_pro
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE
 
@@ -33,7 +33,7 @@ def load_demo(capture):
     """Load what the garage's files need, then its files (made once the loader's transaction commits)."""
     out = io.StringIO()
     accounts_demo.load(out)
-    titles_demo.load(out)
+    vehicles_demo.load_base(out)
     with capture(execute=True):
         demo_pro.load(out)
     return out.getvalue()

@@ -11,12 +11,11 @@ from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.vehicles.conftest import add_documents, fill, make_vehicle, owner_data, pay
 from titles import services as titles_services
-from titles.enums import Title
 from titles.models import GeneratedDocument, RoutingRule
 from titles.registry import registry
 from titles.workflow import InvalidTransition
-from vehicles import services
-from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, DUPLICATA
+from vehicles import attempts, register
+from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, DUPLICATA, VEHICLE
 from vehicles.formats import parse_registration
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
@@ -51,7 +50,7 @@ def test_three_etiquettes_then_a_new_certificate(seller, vehicle, cert, agent, d
         assert application.fee_cents == 0
         vehicle.refresh_from_db()
         assert vehicle.stickers == number and vehicle.city == f"Ville {number}"
-        assert services.address_change_outcome(application)["result"] == "etiquette"
+        assert register.address_change_outcome(application)["result"] == "etiquette"
     # The fourth: a new certificate, the redevance d'acheminement to pay, a new formule once accepted.
     fourth = titles_services.create_draft(registry.get(CHANGEMENT_ADRESSE), applicant=seller, filed_by=seller)
     fill(fourth, "vehicule", owner_data(vehicle, seller))
@@ -61,7 +60,7 @@ def test_three_etiquettes_then_a_new_certificate(seller, vehicle, cert, agent, d
     assert application.fee_cents == 276
     assert GeneratedDocument.objects.get(application=application, kind="accuse-adresse").status == "ready"
     assert not GeneratedDocument.objects.filter(application=application, kind="cpi").exists()
-    assert services.address_change_outcome(application)["result"] == "nouveau_certificat"
+    assert register.address_change_outcome(application)["result"] == "nouveau_certificat"
     old_formule = vehicle.numero_formule
     titles_services.apply_transition(application, "take", actor=agent)
     titles_services.apply_transition(application, "accept", actor=agent)
@@ -121,15 +120,15 @@ def test_duplicata_fee_reference_and_formule(client, seller, vehicle, cert, agen
     # The stolen certificate proves nothing any more.
     vehicle.refresh_from_db()
     assert vehicle.numero_formule == ""
-    with pytest.raises(services.Refused):
-        services.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
+    with pytest.raises(attempts.Refused):
+        attempts.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
                                  family_name=seller.family_name, given_names=seller.given_names,
                                  numero_formule=old_formule)
     titles_services.apply_transition(application, "take", actor=agent)
     titles_services.apply_transition(application, "accept", actor=agent)
     vehicle.refresh_from_db()
     assert vehicle.numero_formule and vehicle.numero_formule != old_formule
-    assert services.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
+    assert attempts.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
                                     family_name=seller.family_name, given_names="Angela",
                                     numero_formule=vehicle.numero_formule).vehicle == vehicle
 
@@ -142,7 +141,7 @@ def test_duplicata_by_vin_needs_the_account_of_the_holder(seller, cert):
     data = {"registration_number": unlinked.registration_number, "numero_formule": unlinked.vin,
             "family_name": "Dubois", "given_names": "Angela"}
     form = application.procedure.get_step_form(step, application, data=data)
-    assert not form.is_valid() and services.OWNERSHIP_REFUSED in str(form.errors).replace("&#x27;", "'")
+    assert not form.is_valid() and attempts.OWNERSHIP_REFUSED in str(form.errors).replace("&#x27;", "'")
     # With the formule, the name as printed is enough (no account is linked to this holder).
     form = application.procedure.get_step_form(step, application, data={**data, "numero_formule": "2023LM00001"})
     assert form.is_valid(), form.errors
@@ -159,7 +158,7 @@ def test_a_wrong_proof_gets_the_generic_message(seller, vehicle, change):
     form = application.procedure.get_step_form(application.procedure.steps[0], application,
                                                data={**owner_data(vehicle, seller), **change})
     assert not form.is_valid()
-    assert form.non_field_errors() == [services.OWNERSHIP_REFUSED]
+    assert form.non_field_errors() == [attempts.OWNERSHIP_REFUSED]
 
 
 def test_a_citizen_cannot_act_on_a_vehicle_that_is_not_theirs(client, seller, vehicle, cert):
@@ -170,7 +169,7 @@ def test_a_citizen_cannot_act_on_a_vehicle_that_is_not_theirs(client, seller, ve
         application = titles_services.create_draft(registry.get(code), applicant=karim, filed_by=karim)
         form = application.procedure.get_step_form(application.procedure.steps[0], application,
                                                    data=owner_data(vehicle, seller))
-        assert not form.is_valid() and form.non_field_errors() == [services.OWNERSHIP_REFUSED]
+        assert not form.is_valid() and form.non_field_errors() == [attempts.OWNERSHIP_REFUSED]
     client.force_login(karim)
     assert client.post(reverse("vehicles:start_for_vehicle", args=[vehicle.pk, "cession"])).status_code == 404
     assert vehicle.registration_number not in client.get(reverse("vehicles:my_vehicles")).content.decode()
@@ -193,8 +192,8 @@ def test_a_stolen_or_opposed_vehicle_cannot_be_sold(seller, vehicle, cert):
 def test_files_go_to_the_cert_of_the_applicants_departement(seller, vehicle):
     nimes = OrganisationFactory(cert=True, name="CERT de Nîmes")
     paris = OrganisationFactory(cert=True, name="CERT de Paris")
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="83", cert=nimes)
-    RoutingRule.objects.create(title=Title.VEHICLE, departement="", cert=paris)
+    RoutingRule.objects.create(title=VEHICLE, departement="83", cert=nimes)
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=paris)
     application = change_address(seller, vehicle)
     assert application.cert == nimes  # the seller lives in Toulon (83)
     seller.postal_code, seller.city = "75011", "Paris"

@@ -14,7 +14,7 @@ from titles import services as titles_services
 from titles.models import GeneratedDocument
 from titles.registry import registry
 from titles.workflow import InvalidTransition, Status
-from vehicles import services
+from vehicles import attempts, register
 from vehicles.enums import CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE, DUPLICATA, OperationKind
 from vehicles.models import Cession, Vehicle, VehicleOperation
 
@@ -73,7 +73,7 @@ def test_a_changement_de_titulaire_that_ends_gives_the_vehicle_back_whole(way_ou
     # The buyer's CPI stops being valid with the file.
     assert GeneratedDocument.objects.get(application=first, kind="cpi").revoked_at is not None
     # The seller proves ownership again with the card they still hold.
-    services.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
+    attempts.prove_ownership(registration=vehicle.registration_number, applicant=seller, actor=seller,
                              family_name=seller.family_name, given_names=seller.given_names, numero_formule=formule)
 
 
@@ -102,7 +102,7 @@ def test_after_a_withdrawal_past_the_code_s_validity_the_seller_declares_again(s
     titles_services.apply_transition(first, "withdraw", actor=buyer)
     frozen.shift(datetime.timedelta(days=16))
     vehicle.refresh_from_db()
-    assert services.sold_refusal(vehicle) is None
+    assert register.sold_refusal(vehicle) is None
     _, new_code = declare_cession(seller, vehicle, buyer=buyer)
     assert new_code != code and Cession.objects.open().count() == 1
 
@@ -111,16 +111,16 @@ def test_after_a_withdrawal_past_the_code_s_validity_the_seller_declares_again(s
 def test_a_cession_that_ends_is_cancelled_and_the_seller_may_declare_again(way_out, seller, buyer, vehicle, cert,
                                                                            agent):
     declaration, code = declare_cession(seller, vehicle, buyer=buyer)
-    assert services.sold_refusal(vehicle) is not None
+    assert register.sold_refusal(vehicle) is not None
 
     leave(declaration, way_out, citizen=seller, agent=agent)
 
     cession = Cession.objects.get()
     assert cession.cancelled_at is not None and not cession.code_is_valid
-    assert services.sold_refusal(vehicle) is None
+    assert register.sold_refusal(vehicle) is None
     assert "Déclaration de cession annulée" in annulations(vehicle)[0]
-    with pytest.raises(services.Refused):
-        services.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
+    with pytest.raises(attempts.Refused):
+        attempts.verify_code_de_cession(registration=vehicle.registration_number, code=code, applicant=buyer,
                                         actor=buyer, application=buyer_draft_stub(buyer), record=False)
     declare_cession(seller, vehicle, buyer=buyer)
     assert Cession.objects.open().count() == 1
@@ -162,7 +162,7 @@ def test_a_changement_d_adresse_that_ends_puts_the_old_address_back(way_out, sel
     vehicle.refresh_from_db()
     assert (vehicle.address_line, vehicle.postal_code, vehicle.city, vehicle.stickers) == (
         "1 rue de la Paix", "83000", "Toulon", 0)
-    assert annulations(vehicle) == [f"Changement d'adresse annulé ({services.WAY_OUT_WORDS[way_out]}) : retour à "
+    assert annulations(vehicle) == [f"Changement d'adresse annulé ({register.WAY_OUT_WORDS[way_out]}) : retour à "
                                     "l'adresse 1 rue de la Paix, 83000 Toulon"]
 
 
@@ -197,5 +197,5 @@ def test_a_duplicata_that_ends_gives_the_numero_de_formule_back(way_out, seller,
     assert "Demande de duplicata annulée" in annulations(vehicle)[0]
     # An undo runs once: calling it again changes nothing and writes no second line.
     ctx = type("Ctx", (), {"transition": type("T", (), {"name": way_out}), "now": timezone.now()})()
-    services.undo_duplicata(application, ctx)
+    register.undo_duplicata(application, ctx)
     assert len(annulations(vehicle)) == 1

@@ -1,12 +1,25 @@
 import importlib
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-# Apps that have a `demo.py` with `load(stdout)`, in dependency order.
-DEMO_APPS = ["accounts", "titles", "vehicles", "licences", "identity", "api"]
+
+def demo_modules():
+    """Return the `demo` modules (with `load(stdout)`) of the project's own apps, in the order of INSTALLED_APPS:
+    the core's first, then each title app's (which registered its title and professions at start-up)."""
+    modules = []
+    for config in apps.get_app_configs():
+        if Path(config.path).parent != Path(settings.BASE_DIR):
+            continue  # a third-party app
+        try:
+            modules.append(importlib.import_module(f"{config.name}.demo"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+    return modules
 
 
 class Command(BaseCommand):
@@ -17,15 +30,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Les données de démonstration ne se chargent qu'avec DEBUG activé, jamais en production."
             )
-        for label in DEMO_APPS:
-            if not apps.is_installed(label):
-                continue
-            try:
-                module = importlib.import_module(f"{label}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{label}.demo":
-                    raise
-                continue
+        for module in demo_modules():
             with transaction.atomic():
                 module.load(self.stdout)
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
