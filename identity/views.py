@@ -1,5 +1,5 @@
 """The pré-demande's own pages: the citizen's pré-demande and appointment, the mairie agent's desk, the public list
-of equipped mairies. The wizard, payment, submission and tracking are the engine's (`titles.views`).
+of equipped mairies. The wizard, payment, submission and tracking are the engine's (`titles/www/citizen/`).
 
 Every view: fetch through a permission-scoped queryset (404 otherwise), validate a form, call one service, map
 `AppointmentRefused` to a message.
