@@ -149,9 +149,15 @@ def revoke_mandate(request, pk):
 def confirm_mandate(request, token):
     """The citizen confirms, in one click from the e-mail, the mandate an organisation asked for."""
     mandate = get_object_or_404(Mandate.objects.select_related("organisation"), token=token, citizen=request.user)
-    if request.method == "POST" and mandate.is_pending:
-        services.confirm_mandate(mandate, by=request.user)
-        messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
-        return redirect("titles:mandates")
+    status = 200
+    if request.method == "POST":
+        try:
+            services.confirm_mandate(mandate, by=request.user)
+        except services.MandateRefused as refusal:
+            messages.error(request, refusal.reason)
+            status = 409
+        else:
+            messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
+            return redirect("titles:mandates")
     labels = [registry.get(code).label for code in mandate.procedures if code in registry]
-    return render(request, "titles/mandate_confirm.html", {"mandate": mandate, "labels": labels})
+    return render(request, "titles/mandate_confirm.html", {"mandate": mandate, "labels": labels}, status=status)

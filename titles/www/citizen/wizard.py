@@ -4,18 +4,13 @@ the recap with the submission."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from core.exceptions import Refused
 from core.http import max_body_bytes
-from titles import services
-from titles.enums import Filer
+from titles import filing, payments, services
 from titles.forms import DocumentsForm, EligibilityForm, TimbreForm
-from titles.models import AssistedSession, Mandate
-from titles.payments import get_issuer
 from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import InvalidTransition
@@ -23,22 +18,26 @@ from titles.www.citizen.access import applicant_side_file, procedure_or_404
 
 
 def start(request, code):
-    """Describe a procedure, ask its eligibility questions, then open a draft."""
+    """Describe a procedure, ask its eligibility questions, then open a draft (for oneself, under a mandate with
+    `?mandat=<id>`, or for the citizen of an assisted session with `?seance=<id>`)."""
     procedure = procedure_or_404(code)
-    mandate = session = None
-    if request.GET.get("mandat") or request.POST.get("mandat"):
-        try:
-            mandate = _filing_mandate(request, procedure, request.GET.get("mandat") or request.POST.get("mandat"))
-        except Refused as refusal:
-            messages.error(request, refusal.reason)
-            return redirect("titles:dashboard")
-    elif request.GET.get("seance") or request.POST.get("seance"):
-        session = _assisting_session(request, procedure, request.GET.get("seance") or request.POST.get("seance"))
+    try:
+        capacity = filing.filing_capacity(
+            request.user,
+            procedure,
+            mandate_id=request.GET.get("mandat") or request.POST.get("mandat"),
+            session_id=request.GET.get("seance") or request.POST.get("seance"),
+        )
+    except filing.FilingRefused as refusal:
+        if refusal.code == filing.NOT_FOUND:
+            raise Http404(refusal.reason) from None
+        messages.error(request, refusal.reason)
+        return redirect("titles:dashboard")
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
     context = {
         "procedure": procedure,
         "form": form,
-        "mandate": mandate,
+        "mandate": capacity.mandate,
         "breadcrumb_data": {"current": procedure.label},
     }
     if request.method == "POST":
@@ -50,55 +49,13 @@ def start(request, code):
                 return redirect("titles:start", code=value)
             if outcome == "unsupported":
                 return render(request, "titles/unsupported.html", {**context, "explanation": value})
-            if mandate is None and Filer.CITIZEN not in procedure.filers:
-                messages.error(request, "Cette démarche se fait uniquement par un professionnel mandaté.")
-                return render(request, "titles/start.html", context)
-            application = services.create_draft(
-                procedure,
-                applicant=mandate.citizen if mandate else (session.citizen if session else request.user),
-                filed_by=request.user,
-                organisation=mandate.organisation if mandate else None,
-                mandate=mandate,
-                assisted_by=request.user if session else None,
-            )
+            try:
+                application = filing.start_draft(procedure, user=request.user, capacity=capacity)
+            except filing.FilingRefused as refusal:
+                messages.error(request, refusal.reason)
+                return render(request, "titles/start.html", context, status=403)
             return redirect(wizard_steps(application)[0].url)
     return render(request, "titles/start.html", context)
-
-
-def _assisting_session(request, procedure, session_id):
-    """Return the médiateur's active session for this start page, or 404."""
-    if not request.user.is_authenticated or not str(session_id).isdigit() or not request.user.is_verified():
-        raise Http404("Séance introuvable")
-    if Filer.MEDIATEUR not in procedure.filers:
-        raise Http404("Cette démarche ne se fait pas avec un médiateur")
-    return get_object_or_404(
-        AssistedSession.objects.active().select_related("citizen"), pk=session_id, mediateur=request.user
-    )
-
-
-def _filing_mandate(request, procedure, mandate_id):
-    """Return a mandate the signed-in organisation member may file under for this procedure, or 404."""
-    if not request.user.is_authenticated or not str(mandate_id).isdigit():
-        raise Http404("Mandat introuvable")
-    mandate = get_object_or_404(
-        Mandate.objects.valid()
-        .select_related("organisation", "citizen")
-        .filter(
-            organisation__memberships__user=request.user,
-            organisation__memberships__is_active=True,
-            organisation__validated_at__isnull=False,
-            organisation__is_active=True,
-        ),
-        pk=mandate_id,
-    )
-    if procedure.code not in mandate.procedures or mandate.organisation.kind not in procedure.filers:
-        raise Http404("Ce mandat ne couvre pas cette démarche")
-    if not request.user.is_verified():
-        raise Http404("Second facteur requis")
-    refused = procedure.refuse_mandate(mandate)
-    if refused:
-        raise Refused("mandate", refused)
-    return mandate
 
 
 @login_required
@@ -200,7 +157,7 @@ def payment(request, reference):
     total = procedure.fee_total(application)
     form = TimbreForm(request.POST or None)
     if request.method == "POST" and "acheter" in request.POST:
-        number = get_issuer().buy(amount_cents=total, buyer=request.user)
+        number = payments.buy_timbre(application, buyer=request.user)
         messages.success(
             request,
             f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
@@ -208,24 +165,13 @@ def payment(request, reference):
         )
         form = TimbreForm(initial={"timbre_number": number})
     elif request.method == "POST" and form.is_valid():
-        number = form.cleaned_data["timbre_number"]
-        check = get_issuer().check(number, amount_cents=total)
-        if not check.ok:
-            form.add_error("timbre_number", check.message)
+        try:
+            payments.pay_with_timbre(application, form.cleaned_data["timbre_number"], actor=request.user)
+        except (payments.PaymentRefused, InvalidTransition) as refusal:
+            form.add_error("timbre_number", refusal.reason)
         else:
-            try:
-                services.record_payment(
-                    application,
-                    timbre_number=number,
-                    amount_cents=check.amount_cents,
-                    issuer=get_issuer().name,
-                    actor=request.user,
-                )
-            except IntegrityError:
-                form.add_error("timbre_number", "Ce timbre fiscal a déjà été utilisé pour une autre démarche.")
-            else:
-                messages.success(request, "Le timbre fiscal est enregistré.")
-                return redirect(current.next_url)
+            messages.success(request, "Le timbre fiscal est enregistré.")
+            return redirect(current.next_url)
     return render(
         request,
         "titles/payment.html",
