@@ -14,9 +14,9 @@ from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
 from api.problems import Problem, form_errors
-from titles import services
+from titles import filing, services
 from titles.enums import DocumentStatus
-from titles.models import ApplicationEvent, GeneratedDocument, Mandate, normalise_public_code
+from titles.models import ApplicationEvent, GeneratedDocument, normalise_public_code
 from titles.payments import get_issuer
 from titles.registry import registry
 from titles.uploads import UploadRejected, clean_upload, file_response
@@ -108,19 +108,16 @@ class FileList(FileMixin, ApiView):
                         headers={"Location": reverse("api:file", kwargs={"reference": application.reference})})
 
     def filing_mandate(self, procedure, mandate_id):
-        """The mandate the key's organisation files under, as the web's start page checks it
-        (`titles.views._filing_mandate`): valid, of this validated organisation, covering the procedure."""
-        organisation = self.organisation
-        mandate = Mandate.objects.valid().select_related("organisation", "citizen").filter(
-            organisation=organisation, organisation__validated_at__isnull=False, organisation__is_active=True,
-        ).filter(pk=mandate_id).first()
-        if mandate is None:
+        """The mandate the key's organisation files under: the web's own rule (`titles.filing.filing_mandate`),
+        narrowed to the key's organisation."""
+        try:
+            mandate = filing.filing_mandate(self.request.user, procedure, mandate_id)
+        except filing.FilingRefused as refused:
+            if refused.code == filing.NOT_FOUND:
+                raise Http404("Mandat introuvable") from None
+            raise Problem("action-refusee", refused.reason) from None
+        if mandate.organisation_id != self.organisation.pk:
             raise Http404("Mandat introuvable")
-        if procedure.code not in mandate.procedures or organisation.kind not in procedure.filers:
-            raise Problem("action-refusee", "Ce mandat ne couvre pas cette démarche.")
-        refused = procedure.refuse_mandate(mandate)
-        if refused:
-            raise Problem("action-refusee", refused)
         return mandate
 
 

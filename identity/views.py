@@ -1,5 +1,5 @@
 """The pré-demande's own pages: the citizen's pré-demande and appointment, the mairie agent's desk, the public list
-of equipped mairies. The wizard, payment, submission and tracking are the engine's (`titles.views`).
+of equipped mairies. The wizard, payment, submission and tracking are the engine's (`titles/www/citizen/`).
 
 Every view: fetch through a permission-scoped queryset (404 otherwise), validate a form, call one service, map
 `AppointmentRefused` to a message.
@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.formats import french_date
-from identity import services
+from identity import selectors, services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
 from identity.models import Mairie, PreDemande, Slot
 from identity.permissions import MAIRIE, MAIRIE_AGENTS
 from identity.procedures import RECAPITULATIF, CniPreDemande, PasseportPreDemande
-from identity.rules import BOOKING_HORIZON_DAYS, FINGERPRINT_MIN_AGE
+from identity.rules import FINGERPRINT_MIN_AGE
 from titles.models import Application, GeneratedDocument, normalise_public_code
 from titles.permissions import member_required
 from titles.workflow import Status
@@ -65,53 +65,6 @@ def pre_demande(request, reference):
     return render(request, "identity/pre_demande.html", context)
 
 
-def _monday(day):
-    return day - datetime.timedelta(days=day.weekday())
-
-
-def slot_listing(application, *, commune="", week=None, now=None):
-    """Return the free slots of the equipped mairies for one week, grouped by mairie and day, with the weeks before
-    and after that have slots (three queries, whatever the number of slots). Any equipped mairie in France takes
-    the demande: without a search, those of the holder's département are shown first; a commune or a postal code
-    searches every département."""
-    now = now or timezone.now()
-    procedure = application.procedure
-    departement = procedure.departement(application)
-    mairies = Mairie.objects.equipped()
-    mairies = mairies.matching(commune) if commune else mairies.filter(departement=departement)
-    today = timezone.localdate(now)
-    last_day = min(today + datetime.timedelta(days=BOOKING_HORIZON_DAYS), application.pre_demande.expires_on)
-    end = timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time()))
-    free = Slot.objects.free().upcoming(now).filter(mairie__in=mairies, start__lt=end)
-    days = free.datetimes("start", "day")
-    weeks = sorted({_monday(timezone.localtime(day).date()) for day in days})
-    monday = _monday(week) if week else None
-    if monday not in weeks:
-        monday = weeks[0] if weeks else _monday(today)
-    week_end = timezone.make_aware(datetime.datetime.combine(monday + datetime.timedelta(days=7), datetime.time()))
-    week_start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time()))
-    slots = free.filter(start__gte=week_start, start__lt=week_end).select_related("mairie").order_by(
-        "mairie__city", "mairie__name", "start"
-    )
-    groups, shown_days = {}, set()
-    for slot in slots:
-        group = groups.setdefault(slot.mairie_id, {"mairie": slot.mairie, "days": {}})
-        day = timezone.localtime(slot.start).date()
-        group["days"].setdefault(day, []).append(slot)
-        shown_days.add(day)
-    return {
-        "departement": departement,
-        "groups": [{"mairie": g["mairie"], "days": sorted(g["days"].items())} for g in groups.values()],
-        "week": monday,
-        # Monday to Friday, or to the Saturday or Sunday when a mairie opens then.
-        "week_last_day": max([monday + datetime.timedelta(days=4), *shown_days]),
-        "previous_week": max((w for w in weeks if w < monday), default=None),
-        "next_week": min((w for w in weeks if w > monday), default=None),
-        "last_day": last_day,
-        "equipped_count": mairies.count(),
-    }
-
-
 @login_required
 def appointment(request, reference):
     """Choose a slot at an equipped mairie of the département (filter by commune or postal code, week by week)."""
@@ -139,7 +92,7 @@ def appointment(request, reference):
     commune, week = "", None
     if filters.is_bound and filters.is_valid():
         commune, week = filters.cleaned_data["commune"], filters.cleaned_data["semaine"]
-    context.update(slot_listing(application, commune=commune, week=week), filters=filters, commune=commune,
+    context.update(selectors.slot_listing(application, commune=commune, week=week), filters=filters, commune=commune,
                    breadcrumb_data=_breadcrumb(application, "Prendre rendez-vous"))
     return render(request, "identity/appointment.html", context, status=status)
 

@@ -143,7 +143,7 @@ def make_file(spec, person, given, staff, agent, now, n):
     submitted_at = timezone.make_aware(datetime.datetime.combine(
         timezone.localdate(now) - datetime.timedelta(days=spec["age"]), datetime.time(10, 10)
     )) + datetime.timedelta(minutes=(n * 83) % 400)
-    # What the start page does for a member filing under a mandate (titles.views.start).
+    # What the start page does for a member filing under a mandate (titles.filing.start_draft).
     application = services.create_draft(procedure, applicant=person, filed_by=staff, organisation=given.organisation,
                                         mandate=given)
     licence = licence_services.licence_of(person)

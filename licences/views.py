@@ -10,19 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
-from licences import services
+from licences import selectors, services
 from licences.enums import AUTO_ECOLE
 from licences.forms import StudentMandateForm, StudentPasswordForm, TransferRequestForm
 from licences.models import SchoolTransfer
 from licences.permissions import DRIVING_SCHOOLS
-from titles.enums import ConsentMethod
-from titles.models import Application, Mandate
+from titles.models import Mandate
 from titles.permissions import member_required
-from titles.presentation import status_summary
 from titles.registry import registry
-from titles.workflow import Status
 
 # A member of a driving school (404 for anyone else), then the second factor.
 school_staff_required = member_required(DRIVING_SCHOOLS)
@@ -31,8 +27,7 @@ school_staff_required = member_required(DRIVING_SCHOOLS)
 def _school(request):
     """Return (the school the member acts for, all their schools)."""
     schools = request.organisations
-    wanted = request.GET.get("ecole") or request.POST.get("ecole")
-    school = next((s for s in schools if str(s.pk) == wanted), None) if wanted else schools[0]
+    school = selectors.school_of(schools, request.GET.get("ecole") or request.POST.get("ecole"))
     if school is None:
         raise Http404("École inconnue")
     return school, schools
@@ -42,62 +37,13 @@ def _space_link():
     return {"url": reverse("licences:school_space"), "title": "Espace école de conduite"}
 
 
-def _waiting_for(application):
-    if application.status == Status.DRAFT:
-        return "Votre école : terminer et déposer le dossier"
-    summary = status_summary(application)
-    if summary.waiting_for == "vous":
-        return "Votre école : répondre à la demande de complément"
-    waiting = summary.waiting_for
-    return waiting[:1].upper() + waiting[1:] if waiting else "Rien : dossier terminé"
-
-
-def _filing_links(mandate):
-    """Return (label, url) of each procedure the school may start now under this mandate."""
-    if not mandate.is_valid:
-        return []
-    links = []
-    for code in mandate.procedures:
-        if code not in registry:
-            continue
-        procedure = registry.get(code)
-        if procedure.refuse_mandate(mandate) is None:
-            links.append((procedure.label, f"{reverse('titles:start', kwargs={'code': code})}?mandat={mandate.pk}"))
-    return links
-
-
-def _mandate_state(mandate, now):
-    if mandate.revoked_at:
-        return "Révoqué", "error"
-    if mandate.valid_until < now:
-        return "Expiré", "warning"
-    if mandate.confirmed_at is None:
-        return "En attente de la confirmation de l'élève", "new"
-    return ("Mandat papier" if mandate.consent_method == ConsentMethod.PAPER else "Confirmé par l'élève"), "success"
-
-
 @school_staff_required
 def school_space(request):
     """The school's students: their files and what each is waiting for, the mandates, the pending transfers."""
     school, schools = _school(request)
-    now = timezone.now()
-    files = list(
-        Application.objects.for_user(request.user).filter(organisation=school)
-        .select_related("applicant", "cert").order_by("-updated_at")
-    )
-    for application in files:
-        application.summary = status_summary(application)
-        application.waiting_for = _waiting_for(application)
-    mandates = list(Mandate.objects.filter(organisation=school).select_related("citizen").order_by("-created_at"))
-    for mandate in mandates:
-        mandate.state, mandate.tone = _mandate_state(mandate, now)
-        mandate.links = _filing_links(mandate)
-    transfers = list(
-        SchoolTransfer.objects.pending().filter(to_organisation=school)
-        .select_related("application", "mandate").order_by("-requested_at")
-    )
+    space = selectors.school_space(school, user=request.user)
     return render(request, "licences/school_space.html", {
-        "school": school, "schools": schools, "files": files, "mandates": mandates, "transfers": transfers,
+        "school": school, "schools": schools, **space,
         "breadcrumb_data": {"current": "Espace école de conduite"},
     })
 
@@ -159,7 +105,7 @@ def student_mandate(request, token):
     mandate = get_object_or_404(Mandate.objects.select_related("organisation", "citizen"), token=token,
                                 organisation__kind=AUTO_ECOLE)
     student = mandate.citizen
-    pending = mandate.confirmed_at is None and mandate.revoked_at is None and mandate.valid_until >= timezone.now()
+    pending = mandate.is_pending
     other_person = request.user.is_authenticated and request.user.pk != student.pk
     context = {"mandate": mandate, "pending": pending, "other_person": other_person,
                "labels": [registry.get(code).label for code in mandate.procedures if code in registry]}

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from portal import views
 from portal.admin_site import PortalAdminSite
+from titles.www.public.urls import statistics_urlpatterns
 
 admin.site.__class__ = PortalAdminSite
 
@@ -19,9 +20,9 @@ urlpatterns = [
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/dsfr/dist/favicon/favicon.ico", permanent=True)),
-    path("instruction/", include("titles.backoffice_urls")),
-    path("statistiques/", include("titles.stats_urls")),
-    path("mediation/", include("titles.mediation_urls")),
+    path("instruction/", include("titles.www.backoffice.urls")),
+    path("statistiques/", include(statistics_urlpatterns)),
+    path("mediation/", include("titles.www.mediation.urls")),
     path("vehicules/", include("vehicles.urls")),
     path("permis/", include("licences.urls")),
     path("identite/", include("identity.urls")),

@@ -2,9 +2,9 @@ from django import forms
 from django.contrib import admin
 
 from accounts.models import Organisation
-from titles.backoffice_forms import sort_key
 from titles.models import RoutingRule
 from titles.registry import registry
+from titles.www.backoffice.forms import sort_key
 
 
 class RoutingRuleForm(forms.ModelForm):

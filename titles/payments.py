@@ -10,10 +10,13 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.exceptions import Refused
 from core.formats import euros
+from titles import services
 from titles.models import TimbreFiscal
 
 TIMBRE_VALIDITY_YEARS = 1  # a timbre électronique is valid 12 months (refundable within 18)
@@ -81,3 +84,29 @@ def get_issuer():
 
 def normalise_timbre_number(raw):
     return "".join(ch for ch in (raw or "") if ch.isdigit())
+
+
+class PaymentRefused(Refused):
+    """A timbre that cannot pay this file (unknown, expired, of another amount, already used); `reason` in French."""
+
+
+def buy_timbre(application, *, buyer):
+    """Buy, in the issuer's checkout, a timbre of the file's whole fee for `buyer`; return its number (the buyer then
+    pays the file with it, `pay_with_timbre`)."""
+    return get_issuer().buy(amount_cents=application.procedure.fee_total(application), buyer=buyer)
+
+
+def pay_with_timbre(application, number, *, actor):
+    """Check the timbre `number` with the issuer against the file's fee, and record it on the draft (journaled when
+    `actor` acts for the applicant); return the Payment. Raise PaymentRefused, or InvalidTransition once the file
+    is filed."""
+    issuer = get_issuer()
+    check = issuer.check(number, amount_cents=application.procedure.fee_total(application))
+    if not check.ok:
+        raise PaymentRefused("timbre", check.message)
+    try:
+        return services.record_payment(
+            application, timbre_number=number, amount_cents=check.amount_cents, issuer=issuer.name, actor=actor
+        )
+    except IntegrityError:  # the timbre's number is unique: it paid another file already
+        raise PaymentRefused("used", "Ce timbre fiscal a déjà été utilisé pour une autre démarche.") from None

@@ -321,8 +321,20 @@ def revoke_mandate(mandate, *, by):
     return mandate
 
 
+class MandateRefused(Refused):
+    """A mandate that cannot be confirmed (confirmed already, revoked or expired); `reason` is the French message."""
+
+
 @transaction.atomic(durable=True)
 def confirm_mandate(mandate, *, by):
+    """Confirm, for its holder `by`, a mandate an organisation asked for or declared: it takes effect now. Raise
+    MandateRefused when it no longer waits for a confirmation."""
+    locked = Mandate.objects.select_for_update().get(pk=mandate.pk)
+    if not locked.is_pending:
+        raise MandateRefused(
+            "state",
+            "Ce mandat n'attend plus de confirmation : il est déjà confirmé, révoqué ou arrivé à son terme.",
+        )
     mandate.confirmed_at = timezone.now()
     mandate.save(update_fields=["confirmed_at"])
     journal_mandate(Action.MANDATE_CONFIRMED, mandate, actor=by)

@@ -175,7 +175,7 @@ def make_file(spec, client, given, vehicle, staff, agent, now, n, codes):
     submitted_at = timezone.make_aware(datetime.datetime.combine(
         timezone.localdate(now) - datetime.timedelta(days=spec["age"]), datetime.time(9, 40)
     )) + datetime.timedelta(minutes=(n * 71) % 420)
-    # What the start page does for a member filing under a mandate (titles.views.start).
+    # What the start page does for a member filing under a mandate (titles.filing.start_draft).
     application = services.create_draft(procedure, applicant=client, filed_by=staff, organisation=given.organisation,
                                         mandate=given)
     steps = spec["steps"](submitted_at.date())

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from titles import filing
 from titles import services as titles_services
 from titles.enums import DocumentStatus
 from titles.models import Application, GeneratedDocument, Mandate, normalise_public_code
@@ -98,21 +99,22 @@ def declare_cession(request, reference):
     if not application.is_draft:
         return redirect("titles:detail", reference=application.reference)
     procedure = application.procedure
-    forms = []
-    for step in procedure.steps:
-        form = step.form_class(data=request.POST or None, initial=application.data.get(step.slug, {}),
+
+    def make_form(step):
+        return step.form_class(data=request.POST or None, initial=application.data.get(step.slug, {}),
                                application=application, prefix=step.slug)
-        if request.method == "POST" and form.is_valid():
-            # Saved step by step: the next form reads what the previous one established (the vehicle).
-            titles_services.save_step(application, step.slug, form.cleaned_data)
-        forms.append((step, form))
-    if request.method == "POST" and all(form.is_valid() for _, form in forms):
+
+    forms = None
+    if request.method == "POST":
         try:
-            outcome = titles_services.apply_transition(application, "submit", actor=request.user)
+            forms, outcome = filing.file_on_one_page(application, make_form, actor=request.user)
         except InvalidTransition as error:
             messages.error(request, error.reason)
         else:
-            return redirect(procedure.after_submit_url(request, outcome))
+            if outcome is not None:
+                return redirect(procedure.after_submit_url(request, outcome))
+    if forms is None:  # the page, or the submission refused: the forms as typed
+        forms = [(step, make_form(step)) for step in procedure.steps]
     return render(request, "vehicles/declare_cession.html", {
         "application": application, "procedure": procedure, "forms": forms,
         "breadcrumb_data": _breadcrumb("Déclarer la cession", _my_vehicles_link()),

@@ -7,7 +7,7 @@ from accounts.forms import LoginForm, PortalPasswordResetForm
 from core.forms import EmailField
 from licences.forms import StudentMandateForm
 from titles.forms import MandateForm
-from titles.mediation import OpenSessionForm
+from titles.www.mediation.forms import OpenSessionForm
 from vehicles.forms import BuyerForm
 
 TOO_LONG = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".fr"  # a valid address, over 254 characters

@@ -14,8 +14,8 @@ from django.utils.formats import date_format
 
 from identity import services
 from identity.models import Slot
+from identity.selectors import slot_listing
 from identity.services import AppointmentRefused
-from identity.views import slot_listing
 from tests.factories import UserFactory
 from tests.identity.conftest import CNI, slot_at
 from titles import services as title_services

@@ -15,11 +15,12 @@ from tests.conftest import give_static_code, verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft, jpeg_upload
 from tests.titles.test_permissions import mandate_for
-from titles import backoffice, services
+from titles import services
 from titles.backoffice_services import agent_certs, files_for_agent
 from titles.models import Annotation, Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.uploads import clean_upload
 from titles.workflow import Status
+from titles.www.backoffice import views as backoffice
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from tests.factories import MembershipFactory, OrganisationFactory
 from tests.vehicles.conftest import add_documents, declare_cession, fill, make_vehicle, owner_data, pay
 from titles import services as titles_services
 from titles.enums import ConsentMethod
-from titles.models import Application, GeneratedDocument, Mandate
+from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate
 from titles.registry import registry
+from titles.workflow import Actor, Status
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE
 from vehicles.models import Cession
 
@@ -195,3 +196,31 @@ def test_a_professional_without_the_second_factor_sees_no_cession_of_its_clients
         if response.streaming:
             assert b"".join(response.streaming_content).startswith(b"%PDF")
         assert response.status_code == 200, url
+
+
+def test_a_professional_declaring_on_the_one_page_leaves_an_event_naming_both_for_each_step(
+        verified_client, seller, buyer, vehicle, cert, django_capture_on_commit_callbacks):
+    """The one-page declaration saves each step like the wizard does: an act for the client names the garage's
+    member and the client (it saved the steps without naming anyone)."""
+    organisation, staff = garage()
+    given = mandate(seller, organisation)
+    draft = titles_services.create_draft(registry.get(CESSION), applicant=seller, filed_by=staff,
+                                         organisation=organisation, mandate=given)
+    sold_at = timezone.localtime() - datetime.timedelta(hours=3)
+    form = {f"vehicule-{key}": value for key, value in owner_data(vehicle, seller).items()}
+    form.update({
+        "cession-sold_on": sold_at.date().isoformat(), "cession-sold_time": sold_at.strftime("%H:%M"),
+        "cession-mileage": "84200",
+        "acquereur-buyer_kind": "person", "acquereur-family_name": buyer.family_name,
+        "acquereur-given_names": buyer.given_names, "acquereur-email": buyer.email,
+    })
+    with django_capture_on_commit_callbacks(execute=True):
+        response = verified_client(staff).post(
+            reverse("vehicles:declare_cession", kwargs={"reference": draft.reference}), form)
+    assert response.status_code == 302
+    steps = ApplicationEvent.objects.filter(application=draft, kind="step_saved").order_by("pk")
+    assert [event.payload["step"] for event in steps] == ["vehicule", "cession", "acquereur"]
+    assert {(e.actor, e.actor_role, e.acting_for, e.organisation) for e in steps} == {
+        (staff, Actor.FILER, seller, organisation)}
+    draft.refresh_from_db()
+    assert draft.status == Status.SUBMITTED

@@ -1,42 +1,17 @@
 """The médiateur's console at a point or espace numérique: assisted sessions with the citizen's consent."""
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from dsfr.forms import DsfrBaseForm
 
-from core.forms import EmailField
 from titles import services
 from titles.models import Application, AssistedSession
 from titles.permissions import MEDIATEURS, member_required
 from titles.presentation import status_summary
 from titles.registry import registry
-
-
-class OpenSessionForm(DsfrBaseForm):
-    email = EmailField(
-        label="Adresse électronique de la personne accompagnée",
-        help_text="Elle reçoit un code à 6 chiffres qu'elle vous communique si elle accepte votre aide.",
-    )
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        self.citizen = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-        if self.citizen is None:
-            raise forms.ValidationError(
-                "Aucun compte n'utilise cette adresse. Aidez d'abord la personne à créer son compte "
-                "(bouton « Créer un compte ») ou à se connecter avec FranceConnect."
-            )
-        return email
-
-
-class ConsentForm(DsfrBaseForm):
-    code = forms.CharField(label="Code reçu par la personne", max_length=6, min_length=6)
-
+from titles.www.mediation.forms import ConsentForm, OpenSessionForm
 
 # The console is a space (403 for anyone but a médiateur); a session's pages are about one object: 404 for anyone
 # but its médiateur, whether it exists or not.

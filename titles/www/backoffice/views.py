@@ -17,13 +17,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from titles import permissions, services
-from titles.backoffice_forms import (
-    TRANSITION_FORMS,
-    AgentMessageForm,
-    AnnotationForm,
-    BulkActionForm,
-    QueueFilterForm,
-)
 from titles.backoffice_services import add_annotation, apply_to_each, files_for_agent
 from titles.enums import DocumentStatus, InfoRequestReason
 from titles.models import Application, ApplicationEvent, GeneratedDocument, UploadedDocument, normalise_public_code
@@ -31,6 +24,13 @@ from titles.permissions import CERT_AGENTS, member_required
 from titles.registry import registry
 from titles.uploads import file_response
 from titles.workflow import FINAL_STATUSES, Actor, InvalidTransition, Status, available_transitions
+from titles.www.backoffice.forms import (
+    TRANSITION_FORMS,
+    AgentMessageForm,
+    AnnotationForm,
+    BulkActionForm,
+    QueueFilterForm,
+)
 
 PER_PAGE = 50
 # DSFR badge of each status, as the agent reads it (the citizen's wording is in titles.presentation).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from titles import backoffice
+from titles.www.backoffice import views as backoffice
 
 app_name = "backoffice"
 

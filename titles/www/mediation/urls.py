@@ -1,6 +1,6 @@
 from django.urls import path
 
-from titles import mediation
+from titles.www.mediation import views as mediation
 
 app_name = "mediation"
 

@@ -1,0 +1,221 @@
+"""The wizard: a procedure's start page (eligibility, then a draft), its steps, the documents, the timbre fiscal and
+the recap with the submission."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from core.http import max_body_bytes
+from titles import filing, payments, services
+from titles.forms import DocumentsForm, EligibilityForm, TimbreForm
+from titles.presentation import wizard_steps
+from titles.registry import registry
+from titles.workflow import InvalidTransition
+from titles.www.citizen.access import applicant_side_file, procedure_or_404
+
+
+def start(request, code):
+    """Describe a procedure, ask its eligibility questions, then open a draft (for oneself, under a mandate with
+    `?mandat=<id>`, or for the citizen of an assisted session with `?seance=<id>`)."""
+    procedure = procedure_or_404(code)
+    try:
+        capacity = filing.filing_capacity(
+            request.user,
+            procedure,
+            mandate_id=request.GET.get("mandat") or request.POST.get("mandat"),
+            session_id=request.GET.get("seance") or request.POST.get("seance"),
+        )
+    except filing.FilingRefused as refusal:
+        if refusal.code == filing.NOT_FOUND:
+            raise Http404(refusal.reason) from None
+        messages.error(request, refusal.reason)
+        return redirect("titles:dashboard")
+    form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
+    context = {
+        "procedure": procedure,
+        "form": form,
+        "mandate": capacity.mandate,
+        "breadcrumb_data": {"current": procedure.label},
+    }
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        if form.is_valid():
+            outcome, value = form.outcome()
+            if outcome == "redirect":
+                return redirect("titles:start", code=value)
+            if outcome == "unsupported":
+                return render(request, "titles/unsupported.html", {**context, "explanation": value})
+            try:
+                application = filing.start_draft(procedure, user=request.user, capacity=capacity)
+            except filing.FilingRefused as refusal:
+                messages.error(request, refusal.reason)
+                return render(request, "titles/start.html", context, status=403)
+            return redirect(wizard_steps(application)[0].url)
+    return render(request, "titles/start.html", context)
+
+
+@login_required
+def step(request, reference, slug):
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    procedure = application.procedure
+    steps = wizard_steps(application)
+    current = next((s for s in steps if s.slug == slug), None)
+    if current is None or current.kind != "form":
+        raise Http404("Étape inconnue")
+    form_step = next(s for s in procedure.steps if s.slug == slug)
+    form = procedure.get_step_form(form_step, application, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.save_step(application, slug, form.cleaned_data, actor=request.user)
+        if "enregistrer" in request.POST:
+            messages.success(
+                request,
+                "Votre brouillon est enregistré : vous pouvez le reprendre plus tard, depuis n'importe quel appareil.",
+            )
+            return redirect("titles:dashboard")
+        return redirect(current.next_url or steps[-1].url)
+    return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
+
+
+def _wizard_context(application, steps, current, **extra):
+    index = steps.index(current)
+    return {
+        "application": application,
+        "procedure": application.procedure,
+        "steps": steps,
+        "current": current,
+        "step_number": index + 1,
+        "total_steps": len(steps),
+        "next_step": steps[index + 1] if index + 1 < len(steps) else None,
+        "previous_step": steps[index - 1] if index > 0 else None,
+        "breadcrumb_data": {
+            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
+            "current": application.procedure.label,
+        },
+        **extra,
+    }
+
+
+def _wizard_step_or_404(steps, kind):
+    """The wizard's step of this kind, or 404 for a procedure that has none (no documents, no fee)."""
+    current = next((s for s in steps if s.kind == kind), None)
+    if current is None:
+        raise Http404("Cette démarche ne comporte pas cette étape")
+    return current
+
+
+def _documents_max_body_bytes():
+    """The largest documents step: every file of a procedure at its limit, sent at once, plus the form."""
+    largest = max((sum(d.rules.max_bytes for d in p.documents) for p in registry.all()), default=0)
+    return max(largest + 1024 * 1024, settings.REQUEST_BODY_MAX_BYTES)
+
+
+@max_body_bytes(_documents_max_body_bytes)
+@login_required
+def documents(request, reference):
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    procedure = application.procedure
+    steps = wizard_steps(application)
+    current = _wizard_step_or_404(steps, "documents")
+    given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
+    form = DocumentsForm(
+        request.POST or None, request.FILES or None, documents=procedure.documents, already_given=given
+    )
+    if request.method == "POST" and form.is_valid():
+        for document in procedure.documents:
+            clean_file = form.cleaned_data.get(document.kind)
+            if clean_file is not None:
+                services.add_document(application, kind=document.kind, clean_file=clean_file, uploaded_by=request.user)
+        return redirect(current.next_url)
+    status = 400 if request.method == "POST" else 200
+    uploaded = application.documents.filter(message__isnull=True)
+    return render(
+        request,
+        "titles/documents.html",
+        _wizard_context(application, steps, current, form=form, uploaded=uploaded),
+        status=status,
+    )
+
+
+@login_required
+def payment(request, reference):
+    """Pay the timbre fiscal: enter a timbre's number, or buy one in the (simulated) checkout."""
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    procedure = application.procedure
+    steps = wizard_steps(application)
+    current = _wizard_step_or_404(steps, "payment")
+    lines = procedure.fee_lines(application)
+    total = procedure.fee_total(application)
+    form = TimbreForm(request.POST or None)
+    if request.method == "POST" and "acheter" in request.POST:
+        number = payments.buy_timbre(application, buyer=request.user)
+        messages.success(
+            request,
+            f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
+            "reporté ci-dessous, validez pour l'utiliser.",
+        )
+        form = TimbreForm(initial={"timbre_number": number})
+    elif request.method == "POST" and form.is_valid():
+        try:
+            payments.pay_with_timbre(application, form.cleaned_data["timbre_number"], actor=request.user)
+        except (payments.PaymentRefused, InvalidTransition) as refusal:
+            form.add_error("timbre_number", refusal.reason)
+        else:
+            messages.success(request, "Le timbre fiscal est enregistré.")
+            return redirect(current.next_url)
+    return render(
+        request,
+        "titles/payment.html",
+        _wizard_context(
+            application, steps, current, form=form, lines=lines, total_cents=total, paid=services.is_paid(application)
+        ),
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+@login_required
+def recap(request, reference):
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    procedure = application.procedure
+    steps = wizard_steps(application)
+    current = steps[-1]
+    problems = services.missing_for_submission(application)
+    if request.method == "POST" and not problems:
+        try:
+            outcome = services.apply_transition(application, "submit", actor=request.user)
+        except InvalidTransition as error:
+            messages.error(request, error.reason)
+        else:
+            messages.success(
+                request,
+                "Votre demande est déposée. Un courriel de confirmation vous est envoyé, et "
+                "le récépissé de dépôt sera disponible ici dans quelques instants.",
+            )
+            return redirect(
+                procedure.after_submit_url(request, outcome)
+                or reverse("titles:detail", kwargs={"reference": application.reference})
+            )
+    return render(
+        request,
+        "titles/recap.html",
+        _wizard_context(
+            application,
+            steps,
+            current,
+            problems=problems,
+            lines=procedure.summary_lines(application),
+            uploaded=application.documents.filter(message__isnull=True),
+            fee_lines=procedure.fee_lines(application),
+        ),
+    )
