@@ -17,12 +17,13 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Min
+from django.db.models import Count, DurationField, ExpressionWrapper, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
-from titles.models import Application
+from titles.models import Application, ApplicationEvent
 from titles.registry import registry
-from titles.workflow import DECIDED_STATUSES
+from titles.workflow import DECIDED_STATUSES, Status
 
 WINDOW_DAYS = 30
 # Below this many decided files, a median says nothing: the procedure's default delay is used instead.
@@ -198,3 +199,147 @@ def dashboard(now=None):
 def cached_dashboard():
     """Return the dashboard computed at most CACHE_SECONDS ago (a public page must not read the window each hit)."""
     return cache.get_or_set(CACHE_KEY, dashboard, CACHE_SECONDS)
+
+
+# --- History: the backlog week by week and the median delay month by month (`/statistiques/`'s charts) ---------
+#
+# Two aggregate queries whatever the number of files. The backlog counts, for each of HISTORY_WEEKS instants a week
+# apart, the files filed and not yet out of the queue (decided, or withdrawn: the time of its event) — one
+# conditional count per instant, grouped by procedure and CERT. The delays read a histogram: decided files grouped by
+# procedure, CERT, month of decision and whole days from filing to decision, so the rows are bounded by the range of
+# delays, not by the number of files, and the median is computed exactly from the counts.
+
+HISTORY_WEEKS = 12
+HISTORY_MONTHS = 12
+HISTORY_CACHE_KEY = "titles:stats:history"
+
+
+@dataclass
+class Series:
+    """One line of a chart: a CERT (or all of them) for one procedure (or all of them); `values` follow the points,
+    None where there is nothing to say (too few decisions that month)."""
+
+    label: str
+    values: list
+
+
+@dataclass
+class History:
+    now: datetime.datetime
+    weeks: list  # the instants at which the backlog is counted, oldest first
+    months: list  # the first day of each month of decisions, oldest first
+    backlog: dict  # (procedure code or None, cert name or None) -> [waiting files at each of `weeks`]
+    delays: dict  # (procedure code or None, cert name or None) -> [{whole days: decided files} for each month]
+    min_sample: int = MIN_SAMPLE
+
+    def cert_names(self, code=None):
+        return sorted({cert for (c, cert) in self.backlog | self.delays if c == code and cert is not None})
+
+    def backlog_series(self, code=None):
+        """Return the backlog of one procedure (or all), one series per CERT plus the whole when several."""
+        return self._series(self.backlog, code, lambda counts: counts)
+
+    def delay_series(self, code=None):
+        """Return the monthly median delay of one procedure (or all), one series per CERT plus the whole."""
+        return self._series(self.delays, code, lambda months: [median_of_counts(m, self.min_sample) for m in months])
+
+    def _series(self, table, code, values):
+        names = self.cert_names(code)
+        series = [Series(name, values(table[(code, name)])) for name in names if (code, name) in table]
+        if len(names) > 1 and (code, None) in table:
+            series.append(Series(ALL_CERTS, values(table[(code, None)])))
+        return series
+
+
+def median_of_counts(counts, min_sample=MIN_SAMPLE):
+    """Return the median of values given as {value: how many}, as statistics.median would of the expanded list;
+    None below `min_sample` values."""
+    total = sum(counts.values())
+    if total < min_sample:
+        return None
+    middle = [(total - 1) // 2, total // 2]  # the ranks of the one or two middle values
+    found, seen = [], 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while middle and middle[0] < seen:
+            middle.pop(0)
+            found.append(value)
+    return sum(found) / 2
+
+
+def month_starts(now, count):
+    """Return the first instants of the `count` months ending with the current one (local time), oldest first."""
+    current = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    starts = []
+    year, month = current.year, current.month
+    for _ in range(count):
+        starts.append(current.replace(year=year, month=month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def history(now=None):
+    """Return the backlog at each of the last HISTORY_WEEKS weeks and the monthly delay histograms of the last
+    HISTORY_MONTHS months, per procedure and CERT, per procedure, per CERT and overall — in two queries."""
+    now = now or timezone.now()
+    weeks = [now - datetime.timedelta(weeks=back) for back in range(HISTORY_WEEKS - 1, -1, -1)]
+    months = month_starts(now, HISTORY_MONTHS)
+
+    withdrawn_at = Subquery(
+        ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=Status.WITHDRAWN)
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    def waiting_at(at):
+        return Count("pk", filter=Q(submitted_at__lte=at) & (Q(left_at__isnull=True) | Q(left_at__gt=at)))
+
+    backlog_rows = (
+        Application.objects.filter(submitted_at__isnull=False, submitted_at__lte=now)
+        .annotate(left_at=Coalesce("decided_at", withdrawn_at))
+        .filter(Q(left_at__isnull=True) | Q(left_at__gt=weeks[0]))
+        .values("procedure_code", "cert__name")
+        .annotate(**{f"week_{index}": waiting_at(at) for index, at in enumerate(weeks)})
+        .order_by()
+    )
+    delay_rows = (
+        Application.objects.filter(
+            status__in=DECIDED_STATUSES, submitted_at__isnull=False, decided_at__gte=months[0], decided_at__lte=now
+        )
+        .annotate(
+            month=TruncMonth("decided_at"),
+            # Whole days from the day of filing to the day of decision (local dates): the same on every database.
+            days=ExpressionWrapper(TruncDate("decided_at") - TruncDate("submitted_at"), output_field=DurationField()),
+        )
+        .values("procedure_code", "cert__name", "month", "days")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+
+    def keys(code, cert_name):
+        cert_name = cert_name or UNROUTED
+        return [(code, cert_name), (code, None), (None, cert_name), (None, None)]
+
+    backlog = {}
+    for row in backlog_rows:
+        counts = [row[f"week_{index}"] for index in range(len(weeks))]
+        for key in keys(row["procedure_code"], row["cert__name"]):
+            line = backlog.setdefault(key, [0] * len(weeks))
+            for index, count in enumerate(counts):
+                line[index] += count
+    month_index = {(start.year, start.month): index for index, start in enumerate(months)}
+    delays = {}
+    for row in delay_rows:
+        month = timezone.localtime(row["month"]) if timezone.is_aware(row["month"]) else row["month"]
+        index = month_index.get((month.year, month.month))
+        if index is None:
+            continue
+        days = row["days"].days
+        for key in keys(row["procedure_code"], row["cert__name"]):
+            histogram = delays.setdefault(key, [{} for _ in months])[index]
+            histogram[days] = histogram.get(days, 0) + row["count"]
+    return History(now=now, weeks=weeks, months=months, backlog=backlog, delays=delays)
+
+
+def cached_history():
+    """Return the history computed at most CACHE_SECONDS ago."""
+    return cache.get_or_set(HISTORY_CACHE_KEY, history, CACHE_SECONDS)

@@ -1,6 +1,8 @@
-"""The public dashboard of delays and the expected decision date read the same figures."""
+"""The public dashboard of delays and the expected decision date read the same figures; its charts (the backlog
+week by week, the median delay month by month) are bounded in queries and drawn as SVG with their tables."""
 
 import datetime
+import statistics
 
 import pytest
 import time_machine
@@ -13,7 +15,9 @@ from tests.factories import OrganisationFactory, UserFactory
 from tests.titles.conftest import complete_draft
 from titles import services, stats
 from titles.models import Application, RoutingRule
-from titles.stats import Delays, dashboard, median_days_to_decision
+from titles.stats import ALL_CERTS, Delays, Series, dashboard, history, median_days_to_decision, median_of_counts
+from titles.www.public.charts import line_chart, nice_ceiling
+from titles.www.public.views import history_charts
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +161,8 @@ def test_statistics_query_count_is_constant(client, frozen, procedure, cert, age
 
     make(2)
     cache.clear()
-    with django_assert_max_num_queries(2) as small:
+    # Two for the table (waiting files, decisions in the window), two for the charts (titles.stats.history).
+    with django_assert_max_num_queries(4) as small:
         client.get(reverse("statistics"))
     expected = len(small.captured_queries)
     make(18)
@@ -165,3 +170,108 @@ def test_statistics_query_count_is_constant(client, frozen, procedure, cert, age
     with django_assert_num_queries(expected):
         page = client.get(reverse("statistics")).content.decode()
     assert "<td>10</td>" in page  # 10 waiting, 10 decided
+
+
+# --- The charts -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def withdrawn_last_week(frozen, procedure):
+    """A file filed 10 days ago and withdrawn now: waiting a week ago, not any more."""
+    application = filed(procedure)
+    Application.objects.filter(pk=application.pk).update(submitted_at=NOW - 10 * DAY)
+    services.apply_transition(application, "withdraw", actor=application.applicant, reason="Retrait")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[3, 1, 2, 4, 10], [1, 2, 3, 4, 5, 10], [2, 2, 2, 7, 7], [0, 0, 1, 1, 1, 9, 9, 9], list(range(31))],
+)
+def test_the_median_of_a_histogram_is_the_median_of_its_values(values):
+    counts = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    assert median_of_counts(counts) == statistics.median(values)
+    assert median_of_counts({3: 2, 4: 2}) is None  # fewer than MIN_SAMPLE decided files: nothing to say
+
+
+def test_backlog_week_by_week(known_times, withdrawn_last_week, procedure):
+    figures = history()
+    assert figures.weeks[-1] == NOW and figures.weeks[0] == NOW - 11 * 7 * DAY
+    series = {s.label: s.values for s in figures.backlog_series(procedure.code)}
+    assert list(series) == ["CERT de Bordeaux", "CERT de Marseille", ALL_CERTS]
+    # Bordeaux: the file decided 40 days ago had waited since 90 days ago (the first seven instants, 77 to 42 days
+    # ago, then the one decided 29 days ago after 10 days (35 days ago); none 28 and 21 days ago; the one filed 20
+    # days ago since; a week ago also the one withdrawn since; now also the one filed 5 days ago. The files decided
+    # yesterday after 1 to 4 days were filed after the instant a week ago.
+    assert series["CERT de Bordeaux"] == [1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 2]
+    # Marseille: a week ago the two decided yesterday after 6 and 8 days; now the one filed 3 days ago.
+    assert series["CERT de Marseille"] == [0] * 10 + [2, 1]
+    assert series[ALL_CERTS] == [1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 4, 3]
+    # Per CERT, every procedure together: here the only one.
+    assert {s.label: s.values for s in figures.backlog_series()}["CERT de Bordeaux"] == series["CERT de Bordeaux"]
+
+
+def test_median_delay_month_by_month(known_times, procedure):
+    figures = history()
+    assert [m.strftime("%Y-%m") for m in (figures.months[0], figures.months[-1])] == ["2025-04", "2026-03"]
+    series = {s.label: s.values for s in figures.delay_series(procedure.code)}
+    # March: Bordeaux decided after 1, 2, 3, 4 and 10 days; Marseille after 6 and 8 (too few to say).
+    assert series["CERT de Bordeaux"][-1] == 3
+    assert series["CERT de Marseille"][-1] is None
+    assert series[ALL_CERTS][-1] == 4
+    # February: one file, decided after 50 days: too few to say; before, nothing.
+    assert series[ALL_CERTS][:-1] == [None] * 11
+    assert sum(figures.delays[(procedure.code, None)][-2].values()) == 1
+
+
+def test_history_reads_two_queries_whatever_the_volume(frozen, procedure, cert, agent, django_assert_num_queries):
+    def make(count):
+        for index in range(count):
+            if index % 2:
+                decided(procedure, agent, delay_days=index, decided_days_ago=index * 5)
+            else:
+                waiting(procedure, agent, days_ago=index * 4)
+
+    make(3)
+    with django_assert_num_queries(2):
+        history()
+    make(16)
+    with django_assert_num_queries(2):
+        figures = history()
+    assert figures.backlog_series()[0].values[-1] == 10
+
+
+def test_a_chart_breaks_its_line_where_nothing_is_known():
+    chart = line_chart("c", "Délai", [Series("A", [2, 4, None, 8, 9]), Series("B", [None] * 5)],
+                       x_labels=list("abcde"), x_names=["janvier", "février", "mars", "avril", "mai"], unit="jours")
+    a, b = chart.series
+    assert len(a.paths) == 2 and len(a.points) == 4 and b.paths == [] and b.points == []
+    assert a.dash != b.dash and a.marker != b.marker  # never told apart by colour alone
+    assert [tick.label for tick in chart.y_ticks] == ["0", "2", "4", "6", "8", "10"]
+    assert chart.rows[0] == ("janvier", ["2 jours", "—"])
+    assert chart.summary == "A : 9 jours (mai), entre 2 jours et 9 jours sur la période ; B : trop peu de données."
+    assert nice_ceiling(3) == (5, 1) and nice_ceiling(12) == (20, 4) and nice_ceiling(130) == (200, 40)
+
+
+def test_the_page_draws_the_charts_with_their_tables(client, known_times, procedure):
+    cache.clear()
+    page = client.get(reverse("statistics")).content.decode()
+    assert page.count('role="img"') == 2
+    assert '<title id="attente-title">Demandes en attente de décision, semaine par semaine (toutes' in page
+    assert "CERT de Bordeaux : 3 jours (mars 2026 (mois en cours))" in page
+    assert "Voir les données du graphique" in page and '<th scope="row">31 mars 2026</th><td>2</td>' in page
+
+    page = client.get(reverse("statistics"), {"demarche": procedure.code}).content.decode()
+    assert "semaine par semaine (Démarche d&#x27;essai)" in page
+
+
+def test_an_unknown_procedure_is_a_french_400(client, frozen):
+    response = client.get(reverse("statistics"), {"demarche": "nope"})
+    assert response.status_code == 400
+    assert "Cette démarche n&#x27;existe pas" in response.content.decode()
+
+
+def test_the_charts_of_no_file_say_so(frozen):
+    charts = history_charts(history(), None)
+    assert charts["backlog"].is_empty and charts["delays"].is_empty

@@ -2,24 +2,63 @@
 QR code leads) and the dashboard of delays (`/statistiques/`, figures from `titles.stats`)."""
 
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
 
 from titles.enums import DocumentStatus
 from titles.forms import VerifyForm
 from titles.models import GeneratedDocument, normalise_public_code
-from titles.stats import cached_dashboard
+from titles.registry import registry
+from titles.stats import cached_dashboard, cached_history
+from titles.www.public.charts import line_chart
+from titles.www.public.forms import HistoryForm
 
 
 def public_statistics(request):
     """Per procedure, per procedure and CERT, and per CERT: files waiting, the oldest one's age, and the median and
-    90th percentile of the time to a decision over the last 30 days."""
+    90th percentile of the time to a decision over the last 30 days; then, for one procedure or all, the backlog
+    week by week and the median delay month by month, per CERT, as charts with their tables."""
+    form = HistoryForm(request.GET or None)
+    code = None
+    if form.is_valid():
+        code = form.cleaned_data["demarche"] or None
     return render(
         request,
         "titles/statistics.html",
         {
             "dashboard": cached_dashboard(),
+            "history_form": form,
+            "charts": history_charts(cached_history(), code),
             "breadcrumb_data": {"current": "Délais de traitement"},
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+def history_charts(history, code):
+    """Return the two charts of one procedure (or of all when `code` is None): backlog and median delay."""
+    subject = registry.get(code).label if code else "toutes démarches"
+    current = timezone.localtime(history.now)
+    months = [formats.date_format(start, "F Y") for start in history.months]
+    if history.months and history.months[-1].month == current.month:
+        months[-1] += " (mois en cours)"
+    return {
+        "subject": subject,
+        "backlog": line_chart(
+            "attente",
+            f"Demandes en attente de décision, semaine par semaine ({subject})",
+            history.backlog_series(code),
+            x_labels=[formats.date_format(timezone.localtime(at), "j M") for at in history.weeks],
+            x_names=[formats.date_format(timezone.localtime(at), "j F Y") for at in history.weeks],
+        ),
+        "delays": line_chart(
+            "delais",
+            f"Délai médian de décision, mois par mois, en jours ({subject})",
+            history.delay_series(code),
+            x_labels=[formats.date_format(start, "M y") for start in history.months],
+            x_names=months,
+            unit="jours",
+        ),
+    }
 
 
 def verify(request, code=None):
