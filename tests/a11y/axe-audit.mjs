@@ -2,34 +2,76 @@
 //
 //   node tests/a11y/axe-audit.mjs pages.json
 //
-// pages.json: [{"name": "...", "url": "http://127.0.0.1:…/…", "cookies": [{"name": "sessionid", "value": "…"}]}, …]
-// Prints one line "AXE_JSON [...]": for each page its final URL, HTTP status and the axe violations of the WCAG 2.1
-// A and AA rules (id, impact, help, up to 5 offending elements). The portal's CSP would refuse the injected axe
-// script: the audit browser bypasses CSP for that, and only that (the pages' own scripts run under their nonces).
+// pages.json: [{"name": "...", "url": "http://127.0.0.1:…/…", "cookies": [{"name": "sessionid", "value": "…"}],
+//               "submitEmpty": false}, …]
+// Prints one line "AXE_JSON [...]": for each page its final URL, HTTP status, the axe violations of the WCAG 2.1 A
+// and AA rules (id, impact, help, up to 5 offending elements), the Content-Security-Policy violations the page
+// raised and, for a page audited after submitting its form empty, whether it shows errors.
+//
+// The portal's CSP stays in force: axe is evaluated through the DevTools protocol (as puppeteer's own functions),
+// which a page's CSP does not govern, never injected as a <script>; the pages' own scripts run under their nonces,
+// and any script or style the CSP refuses is reported. `submitEmpty`: the page's main form is emptied and submitted
+// (browser validation off, as a user whose browser does not check), and the page that answers is audited: the
+// form re-rendered with its errors.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import puppeteer from "puppeteer-core";
 
 const require = createRequire(import.meta.url);
-const axePath = require.resolve("axe-core/axe.min.js");
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const pages = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
   args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
 });
+
+function recordCspViolations() {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    window.__cspViolations.push(`${event.effectiveDirective} ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`);
+  });
+}
+
+function submitEmpty() {
+  const form = [...document.querySelectorAll("main form, #contenu form")].find(
+    (f) => f.method.toLowerCase() === "post" && f.querySelector("input:not([type=hidden]), select, textarea"),
+  );
+  if (!form) return false;
+  for (const field of form.elements) {
+    if (field.type === "hidden" || field.type === "submit" || field.type === "button") continue;
+    if (field.type === "checkbox" || field.type === "radio") field.checked = false;
+    else if (field.tagName === "SELECT") field.selectedIndex = [...field.options].findIndex((o) => o.value === "");
+    else field.value = "";
+  }
+  form.noValidate = true;
+  const buttons = [...form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]")];
+  const submit = buttons.find((b) => !/enregistrer/i.test(b.name || "")) || null;
+  form.requestSubmit(submit);
+  return true;
+}
+
 const results = [];
 try {
   for (const target of pages) {
     const page = await browser.newPage();
-    await page.setBypassCSP(true);
+    await page.evaluateOnNewDocument(recordCspViolations);
     await page.setViewport({ width: 1280, height: 900 });
     const origin = new URL(target.url).origin;
     for (const cookie of target.cookies || []) {
       await browser.setCookie({ ...cookie, url: origin });
     }
-    const response = await page.goto(target.url, { waitUntil: "load", timeout: 30000 });
-    await page.addScriptTag({ path: axePath });
+    let response = await page.goto(target.url, { waitUntil: "load", timeout: 30000 });
+    let submitted = null;
+    if (target.submitEmpty) {
+      const [answer, sent] = await Promise.all([
+        page.waitForNavigation({ waitUntil: "load", timeout: 30000 }).catch(() => null),
+        page.evaluate(submitEmpty),
+      ]);
+      submitted = sent;
+      if (answer) response = answer;
+    }
+    await page.evaluate(axeSource);
     const violations = await page.evaluate(async () => {
       const outcome = await window.axe.run(document, {
         runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
@@ -42,7 +84,19 @@ try {
         nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 160) })),
       }));
     });
-    results.push({ name: target.name, url: page.url(), status: response ? response.status() : null, violations });
+    const page_state = await page.evaluate(() => ({
+      csp: window.__cspViolations || [],
+      errors: document.querySelectorAll(".fr-error-text, .fr-input-group--error, .fr-select-group--error, .fr-fieldset--error, .fr-alert--error").length,
+    }));
+    results.push({
+      name: target.name,
+      url: page.url(),
+      status: response ? response.status() : null,
+      violations,
+      csp: page_state.csp,
+      submitted,
+      errors: page_state.errors,
+    });
     for (const cookie of await browser.cookies()) {
       await browser.deleteCookie(cookie);
     }

@@ -1,7 +1,9 @@
-"""Accessibility (RGAA, i.e. WCAG 2.1 A and AA): axe-core audits the main pages of every kind of user.
+"""Accessibility (RGAA, i.e. WCAG 2.1 A and AA): axe-core audits the main pages of every kind of user, every step
+of the main wizards, their forms sent empty (re-rendered with their errors) and the assisted-session pages.
 
 The demo data is loaded, the portal is served by pytest-django's live server, and tests/a11y/axe-audit.mjs opens
-each page in headless Chromium (the system's, through puppeteer-core) with the user's session, runs axe-core's
+each page in headless Chromium (the system's, through puppeteer-core) with the user's session (second factor passed
+for the professionals), under the portal's CSP (a script or style it refuses fails the audit), runs axe-core's
 WCAG 2.1 A/AA rules and reports what fails. Needs Chromium and the npm packages (`make test` installs the npm ones;
 `.ci/run` installs Chromium); skipped otherwise, saying so.
 
@@ -21,8 +23,14 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.models import User
-from titles.models import Application
+from titles import services
+from titles.models import Application, AssistedSession
+from titles.presentation import wizard_steps
+from titles.registry import registry
 from titles.workflow import Status
+from vehicles import services as vehicle_services
+from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE
+from vehicles.models import Vehicle
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -61,6 +69,55 @@ def session_of(email):
     return [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
 
 
+# The wizards audited step by step: what most people file, a title each (the five journeys of issue 14 among them).
+WIZARDS = ["permis-perte", "passeport-pre-demande", "cni-pre-demande", CHANGEMENT_TITULAIRE, CHANGEMENT_ADRESSE,
+           "permis-echange"]
+
+
+def wizard_pages(citizen_email):
+    """Every step of a fresh draft of each wizard, and its first form sent empty; the cession's one-page form."""
+    user = User.objects.get(email=citizen_email)
+    cookies = session_of(citizen_email)
+    vehicle = Vehicle.objects.held_by(user).first()
+    targets = []
+    for code in WIZARDS:
+        procedure = registry.get(code)
+        if code == CHANGEMENT_ADRESSE:
+            draft = vehicle_services.start_for_vehicle(procedure, vehicle, user=user)
+        else:
+            draft = services.create_draft(procedure, applicant=user, filed_by=user)
+        steps = wizard_steps(draft)
+        for number, step in enumerate(steps, 1):
+            targets.append((f"{code} : étape {number}/{len(steps)} ({step.label})", step.url, cookies, False))
+        targets.append((f"{code} : étape 1 envoyée vide (erreurs)", steps[0].url, cookies, True))
+    cession = vehicle_services.start_for_vehicle(registry.get(CESSION), vehicle, user=user)
+    targets.append(("cession : déclaration", f"/vehicules/cessions/{cession.reference}/", cookies, False))
+    targets.append(("cession : déclaration envoyée vide (erreurs)", f"/vehicules/cessions/{cession.reference}/",
+                    cookies, True))
+    return targets
+
+
+def mediation_pages():
+    """The médiateur's console sent empty, a session waiting for the citizen's code (and that code sent empty), a
+    running session; with the second factor passed."""
+    mediateur = User.objects.get(email="mediateur@demo.test")
+    place = mediateur.memberships.select_related("organisation").first().organisation
+    citizens = User.objects.filter(email__in=["usager@demo.test", "usager2@demo.test"]).order_by("email")
+    waiting = services.open_assisted_session(mediateur=mediateur, place=place, citizen=citizens[0])
+    running = services.open_assisted_session(mediateur=mediateur, place=place, citizen=citizens[1])
+    # Fixture only: the citizen gave the code from their e-mail.
+    AssistedSession.objects.filter(pk=running.pk).update(consented_at=running.created_at)
+    cookies = session_of("mediateur@demo.test")
+    return [
+        ("médiateur : ouverture de séance envoyée vide (erreurs)", "/mediation/", cookies, True),
+        ("médiateur : consentement", f"/mediation/seance/{waiting.pk}/consentement/", cookies, False),
+        ("médiateur : consentement envoyé vide (erreurs)", f"/mediation/seance/{waiting.pk}/consentement/", cookies,
+         True),
+        ("médiateur : séance en cours", f"/mediation/seance/{running.pk}/", cookies, False),
+        ("médiateur : démarche pendant la séance", f"/demarches/permis-perte/?seance={running.pk}", cookies, False),
+    ]
+
+
 def pages(base_url):
     waiting = Application.objects.filter(status=Status.NEEDS_INFO).select_related("applicant").first()
     in_queue = Application.objects.filter(status=Status.SUBMITTED, cert__memberships__user__email="agent@demo.test")
@@ -81,7 +138,11 @@ def pages(base_url):
         ("garage", "/vehicules/pro/", session_of("garage@demo.test")),
         ("mairie", "/identite/mairie/", session_of("mairie@demo.test")),
     ]
-    return [{"name": name, "url": base_url + path, "cookies": cookies} for name, path, cookies in targets]
+    targets = [(*target, False) for target in targets] + wizard_pages("usager2@demo.test") + mediation_pages()
+    return [
+        {"name": name, "url": base_url + path, "cookies": cookies, "submitEmpty": empty}
+        for name, path, cookies, empty in targets
+    ]
 
 
 def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
@@ -92,11 +153,15 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
                          env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(run.stdout.split("AXE_JSON ", 1)[1])
-    assert len(results) == len(targets) == 21
+    assert len(results) == len(targets) > 60
     problems = []
     for target, page in zip(targets, results, strict=True):
-        if page["status"] != 200 or page["url"] != target["url"]:  # not audited: an error, or sent elsewhere
+        if target["submitEmpty"]:  # the form re-rendered with its errors, in place, with a 4xx
+            if not (page["submitted"] and page["errors"] and page["status"] in (400, 200)):
+                problems.append(f"{page['name']}: no form re-rendered with errors (HTTP {page['status']})")
+        elif page["status"] != 200 or page["url"] != target["url"]:  # not audited: an error, or sent elsewhere
             problems.append(f"{page['name']}: HTTP {page['status']} at {page['url']}")
+        problems += [f"{page['name']}: CSP refused {violation}" for violation in page["csp"]]
         for violation in page["violations"]:
             where = "; ".join(node["target"] for node in violation["nodes"])
             problems.append(
