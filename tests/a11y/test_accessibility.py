@@ -8,9 +8,11 @@ WCAG 2.1 A/AA rules and reports what fails. Needs Chromium and the npm packages 
 `.ci/run` installs Chromium); skipped otherwise, saying so.
 
 axe checks what a machine can check (contrast, names, labels, structure, ARIA): about a third of the RGAA's
-criteria. The rest (keyboard journeys, alternatives, readability) is a human audit's.
+criteria. Two journeys also run with the keyboard only, the focus visible at every stop
+(tests/a11y/keyboard-journeys.mjs). The rest (alternatives, readability, the other journeys) is a human audit's.
 """
 
+import datetime
 import io
 import json
 import shutil
@@ -20,8 +22,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
+from PIL import Image
 
+from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from titles import services
 from titles.models import Application, AssistedSession
@@ -168,3 +173,40 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
                 f"{page['name']}: [{violation['impact']}] {violation['id']} — {violation['help']} — {where}"
             )
     assert problems == [], "\n" + "\n".join(problems)
+
+
+KEYBOARD = BASE_DIR / "tests" / "a11y" / "keyboard-journeys.mjs"
+JOURNEYS = ["permis-perte", "cession"]
+
+
+def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
+    """Lose a permis and sell a car, from sign-in to the confirmation, with Tab, Enter, Space, arrows and typing
+    only, the focus visible at every stop (tests/a11y/keyboard-journeys.mjs)."""
+    scan = tmp_path / "scan.jpg"
+    Image.new("RGB", (800, 600), "white").save(scan, "JPEG")
+    today = timezone.localdate()
+    spec = {
+        "base": live_server.url,
+        "upload": str(scan),
+        "screenshots": str(tmp_path),  # where a journey that stops leaves a picture of the page
+        "journeys": JOURNEYS,
+        "accounts": {"usager": ["usager@demo.test", DEMO_PASSWORD]},
+        "lostOn": (today - datetime.timedelta(days=3)).isoformat(),
+        "soldOn": (today - datetime.timedelta(days=1)).isoformat(),
+        "permisDocuments": [d.kind for d in registry.get("permis-perte").documents if d.required],
+        # usager@demo.test's vehicles in the demo (vehicles/demo.py): what proves each is theirs.
+        "vehicles": {"GD-482-ZP": {"formule": "2019CK04715"}, "7412 XB 83": {"date": "2008-11-05"}},
+        "cessionButton": "Déclarer la vente ou le don",
+    }
+    path = tmp_path / "journeys.json"
+    path.write_text(json.dumps(spec))
+    run = subprocess.run(["node", str(KEYBOARD), str(path)], cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.split("KEYBOARD_JSON ", 1)[1])
+    assert [journey["name"] for journey in results] == JOURNEYS
+    failures = [f"{journey['name']}: {journey['error']} (after {[s['step'] for s in journey['steps']]})"
+                for journey in results if journey["error"]]
+    assert failures == [], "\n" + "\n".join(failures) + f"\n(screenshots in {tmp_path})"
+    assert results[0]["steps"][-1]["step"] == "filed: the file's page"
+    assert results[1]["steps"][-1]["step"] == "code de cession"

@@ -1,0 +1,221 @@
+// Journeys driven with the keyboard only: headless Chromium (puppeteer-core), page.keyboard and nothing else — no
+// mouse, no element.click(), no value set by script. Tab / Shift+Tab move, Enter and Space act, arrows choose,
+// letters type. At every stop the focused element must be a real control (not <body>) whose focus is visible (an
+// outline or a shadow on it, or on its label's box for the DSFR's drawn radios and checkboxes).
+//
+//   node tests/a11y/keyboard-journeys.mjs journeys.json
+//
+// journeys.json: {"base": "http://127.0.0.1:…", "upload": "/path/to/scan.jpg", "journeys": ["permis-perte", …],
+//                 "accounts": {"usager": ["email", "password"]}}
+// Prints one line "KEYBOARD_JSON [...]": per journey its name, the steps reached (title and URL), and the error
+// that stopped it, if any.
+import { readFileSync } from "node:fs";
+import puppeteer from "puppeteer-core";
+
+const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const MAX_TABS = 120;
+
+function describeFocus() {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return { tag: "body", visible: false };
+  const drawn = (style) =>
+    (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || (style.boxShadow && style.boxShadow !== "none");
+  // Where the DSFR draws a focus ring: on the element, its ::before/::after, its label (drawn radios and
+  // checkboxes) or an ancestor that shows :focus-within (an "enlarged" link: a whole card or the header's brand).
+  const boxes = (node) => (node ? [getComputedStyle(node), getComputedStyle(node, "::before"), getComputedStyle(node, "::after")] : []);
+  const ancestors = [];
+  for (let node = el.parentElement, i = 0; node && i < 4; node = node.parentElement, i++) ancestors.push(node);
+  const visible =
+    [...boxes(el), ...boxes(el.labels && el.labels[0])].some(drawn) ||
+    ancestors.some((node) => node.matches(":focus-within") && drawn(getComputedStyle(node)));
+  return {
+    tag: el.tagName.toLowerCase(),
+    type: el.type || "",
+    name: el.name || "",
+    value: el.type === "radio" || el.tagName === "SELECT" ? el.value : "",
+    checked: !!el.checked,
+    href: el.getAttribute("href") || "",
+    text: (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 80),
+    visible: !!visible,
+  };
+}
+
+async function journey(browser, name, run) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const steps = [];
+  const reach = async (what, check) => {
+    await page.waitForFunction(check.test ? () => true : check, { timeout: 15000 }).catch(() => null);
+    const title = await page.title();
+    if (check.test && !check.test(page.url())) {
+      const errors = await page.evaluate(() =>
+        [...document.querySelectorAll(".fr-error-text, .fr-alert--error")].map((e) => `${e.id}: ${e.innerText.trim()}`).join(" | "),
+      );
+      throw new Error(`${what}: at ${page.url()} ("${title}") ${errors}`);
+    }
+    steps.push({ step: what, title, url: page.url() });
+  };
+  const k = {
+    page,
+    reach,
+    async tabTo(predicate, what, { back = false } = {}) {
+      for (let i = 0; i < MAX_TABS; i++) {
+        if (back) {
+          await page.keyboard.down("Shift");
+          await page.keyboard.press("Tab");
+          await page.keyboard.up("Shift");
+        } else {
+          await page.keyboard.press("Tab");
+        }
+        const focus = await page.evaluate(describeFocus);
+        if (focus.tag === "body") continue; // past the end of the page, back to the browser: go on
+        if (!focus.visible) throw new Error(`focus not visible on ${JSON.stringify(focus)} at ${page.url()}`);
+        if (predicate(focus)) return focus;
+      }
+      throw new Error(`${what}: not reached with Tab at ${page.url()}`);
+    },
+    async field(name, text) {
+      await k.tabTo((f) => f.name === name, `field ${name}`);
+      await page.keyboard.down("Control");
+      await page.keyboard.press("a");
+      await page.keyboard.up("Control");
+      await page.keyboard.press("Backspace");
+      await page.keyboard.type(text);
+    },
+    async date(name, iso) {
+      // A date input: type its segments in the order of the browser's locale (day, month, year in French).
+      const [year, month, day] = iso.split("-");
+      const order = await page.evaluate(() =>
+        new Intl.DateTimeFormat(navigator.language).formatToParts(new Date(2026, 10, 5)).map((p) => p.type),
+      );
+      const parts = { year, month, day };
+      await k.tabTo((f) => f.name === name, `field ${name}`);
+      for (const type of order.filter((t) => t in parts)) await page.keyboard.type(parts[type]);
+    },
+    async time(name, hhmm) {
+      const [hour, minute] = hhmm.split(":").map(Number);
+      const hour12 = await page.evaluate(
+        () => new Intl.DateTimeFormat(navigator.language, { hour: "numeric" }).resolvedOptions().hour12,
+      );
+      await k.tabTo((f) => f.name === name, `field ${name}`);
+      const shown = hour12 ? ((hour + 11) % 12) + 1 : hour;
+      await page.keyboard.type(`${String(shown).padStart(2, "0")}${String(minute).padStart(2, "0")}`);
+      if (hour12) await page.keyboard.type(hour < 12 ? "A" : "P");
+    },
+    async radio(name, value) {
+      let focus = await k.tabTo((f) => f.name === name, `radio ${name}`);
+      for (let i = 0; i < 10 && focus.value !== value; i++) {
+        await page.keyboard.press("ArrowDown");
+        focus = await page.evaluate(describeFocus);
+      }
+      if (focus.value !== value) throw new Error(`radio ${name}=${value} not reached`);
+      await page.keyboard.press("Space");
+    },
+    async check(name) {
+      const focus = await k.tabTo((f) => f.name === name, `checkbox ${name}`);
+      if (!focus.checked) await page.keyboard.press("Space");
+    },
+    async press(predicate, what) {
+      await k.tabTo(predicate, what);
+      await Promise.all([page.waitForNavigation({ waitUntil: "load", timeout: 30000 }), page.keyboard.press("Enter")]);
+    },
+    async upload(name, path) {
+      await k.tabTo((f) => f.name === name, `file ${name}`);
+      const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10000 }), page.keyboard.press("Space")]);
+      await chooser.accept([path]); // the system's file dialog, which the keyboard drives outside the page
+    },
+    async signIn(email, password) {
+      await page.goto(`${spec.base}/compte/connexion/`, { waitUntil: "load" });
+      await k.field("username", email);
+      await k.field("password", password);
+      await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
+      await reach("signed in", /\/mon-espace\//);
+    },
+    button: (text) => (f) => (f.tag === "button" || f.type === "submit") && f.text.includes(text),
+    link: (href) => (f) => f.tag === "a" && f.href.includes(href),
+  };
+  try {
+    await run(k);
+    return { name, steps, error: null };
+  } catch (error) {
+    if (spec.screenshots) await page.screenshot({ path: `${spec.screenshots}/${name}.png`, fullPage: true }).catch(() => null);
+    return { name, steps, error: String(error && error.message ? error.message : error) };
+  } finally {
+    await context.close();
+  }
+}
+
+const JOURNEYS = {
+  // Lose a permis: from sign-in to the file's page once filed.
+  "permis-perte": async (k) => {
+    const [email, password] = spec.accounts.usager;
+    await k.signIn(email, password);
+    await k.page.goto(`${spec.base}/`, { waitUntil: "load" }); // the address typed in the browser's bar
+    await k.press(k.link("/demarches/permis-perte/"), "the procedure on the home page");
+    await k.reach("start page", /\/demarches\/permis-perte\//);
+    await k.radio("what", "lost");
+    await k.radio("licence_state", "no");
+    await k.press(k.button("Commencer"), "start button");
+    await k.reach("declaration", /\/etape\/declaration\//);
+    await k.date("lost_on", spec.lostOn);
+    await k.field("lost_place", "Brignoles");
+    await k.field("circumstances", "Perdu au marché du samedi.");
+    await k.check("sworn");
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("photo", /\/etape\/photo\//);
+    await k.radio("photo_mode", "paper");
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("documents", /\/pieces\//);
+    for (const name of spec.permisDocuments) await k.upload(name, spec.upload);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("payment", /\/paiement\//);
+    await k.press(k.button("Payer"), "buy the timbre");
+    for (let i = 0; i < 2 && /\/paiement\//.test(k.page.url()); i++) {
+      // Bought: the timbre's number waits to be used, then the page offers to go on (issue 14 has it move on).
+      await k.press(
+        (f) => k.button("Utiliser ce timbre")(f) || (f.tag === "a" && f.text.startsWith("Continuer")),
+        "use the timbre bought",
+      );
+    }
+    await k.reach("recap", /\/recapitulatif\//);
+    await k.press(k.button("Déposer"), "file");
+    await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
+  },
+  // Sell a car: from sign-in to the page that shows the code de cession.
+  cession: async (k) => {
+    const [email, password] = spec.accounts.usager;
+    await k.signIn(email, password);
+    await k.press(k.link("/vehicules/"), "Mes véhicules");
+    await k.reach("my vehicles", /\/vehicules\/$/);
+    await k.press(k.button(spec.cessionButton), "declare the sale of the first vehicle");
+    await k.reach("declaration", /\/vehicules\/cessions\/[A-Z0-9]+\/$/);
+    // The vehicle's own proof: its numéro de formule, or for an old-format card the certificate's date.
+    const plate = await k.page.$eval("[name='vehicule-registration_number']", (input) => input.value);
+    const proof = spec.vehicles[plate];
+    if (!proof) throw new Error(`unknown vehicle ${plate}`);
+    if (proof.formule) await k.field("vehicule-numero_formule", proof.formule);
+    else await k.date("vehicule-certificate_date", proof.date);
+    await k.date("cession-sold_on", spec.soldOn);
+    await k.time("cession-sold_time", "10:30");
+    await k.field("cession-mileage", "84210");
+    await k.radio("acquereur-buyer_kind", "person");
+    await k.field("acquereur-family_name", "MARTIN");
+    await k.field("acquereur-given_names", "Paul");
+    await k.press(k.button("Déclarer"), "declare");
+    await k.reach("code de cession", /\/vehicules\/cessions\/[A-Z0-9]+\/code\//);
+  },
+};
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-FR"],
+});
+const results = [];
+try {
+  for (const name of spec.journeys) results.push(await journey(browser, name, JOURNEYS[name]));
+} finally {
+  await browser.close();
+}
+process.stdout.write("KEYBOARD_JSON " + JSON.stringify(results) + "\n");
