@@ -2,6 +2,7 @@
 week by week, the median delay month by month) are bounded in queries and drawn as SVG with their tables."""
 
 import datetime
+import re
 import statistics
 
 import pytest
@@ -261,6 +262,8 @@ def test_the_page_draws_the_charts_with_their_tables(client, known_times, proced
     assert '<title id="attente-title">Demandes en attente de décision, semaine par semaine (toutes' in page
     assert "CERT de Bordeaux : 3 jours (mars 2026 (mois en cours))" in page
     assert "Voir les données du graphique" in page and '<th scope="row">31 mars 2026</th><td>2</td>' in page
+    # Coordinates are not localised: SVG would read the French "112,7" as two numbers.
+    assert 'x="112.7"' in page and not re.search(r'(x|y|cx|cy)="\d+,\d|translate\(\d+,\d', page)
 
     page = client.get(reverse("statistics"), {"demarche": procedure.code}).content.decode()
     assert "semaine par semaine (Démarche d&#x27;essai)" in page

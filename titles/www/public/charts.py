@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.utils.formats import number_format
 
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 40, 16, 36  # room for the last label, centred on the last point
 # How many line styles there are (charts.css: .chart-series--0 … --4); a sixth line reuses the first.
 STYLES = 5
 DASHES = ("", "8 4", "2 4", "12 4 2 4", "4 2")
