@@ -68,9 +68,9 @@ class MotifForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        title = "carte d'identité" if self.kind == TitleKind.CNI else "passeport"
+        current = "de la carte d'identité actuelle" if self.kind == TitleKind.CNI else "du passeport actuel"
         field = self.fields["current_title_valid_until"]
-        self.relabel("current_title_valid_until", label=f"Date de fin de validité du {title} actuel")
+        self.relabel("current_title_valid_until", label=f"Date de fin de validité {current}")
         if self.kind == TitleKind.PASSEPORT:
             self.relabel("current_title_valid_until", help_text=field.help_text + " Un passeport encore valable "
                          "plus d'un an est modifié gratuitement ; un passeport encore valable dont les pages de "

@@ -413,6 +413,9 @@ class PasseportPreDemande(PreDemandeProcedure):
     # The start page announces a timbre when fee_cents is set; the amount due is computed by `fee_lines`.
     fee_cents = 8600
 
+    def fee_pending(self, application):
+        return self.holder_birth_date(application) is None  # the timbre's amount depends on the holder's age
+
     @property
     def fee_display(self):
         return ("86 € pour un majeur, 42 € de 15 à 17 ans, 17 € avant 15 ans (gratuit pour un changement d'état "

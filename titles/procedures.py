@@ -155,6 +155,11 @@ class Procedure:
     def fee_total(self, application):
         return sum(line.cents for line in self.fee_lines(application))
 
+    def fee_pending(self, application):
+        """Return True while the answers that set the fee are missing (the fee is then 0 for now, not free): the
+        wizard counts the payment step meanwhile, so that « Étape n sur N » does not grow halfway through."""
+        return False
+
     def initial_data(self, application):
         """Return data to pre-fill the steps (e.g. from the applicant's identity); keyed by step slug."""
         return {}
