@@ -35,7 +35,7 @@ from identity.rules import (
 from titles.enums import DocumentStatus, Filer, Title
 from titles.models import GeneratedDocument
 from titles.presentation import StatusSummary
-from titles.procedures import EligibilityQuestion, Output, Procedure, RegisterWrite, Step
+from titles.procedures import EligibilityQuestion, HumanFallback, Output, Procedure, RegisterWrite, Step
 from titles.registry import registry
 from titles.services import actor_roles
 from titles.workflow import Actor, InvalidTransition, Status
@@ -88,6 +88,12 @@ class PreDemandeProcedure(Procedure):
     kind = TitleKind.CNI
     filers = (Filer.CITIZEN, Filer.MEDIATEUR)
     steps = STEPS
+    fallback = HumanFallback(
+        alternative="La pré-demande en ligne est facultative : vous pouvez aussi remplir le formulaire papier (cerfa) "
+        "que la mairie vous remet, au guichet, le jour du rendez-vous.",
+        source="http://www.alpes-de-haute-provence.gouv.fr/index.php/Actualites/"
+        "Feu-vert-pour-les-pre-demandes-de-passeport-en-ligne",
+    )
     eligibility = (ABROAD, DEPOSIT_PLACE, FRENCH)
     outputs = {"submit": (RECAPITULATIF,)}
     writes = (RegisterWrite(at="submit", do=services.register_pre_demande, undo=services.cancel_pre_demande),)
