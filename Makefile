@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The links in e-mails, PDFs and QR codes are made outside a request, from SITE_URL: it follows the port served.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install install-node migrate lint worker bench clean
 
@@ -25,8 +27,8 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: install migrate
-	$(PY) manage.py demo_data
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py demo_data
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install install-node
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

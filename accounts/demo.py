@@ -55,7 +55,7 @@ ORGANISATIONS = [
         "city": "Toulon",
         "postal_code": "83000",
         "address": "Boulevard du 112e Régiment d'Infanterie",
-        "opening_hours": "Du lundi au vendredi de 8 h 30 à 12 h 30 et de 13 h 15 à 16 h 00",
+        "opening_hours": "Mo-Fr 08:30-12:30,13:15-16:00; PH off",
     },
     {
         "code": "pn-draguignan",
@@ -65,9 +65,7 @@ ORGANISATIONS = [
         "city": "Draguignan",
         "postal_code": "83300",
         "address": "Rue Bernard Lazare",
-        "opening_hours": (
-            "Lundi et mercredi 8 h 30 – 11 h 45 et 14 h 00 – 16 h 15\nMardi, jeudi et vendredi 8 h 30 – 11 h 45"
-        ),
+        "opening_hours": "Mo,We 08:30-11:45,14:00-16:15; Tu,Th,Fr 08:30-11:45; PH off",
     },
     {
         "code": "msap-brignoles",

@@ -7,6 +7,8 @@ from django.utils import timezone
 from accounts.enums import Gender, IdentitySource, OrganisationKind, Role
 from accounts.kinds import kind_choices, role_choices
 from core.geography import departement_of
+from core.opening_hours import HELP_TEXT as OPENING_HOURS_HELP
+from core.opening_hours import validate_opening_hours
 
 # Identity fields that come from FranceConnect and that no form may change once they do.
 IDENTITY_FIELDS = (
@@ -171,7 +173,8 @@ class Organisation(models.Model):
     city = models.CharField("commune", max_length=150, blank=True)
     phone = models.CharField("téléphone", max_length=20, blank=True)
     email = models.EmailField("adresse électronique", blank=True)
-    opening_hours = models.TextField("horaires d'accueil", blank=True)
+    opening_hours = models.TextField("horaires d'accueil", blank=True, validators=[validate_opening_hours],
+                                     help_text=OPENING_HOURS_HELP)
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -186,6 +189,11 @@ class Organisation(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs):
+        # Hours that cannot be read would silently make "is it open now?" unknown: refused, in French, whoever saves.
+        validate_opening_hours(self.opening_hours)
+        super().save(*args, **kwargs)
 
     @property
     def is_validated(self):

@@ -28,3 +28,13 @@ def french_date(value):
     with translation.override("fr"):
         text = formats.date_format(value, "j F Y")
     return text.replace("1 ", "1er ", 1) if value.day == 1 else text
+
+
+ELIDING = frozenset("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
+
+
+def de(name):
+    """Return « de » before a name, elided before a vowel: « de Karim Martin », « d'Angela Martin », « d'Émile ».
+    (An h is left alone: whether it is aspirated cannot be told from the spelling of a name.)"""
+    name = str(name or "").strip()
+    return f"d'{name}" if name[:1] in ELIDING else f"de {name}"

@@ -6,6 +6,7 @@ from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from accounts.enums import Gender
+from core.forms import ConditionallyRequired
 from identity.enums import (
     MOTIFS_WITH_CURRENT_TITLE,
     NATIONALITY_BASES_WITH_REFERENCE,
@@ -27,7 +28,7 @@ def date_field(label, **kwargs):
     return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
 
 
-class StepForm(DsfrBaseForm):
+class StepForm(ConditionallyRequired, DsfrBaseForm):
     """A step of the pré-demande: it knows the draft (the title, whom it is for) to adapt its fields."""
 
     def __init__(self, *args, application=None, kind=TitleKind.CNI, **kwargs):
@@ -65,12 +66,13 @@ class MotifForm(StepForm):
         required=False,
         help_text="Pour un renouvellement ou un changement d'état civil ou d'adresse : elle figure sur le titre.",
     )
+    conditionally_required = ("current_title_valid_until",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        title = "carte d'identité" if self.kind == TitleKind.CNI else "passeport"
+        current = "de la carte d'identité actuelle" if self.kind == TitleKind.CNI else "du passeport actuel"
         field = self.fields["current_title_valid_until"]
-        self.relabel("current_title_valid_until", label=f"Date de fin de validité du {title} actuel")
+        self.relabel("current_title_valid_until", label=f"Date de fin de validité {current}")
         if self.kind == TitleKind.PASSEPORT:
             self.relabel("current_title_valid_until", help_text=field.help_text + " Un passeport encore valable "
                          "plus d'un an est modifié gratuitement ; un passeport encore valable dont les pages de "
@@ -147,6 +149,7 @@ class FiliationForm(StepForm):
     parent2_birth_date = date_field("Date de naissance", required=False, help_text="Si vous la connaissez.")
     parent2_birth_place = forms.CharField(label="Lieu de naissance (commune, pays)", max_length=150, required=False,
                                           help_text="Si vous le connaissez.")
+    conditionally_required = ("parent2_family_name", "parent2_given_names")  # unless filiation to one parent only
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,6 +185,7 @@ class NationaliteForm(StepForm):
         help_text="Pour une naturalisation, une réintégration, une déclaration ou une autre situation : par exemple "
         "« décret du 12 mars 2015 » ou « déclaration enregistrée le 3 mai 2018 ».",
     )
+    conditionally_required = ("reference",)
 
     def clean(self):
         cleaned = super().clean()

@@ -36,7 +36,7 @@ from identity.rules import (
 from titles.enums import DocumentStatus, Filer
 from titles.models import GeneratedDocument
 from titles.presentation import StatusSummary
-from titles.procedures import EligibilityQuestion, Output, Procedure, RegisterWrite, Step
+from titles.procedures import EligibilityQuestion, HumanFallback, Output, Procedure, RegisterWrite, Step
 from titles.registry import registry
 from titles.services import actor_roles
 from titles.workflow import Actor, InvalidTransition, Status
@@ -89,6 +89,12 @@ class PreDemandeProcedure(Procedure):
     kind = TitleKind.CNI
     filers = (Filer.CITIZEN, Filer.MEDIATEUR)
     steps = STEPS
+    fallback = HumanFallback(
+        alternative="La pré-demande en ligne est facultative : vous pouvez aussi remplir le formulaire papier (cerfa) "
+        "que la mairie vous remet, au guichet, le jour du rendez-vous.",
+        source="http://www.alpes-de-haute-provence.gouv.fr/index.php/Actualites/"
+        "Feu-vert-pour-les-pre-demandes-de-passeport-en-ligne",
+    )
     eligibility = (ABROAD, DEPOSIT_PLACE, FRENCH)
     outputs = {"submit": (RECAPITULATIF,)}
     writes = (RegisterWrite(at="submit", do=services.register_pre_demande, undo=services.cancel_pre_demande),)
@@ -413,6 +419,9 @@ class PasseportPreDemande(PreDemandeProcedure):
     order = 20
     # The start page announces a timbre when fee_cents is set; the amount due is computed by `fee_lines`.
     fee_cents = 8600
+
+    def fee_pending(self, application):
+        return self.holder_birth_date(application) is None  # the timbre's amount depends on the holder's age
 
     @property
     def fee_display(self):

@@ -109,7 +109,6 @@ def expired_long_ago(current_title_valid_until, today):
 
 def pieces_to_bring(kind, *, motif, is_minor, fee_cents, current_title_valid_until=None, today=None):
     """Return the pièces to bring to the appointment, for this title, motif and age."""
-    title = "carte d'identité" if kind == TitleKind.CNI else "passeport"
     pieces = [
         Piece("photo", "Une photo d'identité de moins de 6 mois, conforme aux normes (35 × 45 mm, tête nue, "
                        "fond uni et clair)"),
@@ -117,7 +116,8 @@ def pieces_to_bring(kind, *, motif, is_minor, fee_cents, current_title_valid_unt
                           "loyer…)" + (", au nom du parent chez qui vit l'enfant" if is_minor else "")),
     ]
     if motif in MOTIFS_WITH_CURRENT_TITLE:
-        pieces.append(Piece("ancien_titre", f"Le {title} actuel"))
+        pieces.append(Piece("ancien_titre", "La carte d'identité actuelle" if kind == TitleKind.CNI
+                            else "Le passeport actuel"))
     if motif == Motif.CIVIL_STATUS:
         pieces.append(Piece("justificatif_etat_civil", "Le justificatif du changement d'état civil (acte de mariage, "
                                                          "jugement de divorce, acte portant le nouveau nom…)"))

@@ -7,7 +7,7 @@ from dsfr.forms import DsfrBaseForm
 
 from accounts.forms import PortalSetPasswordForm
 from core.dates import add_years
-from core.forms import EmailField
+from core.forms import ConditionallyRequired, EmailField
 from licences.enums import (
     CODE_ONLY_MAX_BAN_MONTHS,
     CODE_ONLY_MIN_HELD_YEARS,
@@ -49,7 +49,7 @@ def required_exams(*, held_since, ban_months):
     return Exams.CODE if held_enough and ban_months < CODE_ONLY_MAX_BAN_MONTHS else Exams.CODE_AND_DRIVING
 
 
-class PhotoSignatureForm(DsfrBaseForm):
+class PhotoSignatureForm(ConditionallyRequired, DsfrBaseForm):
     photo_mode = forms.ChoiceField(label="Votre photo et votre signature", choices=PhotoMode.choices,
                                    widget=forms.RadioSelect, initial=PhotoMode.EPHOTO)
     ephoto_code = forms.CharField(
@@ -58,6 +58,7 @@ class PhotoSignatureForm(DsfrBaseForm):
         "photographe « Agréé service en ligne ANTS ». Le code sert une seule fois et reste valable 6 mois.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+    conditionally_required = ("ephoto_code",)  # unless a paper photo is sent
 
     def clean(self):
         cleaned = super().clean()
@@ -180,7 +181,7 @@ class MilitaryLicenceForm(DsfrBaseForm):
     categories = categories_field("Catégories du brevet")
 
 
-class AfterAnnulmentForm(DsfrBaseForm):
+class AfterAnnulmentForm(ConditionallyRequired, DsfrBaseForm):
     measure = forms.ChoiceField(label="Mesure", choices=[
         (LicenceStatus.ANNULLED, "Annulation (décision de justice)"),
         (LicenceStatus.INVALIDATED, "Invalidation (solde de points nul, lettre 48SI)"),
@@ -196,6 +197,7 @@ class AfterAnnulmentForm(DsfrBaseForm):
     driving_passed_on = date_field("Date de réussite à l'examen de conduite", required=False,
                                    validators=[not_in_future])
     categories = categories_field("Catégories obtenues à nouveau")
+    conditionally_required = ("driving_passed_on",)  # when the licence was under 3 years old or the ban a year
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,13 @@
+import logging
 import time
 
 from django.conf import settings
+from django.core import signals
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.log import log_response
 
 from core.http import max_body_bytes  # noqa: F401 (the decorator whose limit process_view reads)
 
@@ -85,3 +91,45 @@ def _has_nul(query_dict):
 
 def _refuse(request, status, **context):
     return render(request, f"errors/{status}.html", context, status=status)
+
+
+class FrenchErrorPagesMiddleware:
+    """Under DEBUG (the embedded default of `make run`), answer with the portal's own French error pages.
+
+    Django shows its technical pages whenever DEBUG is on: an English 404 listing every URL of the portal for a
+    mistyped or expired link, a traceback for a 500 or a 400. People trying the embedded default are not
+    developers, so the portal's pages are served instead, as in production; a developer who wants Django's pages
+    sets ``TECHNICAL_ERROR_PAGES=true``. Off DEBUG, Django already calls the handlers of ``portal.urls`` and this does
+    nothing. Placed last in ``MIDDLEWARE``: its ``process_exception`` sees the view's exception before Django turns
+    it into a technical page, and its response still passes through the CSP and the other middlewares.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and request.resolver_match is None and self.active():
+            return _refuse(request, 404)  # no URL matched: Django's technical 404 with its list of URLs
+        return response
+
+    @staticmethod
+    def active():
+        return settings.DEBUG and not getattr(settings, "TECHNICAL_ERROR_PAGES", False)
+
+    def process_exception(self, request, exception):
+        if not self.active() or isinstance(exception, (PermissionDenied, MultiPartParserError)):
+            return None  # Django answers these with handler403 and handler400 under DEBUG too
+        if isinstance(exception, Http404):
+            return _refuse(request, 404)
+        if isinstance(exception, SuspiciousOperation):
+            logging.getLogger(f"django.security.{exception.__class__.__name__}").error(str(exception))
+            return _refuse(request, 400)
+        if isinstance(exception, BadRequest):
+            return _refuse(request, 400)
+        # As Django does for an uncaught exception: the signal (error reporting, the test client) and the log.
+        signals.got_request_exception.send(sender=None, request=request)
+        response = render(request, "errors/500.html", status=500)
+        log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request,
+                      exception=exception)
+        return response

@@ -1,14 +1,18 @@
 import logging
+import re
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.enums import ASSISTING_ORGANISATION_KINDS
 from accounts.models import Organisation
+from core import opening_hours
+from core.geography import departement_of
 from portal.celery import app as celery_app
 from titles.registry import registry
 
@@ -24,14 +28,24 @@ def help_page(request):
 
 
 def points_numeriques(request):
-    """The directory of points and espaces numériques, filterable by département."""
-    departement = request.GET.get("departement", "").strip().upper()[:3]
-    places = (
-        Organisation.objects.active().filter(kind__in=ASSISTING_ORGANISATION_KINDS).order_by("departement", "name")
-    )
-    if departement:
-        places = places.filter(departement=departement)
-    return render(request, "portal/points_numeriques.html", {"places": places, "departement": departement})
+    """The directory of points and espaces numériques: search by commune, postal code or département, and for each
+    place whether it is open now and its next seven days."""
+    query = (request.GET.get("q") or request.GET.get("departement") or "").strip()[:60]
+    places = Organisation.objects.active().filter(kind__in=ASSISTING_ORGANISATION_KINDS).order_by(
+        "departement", "city", "name")
+    compact = query.replace(" ", "").upper()
+    if re.fullmatch(r"\d{5}", compact):
+        # A postal code: the places of that code first, then the rest of its département.
+        places = sorted(places.filter(departement=departement_of(compact)),
+                        key=lambda place: place.postal_code != compact)
+    elif re.fullmatch(r"\d{2,3}|2A|2B", compact):
+        places = places.filter(departement=compact)
+    elif query:
+        places = places.filter(city__icontains=query)
+    now = timezone.now()
+    rows = [(place, opening_hours.status(place.opening_hours, now), opening_hours.week(place.opening_hours))
+            for place in places]
+    return render(request, "portal/points_numeriques.html", {"rows": rows, "query": query})
 
 
 def legal_page(request, page):

@@ -85,7 +85,7 @@ def wizard_steps(application):
         raw.append(
             ("pieces", "Pièces justificatives", "documents", reverse("titles:documents", kwargs={"reference": ref}))
         )
-    if procedure.fee_total(application):
+    if procedure.fee_total(application) or procedure.fee_pending(application):
         raw.append(
             ("paiement", "Paiement du timbre fiscal", "payment", reverse("titles:payment", kwargs={"reference": ref}))
         )

@@ -34,6 +34,22 @@ class RequiredDocument:
 
 
 @dataclass(frozen=True)
+class HumanFallback:
+    """Who a person can turn to instead of this site: shown on the start page and on every refusal, with the
+    nearest point numérique (titles_tags.human_fallback).
+
+    `phone` is the national line of the titles (ANTS, « 3400 », Monday to Friday 7:45–19:00, Saturday 8:00–17:00,
+    as relayed by service-public.fr's pages on the carte grise); `alternative` is the way without this site where
+    the law keeps one (a paper form, a mandated professional), with its `source`."""
+
+    phone: str = "34 00"
+    phone_label: str = "Agence nationale des titres sécurisés (ANTS), service gratuit + prix de l'appel"
+    phone_hours: str = "Mo-Fr 07:45-19:00; Sa 08:00-17:00; PH off"
+    alternative: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Output:
     """A PDF the procedure produces: its kind (unique per application), label, template and validity."""
 
@@ -118,6 +134,8 @@ class Procedure:
     writes: tuple[RegisterWrite, ...] = ()
     # Default time to a decision when the statistics have too few decided files to say.
     expected_days = 15
+    # The phone line and, where the law keeps one, the way without this site (start page, every refusal).
+    fallback = HumanFallback()
 
     @property
     def submit_outputs(self):
@@ -154,6 +172,11 @@ class Procedure:
 
     def fee_total(self, application):
         return sum(line.cents for line in self.fee_lines(application))
+
+    def fee_pending(self, application):
+        """Return True while the answers that set the fee are missing (the fee is then 0 for now, not free): the
+        wizard counts the payment step meanwhile, so that « Étape n sur N » does not grow halfway through."""
+        return False
 
     def initial_data(self, application):
         """Return data to pre-fill the steps (e.g. from the applicant's identity); keyed by step slug."""

@@ -216,6 +216,7 @@ class CotitulaireForm(VehicleStepForm):
     family_name = forms.CharField(label="Nom du cotitulaire à ajouter", required=False, max_length=150)
     given_names = forms.CharField(label="Prénom(s) du cotitulaire à ajouter", required=False, max_length=150)
     holder = forms.ChoiceField(label="Cotitulaire à retirer", required=False, choices=())
+    conditionally_required = ("family_name", "given_names", "holder")  # by the operation, add or remove
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from core.formats import french_date
-from core.forms import EmailField
+from core.forms import ConditionallyRequired, EmailField
 from vehicles import attempts, register, services
 from vehicles.deadlines import (
     cession_deadline,
@@ -51,7 +51,7 @@ def late_field(label):
                               help_text=f"Uniquement si le délai légal est dépassé (amende de {LATE_FINE_EUROS} €).")
 
 
-class VehicleStepForm(DsfrBaseForm):
+class VehicleStepForm(ConditionallyRequired, DsfrBaseForm):
     def __init__(self, *args, application=None, record=True, **kwargs):
         self.application = application
         self.record = record
@@ -92,6 +92,7 @@ class OwnershipForm(VehicleStepForm):
                                   required=False, max_length=150, help_text="Vide pour une société.")
 
     allow_vin = False
+    conditionally_required = ("numero_formule", "certificate_date")  # one or the other, by the certificate's format
 
     def clean_registration_number(self):
         self.registration = self.parse("registration_number", parse_registration)
@@ -152,6 +153,7 @@ class CessionForm(VehicleStepForm):
                                           "responsable à partir de ce moment.")
     mileage = forms.IntegerField(label="Kilométrage au compteur", min_value=0, max_value=3_000_000)
     late_acknowledged = late_field("Je déclare la cession après le délai de 15 jours")
+    conditionally_required = ("late_acknowledged",)  # once the deadline is past
 
     def clean(self):
         cleaned = super().clean()
@@ -172,16 +174,21 @@ class CessionForm(VehicleStepForm):
 
 class BuyerForm(VehicleStepForm):
     buyer_kind = forms.ChoiceField(label="L'acquéreur est", choices=BuyerKind.choices, widget=forms.RadioSelect)
-    family_name = forms.CharField(label="Nom de l'acquéreur", required=False, max_length=150)
-    given_names = forms.CharField(label="Prénom(s) de l'acquéreur", required=False, max_length=150)
-    company_name = forms.CharField(label="Raison sociale", required=False, max_length=150)
+    family_name = forms.CharField(label="Nom de l'acquéreur", required=False, max_length=150,
+                                  help_text="Pour un particulier.")
+    given_names = forms.CharField(label="Prénom(s) de l'acquéreur", required=False, max_length=150,
+                                  help_text="Pour un particulier.")
+    company_name = forms.CharField(label="Raison sociale", required=False, max_length=150,
+                                   help_text="Pour une société.")
     siren = forms.CharField(label="Numéro SIREN", required=False, max_length=20,
-                            help_text="9 chiffres : les 9 premiers du SIRET.")
+                            help_text="Pour une société : 9 chiffres, les 9 premiers du SIRET.")
     email = EmailField(
         label="Adresse électronique de l'acquéreur, si vous la connaissez", required=False,
         help_text="L'acquéreur recevra une invitation à faire son changement de titulaire ; vous serez prévenu "
                   "quand il l'aura fait.",
     )
+
+    conditionally_required = ("family_name", "given_names", "company_name", "siren")
 
     def clean(self):
         cleaned = super().clean()
@@ -220,6 +227,8 @@ class CessionCodeForm(VehicleStepForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
     )
     late_acknowledged = late_field("Je fais le changement de titulaire après le délai d'un mois")
+    # The code is not asked again once this draft has unlocked the cession; the box, once the deadline is past.
+    conditionally_required = ("code_de_cession", "late_acknowledged")
 
     def clean_registration_number(self):
         self.registration = self.parse("registration_number", parse_registration)
@@ -298,6 +307,10 @@ class ControleTechniqueForm(VehicleStepForm):
         self.required = bool(self.cession) and needs_controle_technique(
             vehicle.first_registration_date, self.cession.sold_at, vehicle.category)
         if self.required:
+            self.fields["ct_date"].required = True
+            self.fields["ct_date"].error_messages["required"] = (
+                "Indiquez la date du contrôle technique : il est obligatoire pour un véhicule de plus de "
+                f"{self.years} ans.")
             self.describe("ct_date", help_text=f"Obligatoire : le véhicule a plus de {self.years} ans. Le contrôle "
                           "doit dater de moins de 6 mois au jour de la vente ; vous joindrez le procès-verbal à "
                           "l'étape des pièces.")
@@ -341,6 +354,7 @@ class ControleTechniqueForm(VehicleStepForm):
 class AddressChangeForm(AddressFields):
     moved_on = forms.DateField(label="Date de votre déménagement", widget=DATE_WIDGET)
     late_acknowledged = late_field("Je déclare ma nouvelle adresse après le délai d'un mois")
+    conditionally_required = ("late_acknowledged",)  # once the deadline is past
 
     def clean(self):
         cleaned = super().clean()
@@ -364,6 +378,7 @@ class DuplicataReasonForm(VehicleStepForm):
         label="Référence de la déclaration de vol", required=False, max_length=60,
         help_text="En cas de vol : le numéro du récépissé de plainte remis par la police ou la gendarmerie.",
     )
+    conditionally_required = ("police_reference",)
 
     def clean(self):
         cleaned = super().clean()

@@ -10,7 +10,7 @@ from core.dates import add_months
 from core.formats import euros, french_date
 from titles.enums import Filer
 from titles.presentation import StatusSummary
-from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
+from titles.procedures import FeeLine, HumanFallback, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
 from titles.sealing import seal
 from titles.services import queue_document
@@ -98,6 +98,12 @@ def vehicle_context(vehicle):
 
 class VehicleProcedure(Procedure):
     title = VEHICLE
+    fallback = HumanFallback(
+        alternative="Un professionnel de l'automobile habilité par la préfecture (un garage, par exemple) peut faire "
+        "la démarche à votre place, avec un mandat d'immatriculation signé (cerfa 13757).",
+        source="arrêté du 9 février 2009 relatif aux modalités d'immatriculation des véhicules (habilitation des "
+        "professionnels) ; mandat : cerfa 13757*03",
+    )
 
     def get_step_form(self, step, application, data=None, record=True):
         return step.form_class(data=data, initial=application.data.get(step.slug, {}), application=application,

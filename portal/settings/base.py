@@ -76,7 +76,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: the French error pages under DEBUG too (the embedded default), unless TECHNICAL_ERROR_PAGES is set.
+    "portal.middleware.FrenchErrorPagesMiddleware",
 ]
+TECHNICAL_ERROR_PAGES = env.bool("TECHNICAL_ERROR_PAGES", default=False)
 
 ROOT_URLCONF = env.str("ROOT_URLCONF", default="portal.urls")  # bench/run.sh adds /bench/hello
 WSGI_APPLICATION = "portal.wsgi.application"

@@ -7,7 +7,8 @@ import pytest
 from django.utils import translation
 
 from core.dates import add_months, add_years
-from core.formats import euros, french_date
+from core.formats import de, euros, french_date
+from titles.templatetags.titles_tags import de as de_filter
 from titles.templatetags.titles_tags import euros as euros_filter
 
 UTC = datetime.UTC
@@ -51,3 +52,12 @@ def test_add_years_and_datetimes_keep_their_time_and_zone():
     assert add_years(datetime.date(2024, 2, 29), 1) == datetime.date(2025, 2, 28)
     moment = datetime.datetime(2026, 1, 31, 9, 15, tzinfo=PARIS)
     assert add_months(moment, 1) == datetime.datetime(2026, 2, 28, 9, 15, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("Angela Martin", "d'Angela Martin"), ("Émile Zola", "d'Émile Zola"), ("Yves Roux", "d'Yves Roux"),
+    ("Karim Benali", "de Karim Benali"), ("Hélène Châtelet", "de Hélène Châtelet"), ("", "de "),
+])
+def test_de_elides_before_a_vowel(name, text):
+    """Issue 14, defect 10: « pour le compte de Angela » read « pour le compte d'Angela »."""
+    assert de(name) == text == de_filter(name)

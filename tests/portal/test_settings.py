@@ -1,9 +1,12 @@
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +100,44 @@ def test_the_proxy_certificate_is_made_once(tmp_path):
     again = subprocess.run([sys.executable, "deploy/selfsigned_cert.py", str(tmp_path)], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert "already there" in again.stdout
+
+
+def make_run_commands(**variables):
+    """The command lines `make run` would execute with these variables (a dry run: nothing is executed)."""
+    if shutil.which("make") is None:
+        pytest.skip("make absent")
+    arguments = [f"{name}={value}" for name, value in variables.items()]
+    result = subprocess.run(["make", "--dry-run", "--always-make", "run", *arguments], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    return [shlex.split(line) for line in result.stdout.splitlines() if "manage.py" in line]
+
+
+def command_env(words):
+    """Split `A=1 B=2 program args…` into its environment and its command."""
+    env = {}
+    while words and "=" in words[0] and not words[0].startswith("-"):
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    return env, words
+
+
+@pytest.mark.parametrize("port", ["8000", "8101"])
+def test_make_run_gives_links_the_port_it_serves(port):
+    commands = {words[words.index("manage.py") + 1]: words for words in make_run_commands(PORT=port)}
+    env, command = command_env(commands["runserver"])
+    assert command[-1] == f"127.0.0.1:{port}"
+    # The demo data's e-mails and PDFs are made by demo_data itself (Celery runs in-process): same site.
+    assert command_env(commands["demo_data"])[0] == env
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.SITE_URL)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == f"http://127.0.0.1:{port}"
+
+
+def test_make_run_keeps_a_site_url_given_by_the_operator():
+    commands = {words[words.index("manage.py") + 1]: words for words in make_run_commands(PORT="8101")}
+    assert command_env(commands["runserver"])[0]["SITE_URL"] == "http://127.0.0.1:8101"
+    env = {"PATH": os.environ["PATH"], "SITE_URL": "https://demarches.example"}
+    result = subprocess.run(["make", "--dry-run", "--always-make", "run", "PORT=8101"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert "SITE_URL=https://demarches.example " in result.stdout

@@ -86,7 +86,7 @@ def test_recepisse_text(recepisse):
         "VH-2026-000123",
         "Déclaration de cession d'un véhicule",
         "Angela Claire Louise DUBOIS",
-        "Déposé par Garage Hélène Châtelet pour le compte de Angela Claire Louise DUBOIS",
+        "Déposé par Garage Hélène Châtelet pour le compte d'Angela Claire Louise DUBOIS",
         "Instruit par le CERT de Nîmes",
         "Acquéreur Hélène Châtelet",
         "Ce récépissé atteste le dépôt de votre demande. Il ne vaut pas titre.",
@@ -104,7 +104,7 @@ def test_recepisse_text(recepisse):
 def test_recepisse_metadata(recepisse):
     metadata = recepisse.metadata
     assert metadata["/Title"] == "Récépissé de dépôt"
-    assert metadata["/templateversion"] == "1"
+    assert metadata["/templateversion"] == "2"
     assert metadata["/CreationDate"] == "D:20261127140500+01'00"  # the issue date, not the render time
     assert recepisse.trailer["/Root"]["/Lang"] == "fr"
 
@@ -165,7 +165,7 @@ def test_qr_data_uri():
 
 
 def test_template_version(settings):
-    assert template_version("pdf/recepisse.html") == "1"
+    assert template_version("pdf/recepisse.html") == "2"
     use_templates(
         settings,
         {

@@ -79,3 +79,15 @@ def test_a_recent_motorcycle_needs_no_controle(seller, buyer, cert):
         form = ControleTechniqueForm(data={}, application=application)
         assert not form.required and form.is_valid()
         assert "moins de 5 ans" in form.fields["ct_date"].help_text
+
+
+def test_a_required_controle_is_not_labelled_optional(motorcycle_sale):
+    """Issue 14, defect 4: the CT date of a vehicle past its first contrôle was labelled « (Optionnel) »."""
+    with time_machine.travel(NOW, tick=False):
+        shown = ControleTechniqueForm(application=motorcycle_sale)
+        assert "(Optionnel)" not in str(shown["ct_date"].as_field_group())
+        assert "(Optionnel)" in str(shown["contre_visite_date"].as_field_group())  # only after a failed contrôle
+        form = ControleTechniqueForm(data={}, application=motorcycle_sale)
+        assert not form.is_valid()
+        assert form.errors["ct_date"] == ["Indiquez la date du contrôle technique : il est obligatoire pour un "
+                                          "véhicule de plus de 5 ans."]
