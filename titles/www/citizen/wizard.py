@@ -155,19 +155,30 @@ def payment(request, reference):
     current = _wizard_step_or_404(steps, "payment")
     lines = procedure.fee_lines(application)
     total = procedure.fee_total(application)
-    form = TimbreForm(request.POST or None)
+    paid = services.is_paid(application)
+    if request.method == "POST" and paid:  # a second click, a reloaded form: nothing more is bought
+        messages.info(request, "Le timbre fiscal de cette démarche est déjà payé : rien d'autre n'a été débité.")
+        return redirect(current.next_url)
+    form = TimbreForm(request.POST if request.method == "POST" and "acheter" not in request.POST else None)
     if request.method == "POST" and "acheter" in request.POST:
-        number = payments.buy_timbre(application, buyer=request.user)
+        try:
+            payment = payments.buy_and_pay(application, actor=request.user)
+        except InvalidTransition as refusal:
+            messages.error(request, refusal.reason)
+            return redirect("titles:detail", reference=application.reference)
         messages.success(
             request,
-            f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
-            "reporté ci-dessous, validez pour l'utiliser.",
+            f"Paiement accepté : le timbre fiscal n° {payment.timbre_number} paie cette démarche. "
+            "Il est aussi dans le récapitulatif de votre demande.",
         )
-        form = TimbreForm(initial={"timbre_number": number})
-    elif request.method == "POST" and form.is_valid():
+        return redirect(current.next_url)
+    if request.method == "POST" and form.is_valid():
         try:
             payments.pay_with_timbre(application, form.cleaned_data["timbre_number"], actor=request.user)
         except (payments.PaymentRefused, InvalidTransition) as refusal:
+            if refusal.code == "paid":  # paid meanwhile (another tab): the typed timbre stays unused
+                messages.info(request, refusal.reason)
+                return redirect(current.next_url)
             form.add_error("timbre_number", refusal.reason)
         else:
             messages.success(request, "Le timbre fiscal est enregistré.")
@@ -176,7 +187,7 @@ def payment(request, reference):
         request,
         "titles/payment.html",
         _wizard_context(
-            application, steps, current, form=form, lines=lines, total_cents=total, paid=services.is_paid(application)
+            application, steps, current, form=form, lines=lines, total_cents=total, paid=paid
         ),
         status=400 if request.method == "POST" and form.errors else 200,
     )
