@@ -1,6 +1,7 @@
 """The certificat d'immatriculation procedures, registered with the engine: déclaration de cession (seller),
 changement de titulaire (buyer), changement d'adresse, duplicata."""
 
+import dataclasses
 import datetime
 
 from django.urls import reverse
@@ -10,7 +11,7 @@ from core.dates import add_months
 from core.formats import euros, french_date
 from titles.enums import Filer
 from titles.presentation import StatusSummary
-from titles.procedures import FeeLine, Output, Procedure, RegisterWrite, RequiredDocument, Step
+from titles.procedures import FeeLine, Missing, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
 from titles.sealing import seal
 from titles.services import queue_document
@@ -323,20 +324,26 @@ class ChangementTitulaireProcedure(VehicleProcedure):
             lines.append(("Contre-visite du", french_date(controle["contre_visite_date"])))
         return lines
 
-    def validate_submission(self, application):
-        problems = []
+    def documents_for(self, application):
+        """Make the contrôle technique's report required, at the pièces step too, when this vehicle needs one."""
         cession = services.cession_of(application)
         if cession is None:
-            return problems
-        if cession.used_by_application_id not in (None, application.pk):
-            problems.append(attempts.CODE_USED)
+            return self.documents
         vehicle = cession.vehicle
-        if needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category) and not (
-                application.documents.filter(kind="controle_technique", message__isnull=True).exists()):
-            years = controle_technique_after_years(vehicle.category, cession.sold_at)
-            problems.append("Il manque la pièce « Procès-verbal du contrôle technique » : elle est obligatoire pour "
-                            f"un véhicule de plus de {years} ans.")
-        return problems
+        if not needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category):
+            return self.documents
+        years = controle_technique_after_years(vehicle.category, cession.sold_at)
+        help_text = f"Obligatoire pour ce véhicule, qui a plus de {years} ans : contrôle de moins de 6 mois."
+        return tuple(
+            dataclasses.replace(document, required=True, help_text=help_text)
+            if document.kind == "controle_technique" else document
+            for document in self.documents)
+
+    def validate_submission(self, application):
+        cession = services.cession_of(application)
+        if cession is not None and cession.used_by_application_id not in (None, application.pk):
+            return [Missing(attempts.CODE_USED, step="vehicule")]
+        return []
 
 
 @registry.register

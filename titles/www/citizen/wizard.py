@@ -1,6 +1,8 @@
 """The wizard: a procedure's start page (eligibility, then a draft), its steps, the documents, the timbre fiscal and
 the recap with the submission."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +17,31 @@ from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import InvalidTransition
 from titles.www.citizen.access import applicant_side_file, procedure_or_404
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    message: str
+    url: str | None  # the step that fixes it; None when no step of the wizard can
+    step_label: str = ""
+
+
+def missing_with_links(application, steps=None):
+    """Return what blocks the draft's submission, each item with the URL of the step that fixes it."""
+    by_slug = {step.slug: step for step in steps or wizard_steps(application)}
+    items = []
+    for missing in services.missing_for_submission(application):
+        step = by_slug.get(missing.step)
+        items.append(MissingItem(str(missing), step.url if step else None, step.label if step else ""))
+    return items
+
+
+def resume_url(application):
+    """Return where « Reprendre ma demande » leads: the first step that is still incomplete, else the recap."""
+    steps = wizard_steps(application)
+    first = next((item.url for item in missing_with_links(application, steps) if item.url), None)
+    return first or steps[-1].url
+
 
 
 def start(request, code):
@@ -82,6 +109,15 @@ def step(request, reference, slug):
     return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
 
 
+@login_required
+def resume(request, reference):
+    """« Reprendre ma demande »: the first step still incomplete (the recap once everything is given)."""
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    return redirect(resume_url(application))
+
+
 def _wizard_context(application, steps, current, **extra):
     index = steps.index(current)
     return {
@@ -125,11 +161,10 @@ def documents(request, reference):
     steps = wizard_steps(application)
     current = _wizard_step_or_404(steps, "documents")
     given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
-    form = DocumentsForm(
-        request.POST or None, request.FILES or None, documents=procedure.documents, already_given=given
-    )
+    asked = procedure.documents_for(application)
+    form = DocumentsForm(request.POST or None, request.FILES or None, documents=asked, already_given=given)
     if request.method == "POST" and form.is_valid():
-        for document in procedure.documents:
+        for document in asked:
             clean_file = form.cleaned_data.get(document.kind)
             if clean_file is not None:
                 services.add_document(application, kind=document.kind, clean_file=clean_file, uploaded_by=request.user)
@@ -201,7 +236,7 @@ def recap(request, reference):
     procedure = application.procedure
     steps = wizard_steps(application)
     current = steps[-1]
-    problems = services.missing_for_submission(application)
+    problems = missing_with_links(application, steps)
     if request.method == "POST" and not problems:
         try:
             outcome = services.apply_transition(application, "submit", actor=request.user)
