@@ -16,7 +16,7 @@ from titles.presentation import status_summary
 from titles.registry import registry
 from titles.uploads import file_response
 from titles.workflow import Actor, InvalidTransition, Status, available_transitions
-from titles.www.citizen.access import applicant_side_file, can_edit
+from titles.www.citizen.access import acting_for, applicant_side_file, can_edit, space_link
 
 
 def _detail_context(request, application, message_form=None, answer_form=None):
@@ -24,6 +24,7 @@ def _detail_context(request, application, message_form=None, answer_form=None):
     given as callables: the template calls them when it renders the fragment, not when it is served from the cache.
     ``message_form`` / ``answer_form`` are bound forms sent back with their errors."""
     roles = application.roles
+    acting = acting_for(request.user, application)
     procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
     return {
         "application": application,
@@ -44,10 +45,8 @@ def _detail_context(request, application, message_form=None, answer_form=None):
         "answer_form": answer_form,
         "show_answer_form": answer_form is not None or application.status == Status.NEEDS_INFO,
         "empty_answer_form": AnswerForm,
-        "breadcrumb_data": {
-            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-            "current": f"Dossier {application.reference}",
-        },
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)], "current": f"Dossier {application.reference}"},
     }
 
 

@@ -16,7 +16,14 @@ from titles.forms import DocumentsForm, EligibilityForm, TimbreForm
 from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import InvalidTransition
-from titles.www.citizen.access import applicant_side_file, procedure_or_404
+from titles.www.citizen.access import (
+    acting_for,
+    acting_in_session,
+    acting_under_mandate,
+    applicant_side_file,
+    procedure_or_404,
+    space_link,
+)
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,20 @@ def start(request, code):
         messages.error(request, refusal.reason)
         return redirect("titles:dashboard")
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
+    acting = (
+        acting_in_session(capacity.session)
+        if capacity.session
+        else acting_under_mandate(request.user, capacity.mandate)
+        if capacity.mandate
+        else None
+    )
     context = {
         "procedure": procedure,
         "form": form,
         "mandate": capacity.mandate,
-        "breadcrumb_data": {"current": procedure.label},
+        "session": capacity.session,
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)] if acting else [], "current": procedure.label},
     }
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -106,7 +122,7 @@ def step(request, reference, slug):
             )
             return redirect("titles:dashboard")
         return redirect(current.next_url or steps[-1].url)
-    return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
+    return render(request, "titles/step.html", _wizard_context(request, application, steps, current, form=form))
 
 
 @login_required
@@ -118,8 +134,9 @@ def resume(request, reference):
     return redirect(resume_url(application))
 
 
-def _wizard_context(application, steps, current, **extra):
+def _wizard_context(request, application, steps, current, **extra):
     index = steps.index(current)
+    acting = acting_for(request.user, application)
     return {
         "application": application,
         "procedure": application.procedure,
@@ -129,10 +146,8 @@ def _wizard_context(application, steps, current, **extra):
         "total_steps": len(steps),
         "next_step": steps[index + 1] if index + 1 < len(steps) else None,
         "previous_step": steps[index - 1] if index > 0 else None,
-        "breadcrumb_data": {
-            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-            "current": application.procedure.label,
-        },
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)], "current": application.procedure.label},
         **extra,
     }
 
@@ -174,7 +189,7 @@ def documents(request, reference):
     return render(
         request,
         "titles/documents.html",
-        _wizard_context(application, steps, current, form=form, uploaded=uploaded),
+        _wizard_context(request, application, steps, current, form=form, uploaded=uploaded),
         status=status,
     )
 
@@ -222,6 +237,7 @@ def payment(request, reference):
         request,
         "titles/payment.html",
         _wizard_context(
+            request,
             application, steps, current, form=form, lines=lines, total_cents=total, paid=paid
         ),
         status=400 if request.method == "POST" and form.errors else 200,
@@ -256,6 +272,7 @@ def recap(request, reference):
         request,
         "titles/recap.html",
         _wizard_context(
+            request,
             application,
             steps,
             current,
