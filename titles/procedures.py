@@ -227,6 +227,12 @@ class Procedure:
         """Return a StatusSummary to replace the engine's wording for this file's status, or None."""
         return None
 
+    def agent_status_labels(self, applications):
+        """Return {application pk: label} for those of `applications` (this procedure's files on an agent's page)
+        whose state, in the CERT's words, is not the engine's status (e.g. a pré-demande waiting for its deposit in
+        a mairie); one query at most for the whole list."""
+        return {}
+
     # The transition's writes, their undo, and one hook per transition ------------------------------------------
 
     def run_writes(self, application, ctx):

@@ -16,7 +16,7 @@ from titles.registry import registry
 from titles.sealing import seal
 from titles.services import queue_document
 from titles.uploads import UploadRules
-from titles.workflow import Status
+from titles.workflow import InvalidTransition, Status
 from vehicles import attempts, register, services
 from vehicles.deadlines import controle_technique_after_years, needs_controle_technique
 from vehicles.enums import (
@@ -47,6 +47,7 @@ from vehicles.forms import (
     NewHolderForm,
     OwnershipForm,
 )
+from vehicles.models import Cession
 
 RECEPISSE = Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html")
 CPI = Output("cpi", "Certificat provisoire d'immatriculation (CPI)", "vehicles/pdf/cpi.html")
@@ -166,6 +167,15 @@ class CessionProcedure(VehicleProcedure):
     def initial_data(self, application):
         return self.owner_initial(application)
 
+    def guard(self, application, transition, actors):
+        """Refuse the seller's withdrawal once the buyer has used the code (before the undo would: the page then
+        offers no « Retirer ma demande » at all)."""
+        super().guard(application, transition, actors)
+        if transition.name == "withdraw" and Cession.objects.filter(
+                application=application, used_by_application__isnull=False).exists():
+            raise InvalidTransition("cession_used", "L'acquéreur a déjà fait le changement de titulaire avec ce "
+                                                    "code de cession : la déclaration ne peut plus être retirée.")
+
     def summary_lines(self, application):
         data = application.data
         lines = self.vehicle_line(application)
@@ -205,10 +215,25 @@ class CessionProcedure(VehicleProcedure):
         super().on_submit(application, ctx)
 
     def status_summary(self, application):
-        """A cession is registered when declared: say so rather than "waiting for the CERT" (no query: lists call
-        this for every row; the code's expiry follows from the submission time)."""
+        """A cession is registered when declared: say so rather than "waiting for the CERT", and say when the buyer
+        has used the code (the code's expiry follows from the submission time)."""
         if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
             return None
+        # The register, not the file, says whether the buyer has taken the cession up: a list selects the cession
+        # with the file (`select_related("cession")`), a single page costs one query.
+        try:
+            used_at = application.cession.used_at
+        except Cession.DoesNotExist:
+            used_at = None
+        if used_at is not None:
+            return StatusSummary(
+                "Cession terminée",
+                "Votre déclaration de cession est enregistrée et l'acquéreur a fait son changement de titulaire le "
+                f"{french_date(used_at)} : le véhicule n'est plus à votre nom. Vous n'avez plus "
+                "rien à faire.",
+                "",
+                "success",
+            )
         # As register.register_cession sets it: 15 × 24 hours, whatever a change of time in between.
         expires = timezone.localtime(application.submitted_at + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS))
         return StatusSummary(

@@ -138,3 +138,37 @@ def test_a_recap_links_every_missing_item_to_its_step(client, buyer, cert):
     step_url = reverse("titles:step", kwargs={"reference": application.reference, "slug": "vehicule"})
     assert f'href="{step_url}">Compléter « Véhicule et code de cession »' in response.content.decode()
     assert client.get(reverse("titles:resume", kwargs={"reference": application.reference})).url == step_url
+
+
+def test_the_sellers_page_follows_the_register_once_the_buyer_has_filed(client, seller, buyer, vehicle, cert):
+    """Issue 14, 7: after the buyer finished, the seller still read « Action attendue de : l'acquéreur » and a
+    « Retirer ma demande » promising a timbre refund on a free cession."""
+    from tests.vehicles.conftest import buyer_draft
+
+    declaration, code = declare_cession(seller, vehicle, buyer=buyer)
+    client.force_login(seller)
+    detail_url = reverse("titles:detail", kwargs={"reference": declaration.reference})
+    withdraw_url = reverse("titles:withdraw", kwargs={"reference": declaration.reference})
+    page = client.get(detail_url).content.decode()
+    assert "Action attendue de : <strong>l&#x27;acquéreur</strong>" in page and withdraw_url in page
+    withdraw_page = client.get(withdraw_url).content.decode()
+    assert "Retirer ma demande" in withdraw_page and "remboursé" not in withdraw_page  # nothing was paid
+
+    titles_services.apply_transition(buyer_draft(buyer, vehicle, code), "submit", actor=buyer)
+    page = client.get(detail_url).content.decode()
+    assert "Cession terminée" in page and "changement de titulaire le" in page
+    assert "Action attendue de" not in page and withdraw_url not in page
+    with pytest.raises(titles_services.InvalidTransition) as refusal:
+        titles_services.apply_transition(declaration, "withdraw", actor=seller)
+    assert refusal.value.code == "cession_used"
+
+
+def test_a_paid_file_withdrawn_before_instruction_is_promised_its_refund(client, buyer, seller, vehicle, cert):
+    from tests.vehicles.conftest import buyer_draft
+
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    application = buyer_draft(buyer, vehicle, code)
+    titles_services.apply_transition(application, "submit", actor=buyer)
+    client.force_login(buyer)
+    page = client.get(reverse("titles:withdraw", kwargs={"reference": application.reference})).content.decode()
+    assert "le timbre fiscal payé sera remboursé" in page
