@@ -417,3 +417,31 @@ def test_the_wizard_runs_a_licence_procedure_over_http(client, citizen, certs, i
         response = client.post(recap_url)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.cert == certs["bordeaux"]
+
+
+@pytest.mark.dates
+def test_a_loss_says_at_each_step_what_the_person_holds_and_whether_they_may_drive(client, citizen, certs, agent,
+                                                                                  issue_code):
+    """Issue 14, 8: the start page promised the attestation once the loss registered; the person got a récépissé
+    that « ne vaut pas titre » and the attestation only after the agent accepted."""
+    import time_machine
+
+    start = client.get(reverse("titles:start", kwargs={"code": Code.LOSS})).content.decode()
+    assert "Une fois la perte enregistrée" not in start
+    assert "ne vous permet pas de conduire" in start and "Jusque-là, vous ne pouvez pas conduire" in start
+
+    give_licence(citizen)
+    client.force_login(citizen)
+    now = datetime.datetime(2026, 11, 16, 10, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(now, tick=False):
+        application = fill(new_draft(Code.LOSS, citizen), code=issue_code())
+        services.apply_transition(application, "submit", actor=citizen)
+        detail_url = reverse("titles:detail", kwargs={"reference": application.reference})
+        page = client.get(detail_url).content.decode()
+        assert "Déclaration de perte déposée" in page and "ne vous permet pas de conduire" in page
+        assert "L&#x27;attestation de perte, qui vous permettra de conduire pendant 2 mois, sera délivrée" in page
+        services.apply_transition(application, "take", actor=agent)
+        services.apply_transition(application, "accept", actor=agent)
+        page = client.get(detail_url).content.decode()
+        assert "Attestation de perte délivrée" in page and "conduire en France jusqu&#x27;au 16 janvier 2027" in page
+        assert "nouveau permis est en cours de fabrication" in page
