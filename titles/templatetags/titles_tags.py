@@ -1,4 +1,7 @@
+from dataclasses import dataclass
+
 from django import template
+from django.forms import BaseForm
 
 from core import formats
 from titles.www.citizen import access
@@ -26,3 +29,40 @@ def acting_for_banner(context):
     if acting is None and request is not None and context.get("application") is not None:
         acting = access.acting_for(request.user, context["application"])
     return {"acting_for": acting, "csrf_token": context.get("csrf_token")}
+
+
+@dataclass(frozen=True)
+class FormError:
+    message: str
+    anchor: str  # the field's id (the summary links to it); "" for an error of the whole form
+
+
+@register.simple_tag(takes_context=True)
+def form_errors(context):
+    """Return the errors of every form of the page that was validated and refused (DSFR and RGAA ask for a
+    summary at the top of the page, the title prefixed « Erreur : » and the focus on the summary).
+
+    Only forms already validated by the view are read (`_errors` set): a bound form the view did not check is not
+    validated here."""
+    errors, seen = [], set()
+    for scope in context.dicts:
+        for value in _forms_in(scope.values()):
+            if id(value) in seen or not getattr(value, "_errors", None):
+                continue
+            seen.add(id(value))
+            for name, messages in value.errors.items():
+                field = value.fields.get(name)
+                anchor = value[name].id_for_label if field is not None else ""
+                label = f"{field.label} : " if field is not None and field.label else ""
+                errors.extend(FormError(f"{label}{message}", anchor or "") for message in messages)
+    return errors
+
+
+def _forms_in(values, depth=2):
+    """Yield the forms among `values`, and in the lists and tuples among them (a page's forms may come as
+    `[(transition, form), …]`)."""
+    for value in values:
+        if isinstance(value, BaseForm):
+            yield value
+        elif depth and isinstance(value, list | tuple):
+            yield from _forms_in(value, depth - 1)
