@@ -242,6 +242,8 @@ def test_renewal_of_a_heavy_category_needs_the_medical_opinion_and_renews_it(
     steps = {"renouvellement": {"reason": "heavy", "categories": ["C"]}}
     fill(application, code=issue_code(), steps=steps)
     assert "avis médical (cerfa 14880) est obligatoire" in " ".join(services.missing_for_submission(application))
+    # The recap links it to the pièces step (issue 14, 3).
+    assert [m.step for m in services.missing_for_submission(application) if "avis médical" in m] == ["pieces"]
     services.add_document(application, kind="medical", clean_file=clean_upload(jpeg()), uploaded_by=citizen)
     assert services.missing_for_submission(application) == []
     with django_capture_on_commit_callbacks(execute=True):
