@@ -251,6 +251,18 @@ class PreDemandeProcedure(Procedure):
         if transition.name == "close" and deposited:
             raise InvalidTransition("deposited", "Une pré-demande déposée en mairie ne peut plus expirer.")
 
+    def agent_status_labels(self, applications):
+        """A submitted pré-demande waits for its deposit in a mairie before the CERT may take it."""
+        submitted = [application.pk for application in applications if application.status == Status.SUBMITTED]
+        if not submitted:
+            return {}
+        deposited = set(
+            Deposit.objects.filter(pre_demande__application__in=submitted).values_list(
+                "pre_demande__application", flat=True
+            )
+        )
+        return {pk: "En attente du dépôt en mairie" for pk in submitted if pk not in deposited}
+
     def after_submit_url(self, request, outcome):
         """Show the numéro de pré-demande and the next step (the appointment) right after submission."""
         return reverse("identity:pre_demande", kwargs={"reference": outcome.application.reference})

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from portal import views
+from portal import kiosk, views
 from portal.admin_site import PortalAdminSite
 from titles.www.public.urls import statistics_urlpatterns
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("donnees-personnelles/", views.legal_page, {"page": "donnees"}, name="legal_privacy"),
     path("accessibilite/", views.legal_page, {"page": "accessibilite"}, name="legal_accessibility"),
     path("healthz", views.healthz, name="healthz"),
+    path("appareil-partage/", kiosk.shared_device_page, name="kiosk"),
+    path("appareil-partage/terminer/", kiosk.end_and_clear, name="kiosk_end"),
     path("compte/", include("accounts.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("admin/", admin.site.urls),

@@ -16,9 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.outbox import run_after_commit
-from titles.enums import PaymentStatus
+from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP, PaymentStatus
 from titles.models import Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.pdf import template_version
+from titles.procedures import Missing
 from titles.stats import median_days_to_decision
 from titles.workflow import InvalidTransition, Status
 
@@ -68,20 +69,24 @@ def is_paid(application):
 
 
 def missing_for_submission(application):
-    """Return the French messages that prevent submitting (empty when the file is complete)."""
+    """Return what prevents submitting, as `Missing` items (French message + the step that fixes it), in the order
+    of the wizard's steps; empty when the file is complete."""
     procedure = application.procedure
     problems = []
     for step in procedure.steps:
         form = procedure.stored_step_form(step, application)
         if not form.is_bound or not form.is_valid():
-            problems.append(f"L'étape « {step.label} » n'est pas complète.")
+            problems.append(Missing(f"L'étape « {step.label} » n'est pas complète.", step=step.slug))
     given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
-    for document in procedure.documents:
+    for document in procedure.documents_for(application):
         if document.required and document.kind not in given:
-            problems.append(f"Il manque la pièce « {document.label} ».")
+            problems.append(Missing(f"Il manque la pièce « {document.label} ».", step=DOCUMENTS_STEP))
     if procedure.fee_total(application) and not is_paid(application):
-        problems.append("Le timbre fiscal n'est pas encore payé.")
-    problems.extend(procedure.validate_submission(application))
+        problems.append(Missing("Le timbre fiscal n'est pas encore payé.", step=PAYMENT_STEP))
+    problems.extend(
+        problem if isinstance(problem, Missing) else Missing(problem)
+        for problem in procedure.validate_submission(application)
+    )
     return problems
 
 

@@ -28,3 +28,8 @@ class Filer(models.TextChoices):
 
     CITIZEN = "citizen", "L'usager lui-même"
     MEDIATEUR = "mediateur", "Un médiateur numérique, aux côtés de l'usager"
+
+
+# The slugs of the wizard's own steps (after the procedure's form steps), in URLs and in `Missing.step`.
+DOCUMENTS_STEP = "pieces"
+PAYMENT_STEP = "paiement"

@@ -10,14 +10,15 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.exceptions import Refused
 from core.formats import euros
 from titles import services
-from titles.models import TimbreFiscal
+from titles.models import Application, TimbreFiscal
+from titles.workflow import InvalidTransition, Status
 
 TIMBRE_VALIDITY_YEARS = 1  # a timbre électronique is valid 12 months (refundable within 18)
 
@@ -90,16 +91,29 @@ class PaymentRefused(Refused):
     """A timbre that cannot pay this file (unknown, expired, of another amount, already used); `reason` in French."""
 
 
-def buy_timbre(application, *, buyer):
-    """Buy, in the issuer's checkout, a timbre of the file's whole fee for `buyer`; return its number (the buyer then
-    pays the file with it, `pay_with_timbre`)."""
-    return get_issuer().buy(amount_cents=application.procedure.fee_total(application), buyer=buyer)
+def buy_and_pay(application, *, actor):
+    """Buy, in the issuer's checkout, a timbre of the file's whole fee and pay the file with it; return the Payment.
+
+    Idempotent per file: under the file's row lock, a file already paid returns its payment and buys nothing (a
+    second click on « Payer », a reloaded page, two tabs). Raise InvalidTransition once the file is filed."""
+    issuer = get_issuer()
+    with transaction.atomic(durable=True):
+        locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+        if locked.status != Status.DRAFT:
+            raise InvalidTransition("state", "Le paiement se fait avant le dépôt de la demande.")
+        if services.is_paid(locked):
+            return services.current_payment(locked)
+        total = locked.procedure.fee_total(locked)
+        number = issuer.buy(amount_cents=total, buyer=actor)
+        return services.record_payment_locked(
+            locked, timbre_number=number, amount_cents=total, issuer=issuer.name, actor=actor
+        )
 
 
 def pay_with_timbre(application, number, *, actor):
     """Check the timbre `number` with the issuer against the file's fee, and record it on the draft (journaled when
-    `actor` acts for the applicant); return the Payment. Raise PaymentRefused, or InvalidTransition once the file
-    is filed."""
+    `actor` acts for the applicant); return the Payment. Raise PaymentRefused (also when the file is paid already:
+    a second timbre would be spent for nothing), or InvalidTransition once the file is filed."""
     issuer = get_issuer()
     check = issuer.check(number, amount_cents=application.procedure.fee_total(application))
     if not check.ok:
@@ -108,5 +122,7 @@ def pay_with_timbre(application, number, *, actor):
         return services.record_payment(
             application, timbre_number=number, amount_cents=check.amount_cents, issuer=issuer.name, actor=actor
         )
+    except services.AlreadyPaid as refusal:
+        raise PaymentRefused("paid", refusal.reason) from None
     except IntegrityError:  # the timbre's number is unique: it paid another file already
         raise PaymentRefused("used", "Ce timbre fiscal a déjà été utilisé pour une autre démarche.") from None

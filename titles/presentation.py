@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from core.formats import french_date
+from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP
 from titles.registry import registry
 from titles.workflow import Status
 
@@ -83,11 +84,13 @@ def wizard_steps(application):
     ]
     if procedure.documents:
         raw.append(
-            ("pieces", "Pièces justificatives", "documents", reverse("titles:documents", kwargs={"reference": ref}))
+            (DOCUMENTS_STEP, "Pièces justificatives", "documents",
+             reverse("titles:documents", kwargs={"reference": ref}))
         )
     if procedure.fee_total(application) or procedure.fee_pending(application):
         raw.append(
-            ("paiement", "Paiement du timbre fiscal", "payment", reverse("titles:payment", kwargs={"reference": ref}))
+            (PAYMENT_STEP, "Paiement du timbre fiscal", "payment",
+             reverse("titles:payment", kwargs={"reference": ref}))
         )
     raw.append(("recapitulatif", "Vérification et dépôt", "recap", reverse("titles:recap", kwargs={"reference": ref})))
     return [

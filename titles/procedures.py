@@ -33,6 +33,17 @@ class RequiredDocument:
         return ", ".join(kinds[k] for k in self.rules.kinds) + f", {self.rules.max_bytes // (1024 * 1024)} Mo maximum"
 
 
+class Missing(str):
+    """What blocks a submission, in French, with the wizard step that fixes it (`step`: a form step's slug,
+    `titles.enums.DOCUMENTS_STEP` or `PAYMENT_STEP`; empty when no step of the wizard can fix it). A `str`, so the
+    message reads and joins as before; `validate_submission` may return these to point the recap at the right step."""
+
+    def __new__(cls, message, step=""):
+        missing = super().__new__(cls, message)
+        missing.step = step
+        return missing
+
+
 @dataclass(frozen=True)
 class HumanFallback:
     """Who a person can turn to instead of this site: shown on the start page and on every refusal, with the
@@ -150,6 +161,11 @@ class Procedure:
         """Return the form of a step, bound to `data` or showing what the draft holds."""
         return step.form_class(data=data, initial=application.data.get(step.slug, {}))
 
+    def documents_for(self, application):
+        """Return the documents this file asks for: `documents`, unless the file's facts make an optional one
+        required (a contrôle technique for an older vehicle). The pièces step and the submission both ask these."""
+        return self.documents
+
     def stored_step_form(self, step, application):
         """Return the step's form bound to what the draft holds (to check it is complete)."""
         return self.get_step_form(step, application, data=application.data.get(step.slug) or None)
@@ -216,7 +232,8 @@ class Procedure:
         """Raise InvalidTransition to refuse a transition for a reason specific to this procedure."""
 
     def validate_submission(self, application):
-        """Return a list of French messages that prevent submission (beyond steps, documents and payment)."""
+        """Return a list of French messages that prevent submission (beyond steps, documents and payment); a
+        `Missing(message, step=slug)` also tells the recap which step fixes it."""
         return []
 
     def after_submit_url(self, request, outcome):
@@ -232,6 +249,12 @@ class Procedure:
     def status_summary(self, application):
         """Return a StatusSummary to replace the engine's wording for this file's status, or None."""
         return None
+
+    def agent_status_labels(self, applications):
+        """Return {application pk: label} for those of `applications` (this procedure's files on an agent's page)
+        whose state, in the CERT's words, is not the engine's status (e.g. a pré-demande waiting for its deposit in
+        a mairie); one query at most for the whole list."""
+        return {}
 
     # The transition's writes, their undo, and one hook per transition ------------------------------------------
 

@@ -25,6 +25,7 @@ from titles.effects import is_paid as is_paid
 from titles.effects import missing_for_submission as missing_for_submission
 from titles.effects import queue_document as queue_document
 from titles.effects import route as route
+from titles.enums import PaymentStatus
 from titles.events import record_event
 from titles.models import (
     CONSENT_CODE_TRIES,
@@ -269,9 +270,26 @@ def add_document(application, *, kind, clean_file, uploaded_by, message=None):
     return document
 
 
+class AlreadyPaid(Refused):
+    """The file's fee is paid already: a second timbre would be spent for nothing."""
+
+
 @transaction.atomic(durable=True)
 def record_payment(application, *, timbre_number, amount_cents, issuer, actor):
-    """Record a validated timbre fiscal; the unique number makes a second use impossible."""
+    """Record a validated timbre fiscal; the unique number makes a second use impossible, and the file's row lock
+    a second payment of the same file (raise AlreadyPaid)."""
+    locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+    if locked.status != Status.DRAFT:
+        raise InvalidTransition("state", "Le paiement se fait avant le dépôt de la demande.")
+    if is_paid(locked):
+        raise AlreadyPaid("paid", "Le timbre fiscal de cette démarche est déjà payé : aucun autre n'est nécessaire.")
+    return record_payment_locked(
+        locked, timbre_number=timbre_number, amount_cents=amount_cents, issuer=issuer, actor=actor
+    )
+
+
+def record_payment_locked(application, *, timbre_number, amount_cents, issuer, actor):
+    """Record a timbre on a file the caller holds locked in its transaction and has checked unpaid."""
     if application.status != Status.DRAFT:
         raise InvalidTransition("state", "Le paiement se fait avant le dépôt de la demande.")
     payment = Payment.objects.create(
@@ -281,6 +299,11 @@ def record_payment(application, *, timbre_number, amount_cents, issuer, actor):
         application, "payment", actor=actor, payload={"timbre": timbre_number[-4:], "amount_cents": amount_cents}
     )
     return payment
+
+
+def current_payment(application):
+    """Return the timbre that pays the file (the latest, if a file somehow holds several)."""
+    return application.payments.filter(status=PaymentStatus.PAID).order_by("-paid_at", "-pk").first()
 
 
 @transaction.atomic(durable=True)

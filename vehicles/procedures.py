@@ -1,6 +1,7 @@
 """The certificat d'immatriculation procedures, registered with the engine: déclaration de cession (seller),
 changement de titulaire (buyer), changement d'adresse, duplicata."""
 
+import dataclasses
 import datetime
 
 from django.urls import reverse
@@ -10,12 +11,12 @@ from core.dates import add_months
 from core.formats import euros, french_date
 from titles.enums import Filer
 from titles.presentation import StatusSummary
-from titles.procedures import FeeLine, HumanFallback, Output, Procedure, RegisterWrite, RequiredDocument, Step
+from titles.procedures import FeeLine, HumanFallback, Missing, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
 from titles.sealing import seal
 from titles.services import queue_document
 from titles.uploads import UploadRules
-from titles.workflow import Status
+from titles.workflow import InvalidTransition, Status
 from vehicles import attempts, register, services
 from vehicles.deadlines import controle_technique_after_years, needs_controle_technique
 from vehicles.enums import (
@@ -46,6 +47,7 @@ from vehicles.forms import (
     NewHolderForm,
     OwnershipForm,
 )
+from vehicles.models import Cession
 
 RECEPISSE = Output("recepisse", "Récépissé de dépôt", "pdf/recepisse.html")
 CPI = Output("cpi", "Certificat provisoire d'immatriculation (CPI)", "vehicles/pdf/cpi.html")
@@ -171,6 +173,15 @@ class CessionProcedure(VehicleProcedure):
     def initial_data(self, application):
         return self.owner_initial(application)
 
+    def guard(self, application, transition, actors):
+        """Refuse the seller's withdrawal once the buyer has used the code (before the undo would: the page then
+        offers no « Retirer ma demande » at all)."""
+        super().guard(application, transition, actors)
+        if transition.name == "withdraw" and Cession.objects.filter(
+                application=application, used_by_application__isnull=False).exists():
+            raise InvalidTransition("cession_used", "L'acquéreur a déjà fait le changement de titulaire avec ce "
+                                                    "code de cession : la déclaration ne peut plus être retirée.")
+
     def summary_lines(self, application):
         data = application.data
         lines = self.vehicle_line(application)
@@ -210,10 +221,25 @@ class CessionProcedure(VehicleProcedure):
         super().on_submit(application, ctx)
 
     def status_summary(self, application):
-        """A cession is registered when declared: say so rather than "waiting for the CERT" (no query: lists call
-        this for every row; the code's expiry follows from the submission time)."""
+        """A cession is registered when declared: say so rather than "waiting for the CERT", and say when the buyer
+        has used the code (the code's expiry follows from the submission time)."""
         if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
             return None
+        # The register, not the file, says whether the buyer has taken the cession up: a list selects the cession
+        # with the file (`select_related("cession")`), a single page costs one query.
+        try:
+            used_at = application.cession.used_at
+        except Cession.DoesNotExist:
+            used_at = None
+        if used_at is not None:
+            return StatusSummary(
+                "Cession terminée",
+                "Votre déclaration de cession est enregistrée et l'acquéreur a fait son changement de titulaire le "
+                f"{french_date(used_at)} : le véhicule n'est plus à votre nom. Vous n'avez plus "
+                "rien à faire.",
+                "",
+                "success",
+            )
         # As register.register_cession sets it: 15 × 24 hours, whatever a change of time in between.
         expires = timezone.localtime(application.submitted_at + datetime.timedelta(days=CODE_DE_CESSION_VALID_DAYS))
         return StatusSummary(
@@ -329,20 +355,26 @@ class ChangementTitulaireProcedure(VehicleProcedure):
             lines.append(("Contre-visite du", french_date(controle["contre_visite_date"])))
         return lines
 
-    def validate_submission(self, application):
-        problems = []
+    def documents_for(self, application):
+        """Make the contrôle technique's report required, at the pièces step too, when this vehicle needs one."""
         cession = services.cession_of(application)
         if cession is None:
-            return problems
-        if cession.used_by_application_id not in (None, application.pk):
-            problems.append(attempts.CODE_USED)
+            return self.documents
         vehicle = cession.vehicle
-        if needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category) and not (
-                application.documents.filter(kind="controle_technique", message__isnull=True).exists()):
-            years = controle_technique_after_years(vehicle.category, cession.sold_at)
-            problems.append("Il manque la pièce « Procès-verbal du contrôle technique » : elle est obligatoire pour "
-                            f"un véhicule de plus de {years} ans.")
-        return problems
+        if not needs_controle_technique(vehicle.first_registration_date, cession.sold_at, vehicle.category):
+            return self.documents
+        years = controle_technique_after_years(vehicle.category, cession.sold_at)
+        help_text = f"Obligatoire pour ce véhicule, qui a plus de {years} ans : contrôle de moins de 6 mois."
+        return tuple(
+            dataclasses.replace(document, required=True, help_text=help_text)
+            if document.kind == "controle_technique" else document
+            for document in self.documents)
+
+    def validate_submission(self, application):
+        cession = services.cession_of(application)
+        if cession is not None and cession.used_by_application_id not in (None, application.pk):
+            return [Missing(attempts.CODE_USED, step="vehicule")]
+        return []
 
 
 @registry.register

@@ -211,7 +211,7 @@ def pro_operations(request):
     organisations = request.organisations
     applications = Application.objects.for_applicant_side(request.user).filter(
         organisation__in=organisations, procedure_code__in=PROCEDURE_CODES,
-    ).select_related("applicant", "organisation", "cert", "filed_by").prefetch_related(
+    ).select_related("applicant", "organisation", "cert", "filed_by", "cession").prefetch_related(
         Prefetch("generated_documents", queryset=GeneratedDocument.objects.filter(status=DocumentStatus.READY),
                  to_attr="ready_documents"),
     ).order_by("-created_at")

@@ -19,10 +19,11 @@ from licences.enums import (
 from licences.ephoto import EphotoError, get_provider
 from licences.forms import PhotoSignatureForm
 from licences.models import Licence, LicenceFile
-from titles.enums import ConsentMethod
+from titles.enums import DOCUMENTS_STEP, ConsentMethod
 from titles.procedures import (
     EligibilityQuestion,
     FeeLine,
+    Missing,
     Output,
     Procedure,
     RegisterWrite,
@@ -248,8 +249,9 @@ class LicenceProcedure(Procedure):
     def medical_problem(self, application, licence):
         given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
         if self.needs_medical_opinion(application, licence) and "medical" not in given:
-            return ["Un avis médical (cerfa 14880) est obligatoire pour les catégories du groupe lourd (C1 à DE) et "
-                    "pour un permis sous restriction médicale : ajoutez-le aux pièces justificatives."]
+            return [Missing("Un avis médical (cerfa 14880) est obligatoire pour les catégories du groupe lourd (C1 à "
+                            "DE) et pour un permis sous restriction médicale : ajoutez-le aux pièces justificatives.",
+                            step=DOCUMENTS_STEP)]
         return []
 
     # Consequences --------------------------------------------------------------------------------------------

@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "portal.middleware.RequestGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A device marked as shared (portal/kiosk.py): short session, no autocomplete, no cache. Its response half runs
+    # before SessionMiddleware saves the session.
+    "portal.kiosk.KioskMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -216,3 +216,30 @@ def test_the_desk_lists_today_from_midnight_to_midnight_on_the_days_the_clocks_c
         page = staff_client(mairie_agent).get(desk_url()).content.decode()
     assert late.pre_demande.number_display in page
     assert tomorrow.pre_demande.number_display not in page
+
+
+def test_the_cert_queue_says_a_pre_demande_waits_for_the_mairie_and_offers_no_take(
+        citizen, mairie_agent, staff_client, agent, submit, slots, mairies):
+    """Issue 14, 7: the queue showed a pré-demande not yet deposited as « Déposé » and let the agent take it."""
+    application = submit(citizen)
+    client = staff_client(agent)
+    queue = client.get(reverse("backoffice:queue")).content.decode()
+    row = queue[queue.index(application.reference):]
+    row = row[:row.index("</tr>")]
+    assert "En attente du dépôt en mairie" in row and "Déposé" not in row
+    page = client.get(reverse("backoffice:file", kwargs={"reference": application.reference})).content.decode()
+    take_url = reverse("backoffice:transition", kwargs={"reference": application.reference, "name": "take"})
+    assert "En attente du dépôt en mairie" in page and take_url not in page
+    assert "pas encore déposée en mairie" in page
+    # The guard holds whatever the page shows: a POST does not take it.
+    client.post(take_url)
+    application.refresh_from_db()
+    assert application.status == Status.SUBMITTED
+
+    services.record_deposit(application.pre_demande, agent=mairie_agent, mairie=mairies["toulon"],
+                            fingerprints_taken=True, pieces=ADULT_PIECES)
+    queue = client.get(reverse("backoffice:queue")).content.decode()
+    row = queue[queue.index(application.reference):]
+    assert "En attente du dépôt en mairie" not in row[:row.index("</tr>")]
+    page = client.get(reverse("backoffice:file", kwargs={"reference": application.reference})).content.decode()
+    assert take_url in page

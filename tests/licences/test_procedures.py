@@ -2,7 +2,6 @@
 register; then the rules specific to each motive."""
 
 import datetime
-import re
 
 import pytest
 from django.core import mail
@@ -243,6 +242,8 @@ def test_renewal_of_a_heavy_category_needs_the_medical_opinion_and_renews_it(
     steps = {"renouvellement": {"reason": "heavy", "categories": ["C"]}}
     fill(application, code=issue_code(), steps=steps)
     assert "avis médical (cerfa 14880) est obligatoire" in " ".join(services.missing_for_submission(application))
+    # The recap links it to the pièces step (issue 14, 3).
+    assert [m.step for m in services.missing_for_submission(application) if "avis médical" in m] == ["pieces"]
     services.add_document(application, kind="medical", clean_file=clean_upload(jpeg()), uploaded_by=citizen)
     assert services.missing_for_submission(application) == []
     with django_capture_on_commit_callbacks(execute=True):
@@ -408,9 +409,7 @@ def test_the_wizard_runs_a_licence_procedure_over_http(client, citizen, certs, i
     payment_url = reverse("titles:payment", kwargs={"reference": application.reference})
     assert response.url == payment_url
     assert "25 €" in client.get(payment_url).content.decode()
-    page = client.post(payment_url, {"acheter": "1"}).content.decode()
-    number = re.search(r"n° (\d{16})", page).group(1)
-    response = client.post(payment_url, {"timbre_number": number})
+    response = client.post(payment_url, {"acheter": "1"})
     recap_url = reverse("titles:recap", kwargs={"reference": application.reference})
     assert response.url == recap_url
     page = client.get(recap_url).content.decode()
@@ -420,3 +419,31 @@ def test_the_wizard_runs_a_licence_procedure_over_http(client, citizen, certs, i
         response = client.post(recap_url)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.cert == certs["bordeaux"]
+
+
+@pytest.mark.dates
+def test_a_loss_says_at_each_step_what_the_person_holds_and_whether_they_may_drive(client, citizen, certs, agent,
+                                                                                  issue_code):
+    """Issue 14, 8: the start page promised the attestation once the loss registered; the person got a récépissé
+    that « ne vaut pas titre » and the attestation only after the agent accepted."""
+    import time_machine
+
+    start = client.get(reverse("titles:start", kwargs={"code": Code.LOSS})).content.decode()
+    assert "Une fois la perte enregistrée" not in start
+    assert "ne vous permet pas de conduire" in start and "Jusque-là, vous ne pouvez pas conduire" in start
+
+    give_licence(citizen)
+    client.force_login(citizen)
+    now = datetime.datetime(2026, 11, 16, 10, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(now, tick=False):
+        application = fill(new_draft(Code.LOSS, citizen), code=issue_code())
+        services.apply_transition(application, "submit", actor=citizen)
+        detail_url = reverse("titles:detail", kwargs={"reference": application.reference})
+        page = client.get(detail_url).content.decode()
+        assert "Déclaration de perte déposée" in page and "ne vous permet pas de conduire" in page
+        assert "L&#x27;attestation de perte, qui vous permettra de conduire pendant 2 mois, sera délivrée" in page
+        services.apply_transition(application, "take", actor=agent)
+        services.apply_transition(application, "accept", actor=agent)
+        page = client.get(detail_url).content.decode()
+        assert "Attestation de perte délivrée" in page and "conduire en France jusqu&#x27;au 16 janvier 2027" in page
+        assert "nouveau permis est en cours de fabrication" in page

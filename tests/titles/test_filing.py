@@ -78,8 +78,7 @@ def test_filing_capacity_refuses_what_the_user_may_not_file_under(citizen, proce
 def test_a_timbre_used_by_another_file_is_refused_in_french(citizen, procedure):
     first = services.create_draft(procedure, applicant=citizen, filed_by=citizen)
     second = services.create_draft(procedure, applicant=citizen, filed_by=citizen)
-    number = payments.buy_timbre(first, buyer=citizen)
-    payments.pay_with_timbre(first, number, actor=citizen)
+    number = payments.buy_and_pay(first, actor=citizen).timbre_number
     with pytest.raises(payments.PaymentRefused) as refusal:
         payments.pay_with_timbre(second, number, actor=citizen)
     assert refusal.value.reason == "Ce timbre fiscal a déjà été utilisé pour une autre démarche."

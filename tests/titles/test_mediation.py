@@ -10,13 +10,14 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.enums import Role
 from accounts.models import Membership
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.titles.conftest import jpeg_upload
 from titles import services
-from titles.models import Application, ApplicationEvent, AssistedSession
+from titles.models import Application, ApplicationEvent, AssistedSession, Payment
 from titles.workflow import Actor
 
 pytestmark = pytest.mark.django_db
@@ -65,8 +66,7 @@ def test_assisted_filing_logs_both_names_and_stops_at_the_end(
     )
     client.post(reverse("titles:documents", kwargs={"reference": ref}), {"identity": jpeg_upload()})
     payment_url = reverse("titles:payment", kwargs={"reference": ref})
-    number = re.search(r"n° (\d{16})", client.post(payment_url, {"acheter": "1"}).content.decode()).group(1)
-    client.post(payment_url, {"timbre_number": number})
+    client.post(payment_url, {"acheter": "1"})
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("titles:recap", kwargs={"reference": ref}))
     assert response.status_code == 302
@@ -318,8 +318,8 @@ def test_every_act_in_a_session_names_both_people(
     )
     client.post(reverse("titles:documents", kwargs={"reference": ref}), {"identity": jpeg_upload()})
     payment_url = reverse("titles:payment", kwargs={"reference": ref})
-    number = re.search(r"n° (\d{16})", client.post(payment_url, {"acheter": "1"}).content.decode()).group(1)
-    client.post(payment_url, {"timbre_number": number})
+    client.post(payment_url, {"acheter": "1"})
+    number = Payment.objects.get(application=application).timbre_number
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("titles:recap", kwargs={"reference": ref}))
     message_url = reverse("titles:message", kwargs={"reference": ref})
@@ -374,3 +374,54 @@ def test_an_email_over_254_characters_is_a_form_error_in_french(verified_client,
     assert response.status_code == 400
     assert "L&#x27;adresse électronique compte 254 caractères au plus." in response.content.decode()
     assert not AssistedSession.objects.exists()
+
+
+@pytest.mark.dates
+def test_every_page_of_a_session_says_who_is_helped_by_whom_until_when(
+    verified_client, mediateur, place, citizen, procedure, cert, django_capture_on_commit_callbacks
+):
+    """Issue 14, 5: no session banner, a breadcrumb to the médiateur's space, « Déposer ma demande »."""
+    now = datetime.datetime(2026, 11, 16, 14, 5, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(now, tick=False):
+        client = verified_client(mediateur)
+        consent_url, code = open_session(client, citizen, django_capture_on_commit_callbacks)
+        session_url = client.post(consent_url, {"code": code}).url
+        session = AssistedSession.objects.get(mediateur=mediateur, citizen=citizen)
+        end_url = reverse("mediation:end", kwargs={"pk": session.pk})
+        until = timezone.localtime(session.expires_at).strftime("%H h %M")
+        name = escape(f"{citizen.given_names} {citizen.family_name.upper()}")
+        start = reverse("titles:start", kwargs={"code": procedure.code})
+        client.post(start, {"seance": session.pk})
+        application = Application.objects.get(applicant=citizen)
+        ref = application.reference
+        client.post(reverse("titles:step", kwargs={"reference": ref, "slug": "details"}),
+                    {"motive": "loss", "event_date": "2026-11-02"})
+        client.post(reverse("titles:documents", kwargs={"reference": ref}), {"identity": jpeg_upload()})
+        pages = [
+            session_url,
+            f"{start}?seance={session.pk}",
+            reverse("titles:step", kwargs={"reference": ref, "slug": "details"}),
+            reverse("titles:documents", kwargs={"reference": ref}),
+            reverse("titles:payment", kwargs={"reference": ref}),
+            reverse("titles:recap", kwargs={"reference": ref}),
+            reverse("titles:detail", kwargs={"reference": ref}),
+        ]
+        for url in pages:
+            page = client.get(url).content.decode()
+            banner = page[page.index("portal-acting-for"):page.index('id="contenu"')]
+            assert f"vous aidez <strong>{name}</strong>" in banner, url
+            assert escape(mediateur.get_full_name()) in banner and escape(place.name) in banner, url
+            assert f"jusqu'à {until}." in banner, url
+            assert f'action="{end_url}"' in banner and "Terminer la séance" in banner, url
+        step_page = client.get(pages[2]).content.decode()
+        breadcrumb = step_page[step_page.index('class="fr-breadcrumb"'):]
+        assert f'href="{session_url}">Séance avec {escape(citizen.get_full_name())}' in breadcrumb
+        client.post(pages[4], {"acheter": "1"})
+        recap = client.get(pages[5]).content.decode()
+        assert f"Déposer la demande de {name}" in recap and "Déposer ma demande" not in recap
+
+        # The citizen on their own file sees no banner, and their own words.
+        own = Client()
+        own.force_login(citizen)
+        page = own.get(pages[5]).content.decode()
+        assert "portal-acting-for" not in page and "Déposer ma demande" in page

@@ -412,7 +412,7 @@ def test_a_professional_with_the_second_factor_works_as_before(
                 assert response.status_code == 302 and "/etape/" in response.url, (role, url)
                 continue
             name = resolve(url).url_name
-            wanted = {"step": 302, "documents": 302, "recap": 302} if method == "post" else {}
+            wanted = {"step": 302, "documents": 302, "payment": 302, "recap": 302} if method == "post" else {}
             assert response.status_code == wanted.get(name, expected[name]), (role, method, url)
     assert Message.objects.filter(application=filed, author=professional).exists()
     filed.refresh_from_db()

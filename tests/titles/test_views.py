@@ -1,6 +1,6 @@
 """The citizen's journey through a procedure registered by the tests, over HTTP."""
 
-import re
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from tests.pdf_support import shows
 from tests.titles.conftest import complete_draft, jpeg_upload
 from titles import services
-from titles.models import Application, GeneratedDocument
+from titles.models import Application, GeneratedDocument, Payment
 from titles.workflow import Status
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +43,7 @@ def test_full_journey(client, procedure, cert, agent, citizen, django_capture_on
     page = client.get(payment_url).content.decode()
     assert "25 €" in page
     response = client.post(payment_url, {"acheter": "1"})
-    number = re.search(r"n° (\d{16})", response.content.decode()).group(1)
-    response = client.post(payment_url, {"timbre_number": number})
+    number = Payment.objects.get(application=application).timbre_number
     recap_url = reverse("titles:recap", kwargs={"reference": application.reference})
     assert response.url == recap_url
 
@@ -155,3 +154,46 @@ def test_dashboard_query_count_is_constant(client, procedure, cert, citizen, dja
         complete_draft(procedure, citizen)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("titles:dashboard"))
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.forms = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "form":
+            self.forms.append(attrs.get("action", ""))
+
+
+def parse_ids(page):
+    parser = _Ids()
+    parser.feed(page)
+    return parser
+
+
+def test_a_file_awaiting_a_complement_shows_one_form_and_unique_ids(client, submitted, agent, citizen):
+    """Issue 14, 9: two near-identical forms (id_body, id_attachment twice); the message form did not answer."""
+    services.apply_transition(submitted, "take", actor=agent)
+    services.apply_transition(submitted, "request_info", actor=agent, reason="La photo est floue.")
+    client.force_login(citizen)
+    detail_url = reverse("titles:detail", kwargs={"reference": submitted.reference})
+    answer_url = reverse("titles:answer", kwargs={"reference": submitted.reference})
+    message_url = reverse("titles:message", kwargs={"reference": submitted.reference})
+    for response in (
+        client.get(detail_url),
+        client.post(answer_url, {"body": ""}),  # the answer form sent back with its error
+    ):
+        parsed = parse_ids(response.content.decode())
+        duplicates = {i for i in parsed.ids if parsed.ids.count(i) > 1}
+        assert not duplicates, duplicates
+        assert answer_url in parsed.forms and message_url not in parsed.forms
+
+    # Once answered, the file is back in review: the message form returns, alone.
+    client.post(answer_url, {"body": "Voici une photo nette."})
+    parsed = parse_ids(client.get(detail_url).content.decode())
+    assert message_url in parsed.forms and answer_url not in parsed.forms
+    assert len(parsed.ids) == len(set(parsed.ids))

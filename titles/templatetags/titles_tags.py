@@ -1,8 +1,12 @@
+from dataclasses import dataclass
+
 from django import template
+from django.forms import BaseForm
 
 from accounts.enums import ASSISTING_ORGANISATION_KINDS
 from accounts.models import Organisation
 from core import formats, opening_hours
+from titles.www.citizen import access
 
 register = template.Library()
 
@@ -41,3 +45,53 @@ def human_fallback(procedure, person=None):
         "place": place,
         "place_status": opening_hours.status(place.opening_hours) if place else None,
     }
+
+
+@register.inclusion_tag("titles/_acting_for.html", takes_context=True)
+def acting_for_banner(context):
+    """The banner of an assisted session or a mandate: whom the user helps, by whom, until when, how to end it.
+
+    A view may give `acting_for`; otherwise it is worked out from the page's `application` (no query for the
+    applicant, who acts for nobody)."""
+    acting = context.get("acting_for")
+    request = context.get("request")
+    if acting is None and request is not None and context.get("application") is not None:
+        acting = access.acting_for(request.user, context["application"])
+    return {"acting_for": acting, "csrf_token": context.get("csrf_token")}
+
+
+@dataclass(frozen=True)
+class FormError:
+    message: str
+    anchor: str  # the field's id (the summary links to it); "" for an error of the whole form
+
+
+@register.simple_tag(takes_context=True)
+def form_errors(context):
+    """Return the errors of every form of the page that was validated and refused (DSFR and RGAA ask for a
+    summary at the top of the page, the title prefixed « Erreur : » and the focus on the summary).
+
+    Only forms already validated by the view are read (`_errors` set): a bound form the view did not check is not
+    validated here."""
+    errors, seen = [], set()
+    for scope in context.dicts:
+        for value in _forms_in(scope.values()):
+            if id(value) in seen or not getattr(value, "_errors", None):
+                continue
+            seen.add(id(value))
+            for name, messages in value.errors.items():
+                field = value.fields.get(name)
+                anchor = value[name].id_for_label if field is not None else ""
+                label = f"{field.label} : " if field is not None and field.label else ""
+                errors.extend(FormError(f"{label}{message}", anchor or "") for message in messages)
+    return errors
+
+
+def _forms_in(values, depth=2):
+    """Yield the forms among `values`, and in the lists and tuples among them (a page's forms may come as
+    `[(transition, form), …]`)."""
+    for value in values:
+        if isinstance(value, BaseForm):
+            yield value
+        elif depth and isinstance(value, list | tuple):
+            yield from _forms_in(value, depth - 1)

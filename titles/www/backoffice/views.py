@@ -106,6 +106,7 @@ def _render_queue(request, bulk_form, status=200):
     for application in page:
         application.age_days = (now - application.submitted_at).days if application.submitted_at else None
         application.tone = STATUS_TONES.get(application.status, "")
+    _label_statuses(list(page))
     return render(
         request,
         "backoffice/queue.html",
@@ -142,6 +143,37 @@ def bulk(request):
     return redirect(_queue_url(request))
 
 
+def _label_statuses(applications):
+    """Set `status_label` (and the badge's `tone`) on each file: the procedure's words for its state when the
+    engine's status would mislead (a pré-demande « Déposé » that no mairie has received yet)."""
+    by_code = {}
+    for application in applications:
+        application.status_label = application.get_status_display()
+        by_code.setdefault(application.procedure_code, []).append(application)
+    for code, files in by_code.items():
+        if code not in registry:
+            continue
+        labels = registry.get(code).agent_status_labels(files)
+        for application in files:
+            if application.pk in labels:
+                application.status_label, application.tone = labels[application.pk], "warning"
+
+
+def _blocked_transitions(procedure, application, transitions):
+    """Split `transitions` into those the procedure's guard allows now and the French reasons of those it
+    refuses (the engine checks the guard again when the agent acts)."""
+    allowed, reasons = [], []
+    for transition in transitions:
+        try:
+            if procedure is not None:
+                procedure.guard(application, transition, {Actor.AGENT})
+        except InvalidTransition as refusal:
+            reasons.append(refusal.reason)
+        else:
+            allowed.append(transition)
+    return allowed, reasons
+
+
 def _count(files):
     return f"{len(files)} dossier{'s' if len(files) > 1 else ''}"
 
@@ -167,9 +199,13 @@ def _file_context(application, **bound):
         event.reason_label = reasons.get(event.payload.get("reason_code"), "")
         event.role_label = Actor(event.actor_role).label if event.actor_role in Actor.values else event.actor_role
     actions = [t for t in available_transitions(application, {Actor.AGENT}) if t.name in TRANSITION_FORMS]
+    actions, blocked = _blocked_transitions(procedure, application, actions)
+    application.tone = STATUS_TONES.get(application.status, "")
+    _label_statuses([application])
     return {
         "application": application,
-        "tone": STATUS_TONES.get(application.status, ""),
+        "tone": application.tone,
+        "blocked": blocked,
         "lines": procedure.summary_lines(application) if procedure else [],
         "uploaded": uploaded,
         "generated": application.generated_documents.all(),

@@ -1,10 +1,13 @@
 """How the citizen's pages reach a file: through the applicant side's roles, 404 otherwise (never 403)."""
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from titles import page_cache, services
-from titles.models import Application, normalise_public_code
+from titles.models import Application, AssistedSession, Mandate, normalise_public_code
 from titles.registry import registry
 from titles.workflow import APPLICANT_SIDE, Actor
 
@@ -42,3 +45,53 @@ def can_edit(user, application):
     if application.organisation_id:
         return Actor.FILER in roles
     return bool(roles & {Actor.APPLICANT, Actor.MEDIATEUR})
+
+
+@dataclass(frozen=True)
+class ActingFor:
+    """Someone acting on the applicant side for another person: the médiateur of an assisted `session`, or a
+    professional under a `mandate`. Every page they see says whom they help, by whom, until when, and how to end."""
+
+    citizen: object
+    helper: object
+    session: AssistedSession | None = None
+    mandate: Mandate | None = None
+
+    @property
+    def until(self):
+        return self.session.expires_at if self.session else self.mandate.valid_until
+
+
+def acting_for(user, application):
+    """Return the ActingFor of `user` on `application` (None for the applicant, or anyone acting for nobody)."""
+    if application is None or not getattr(user, "is_authenticated", False) or application.applicant_id == user.pk:
+        return None
+    roles = getattr(application, "roles", None)
+    if roles is None:
+        roles = services.actor_roles(application, user)
+    if Actor.MEDIATEUR in roles:
+        session = services.assisting_session(user, application.applicant_id)
+        if session is not None:
+            return ActingFor(application.applicant, user, session=session)
+    if Actor.FILER in roles and application.mandate_id:
+        return ActingFor(application.applicant, user, mandate=application.mandate)
+    return None
+
+
+def acting_in_session(session):
+    """Return the ActingFor of the médiateur of an active `session` (the console's session page, a start page)."""
+    return ActingFor(session.citizen, session.mediateur, session=session)
+
+
+def acting_under_mandate(user, mandate):
+    return ActingFor(mandate.citizen, user, mandate=mandate)
+
+
+def space_link(acting):
+    """The breadcrumb's first link: the médiateur's session with this person, else Mon espace."""
+    if acting is not None and acting.session is not None:
+        return {
+            "url": reverse("mediation:session", kwargs={"pk": acting.session.pk}),
+            "title": f"Séance avec {acting.citizen.get_full_name()}",
+        }
+    return {"url": reverse("titles:dashboard"), "title": "Mon espace"}

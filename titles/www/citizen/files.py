@@ -9,14 +9,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from titles import page_cache, services
-from titles.enums import DocumentStatus
+from titles.enums import DocumentStatus, PaymentStatus
 from titles.forms import AnswerForm, MessageForm, WithdrawForm
 from titles.models import ApplicationEvent, GeneratedDocument, UploadedDocument
 from titles.presentation import status_summary
 from titles.registry import registry
 from titles.uploads import file_response
 from titles.workflow import Actor, InvalidTransition, Status, available_transitions
-from titles.www.citizen.access import applicant_side_file, can_edit
+from titles.www.citizen.access import acting_for, applicant_side_file, can_edit, space_link
 
 
 def _detail_context(request, application, message_form=None, answer_form=None):
@@ -24,6 +24,7 @@ def _detail_context(request, application, message_form=None, answer_form=None):
     given as callables: the template calls them when it renders the fragment, not when it is served from the cache.
     ``message_form`` / ``answer_form`` are bound forms sent back with their errors."""
     roles = application.roles
+    acting = acting_for(request.user, application)
     procedure = registry.get(application.procedure_code) if application.procedure_code in registry else None
     return {
         "application": application,
@@ -38,17 +39,29 @@ def _detail_context(request, application, message_form=None, answer_form=None):
         "generated": lambda: application.generated_documents.all(),
         "messages_list": lambda: application.messages.select_related("author").prefetch_related("attachments"),
         "can_edit": can_edit(request.user, application),
-        "can_withdraw": any(t.name == "withdraw" for t in available_transitions(application, roles)),
+        "can_withdraw": _may_withdraw(application, procedure, roles),
         "message_form": message_form,
         "empty_message_form": MessageForm,
         "answer_form": answer_form,
         "show_answer_form": answer_form is not None or application.status == Status.NEEDS_INFO,
         "empty_answer_form": AnswerForm,
-        "breadcrumb_data": {
-            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-            "current": f"Dossier {application.reference}",
-        },
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)], "current": f"Dossier {application.reference}"},
     }
+
+
+def _may_withdraw(application, procedure, roles):
+    """Whether the table allows the withdrawal and the procedure's guard does not refuse it (a cession the buyer
+    has already taken up)."""
+    withdraw = next((t for t in available_transitions(application, roles) if t.name == "withdraw"), None)
+    if withdraw is None:
+        return False
+    try:
+        if procedure is not None:
+            procedure.guard(application, withdraw, roles)
+    except InvalidTransition:
+        return False
+    return True
 
 
 @login_required
@@ -112,6 +125,8 @@ def withdraw(request, reference):
             messages.success(request, "Le brouillon est supprimé.")
             return redirect("titles:dashboard")
         return render(request, "titles/withdraw.html", {"application": application, "form": WithdrawForm()})
+    # A refund is promised only for what was paid, on a file not yet instructed (titles.effects.refund_timbres).
+    refund = application.status == Status.SUBMITTED and application.payments.filter(status=PaymentStatus.PAID).exists()
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -121,7 +136,7 @@ def withdraw(request, reference):
         else:
             messages.success(request, "Votre demande est retirée.")
         return redirect("titles:detail", reference=application.reference)
-    return render(request, "titles/withdraw.html", {"application": application, "form": form})
+    return render(request, "titles/withdraw.html", {"application": application, "form": form, "refund": refund})
 
 
 @login_required

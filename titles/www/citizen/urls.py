@@ -15,6 +15,7 @@ urlpatterns = [
     path("dossiers/<str:reference>/pieces/", wizard.documents, name="documents"),
     path("dossiers/<str:reference>/paiement/", wizard.payment, name="payment"),
     path("dossiers/<str:reference>/recapitulatif/", wizard.recap, name="recap"),
+    path("dossiers/<str:reference>/reprendre/", wizard.resume, name="resume"),
     path("dossiers/<str:reference>/retirer/", files.withdraw, name="withdraw"),
     path("dossiers/<str:reference>/repondre/", files.answer, name="answer"),
     path("dossiers/<str:reference>/message/", files.post_message, name="message"),

@@ -1,6 +1,8 @@
 """The wizard: a procedure's start page (eligibility, then a draft), its steps, the documents, the timbre fiscal and
 the recap with the submission."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +16,39 @@ from titles.forms import DocumentsForm, EligibilityForm, TimbreForm
 from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import InvalidTransition
-from titles.www.citizen.access import applicant_side_file, procedure_or_404
+from titles.www.citizen.access import (
+    acting_for,
+    acting_in_session,
+    acting_under_mandate,
+    applicant_side_file,
+    procedure_or_404,
+    space_link,
+)
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    message: str
+    url: str | None  # the step that fixes it; None when no step of the wizard can
+    step_label: str = ""
+
+
+def missing_with_links(application, steps=None):
+    """Return what blocks the draft's submission, each item with the URL of the step that fixes it."""
+    by_slug = {step.slug: step for step in steps or wizard_steps(application)}
+    items = []
+    for missing in services.missing_for_submission(application):
+        step = by_slug.get(missing.step)
+        items.append(MissingItem(str(missing), step.url if step else None, step.label if step else ""))
+    return items
+
+
+def resume_url(application):
+    """Return where « Reprendre ma demande » leads: the first step that is still incomplete, else the recap."""
+    steps = wizard_steps(application)
+    first = next((item.url for item in missing_with_links(application, steps) if item.url), None)
+    return first or steps[-1].url
+
 
 
 def start(request, code):
@@ -34,11 +68,20 @@ def start(request, code):
         messages.error(request, refusal.reason)
         return redirect("titles:dashboard")
     form = EligibilityForm(request.POST if request.method == "POST" else None, questions=procedure.eligibility)
+    acting = (
+        acting_in_session(capacity.session)
+        if capacity.session
+        else acting_under_mandate(request.user, capacity.mandate)
+        if capacity.mandate
+        else None
+    )
     context = {
         "procedure": procedure,
         "form": form,
         "mandate": capacity.mandate,
-        "breadcrumb_data": {"current": procedure.label},
+        "session": capacity.session,
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)] if acting else [], "current": procedure.label},
     }
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -79,11 +122,21 @@ def step(request, reference, slug):
             )
             return redirect("titles:dashboard")
         return redirect(current.next_url or steps[-1].url)
-    return render(request, "titles/step.html", _wizard_context(application, steps, current, form=form))
+    return render(request, "titles/step.html", _wizard_context(request, application, steps, current, form=form))
 
 
-def _wizard_context(application, steps, current, **extra):
+@login_required
+def resume(request, reference):
+    """« Reprendre ma demande »: the first step still incomplete (the recap once everything is given)."""
+    application = applicant_side_file(request, reference, editable=True)
+    if not application.is_draft:
+        return redirect("titles:detail", reference=application.reference)
+    return redirect(resume_url(application))
+
+
+def _wizard_context(request, application, steps, current, **extra):
     index = steps.index(current)
+    acting = acting_for(request.user, application)
     return {
         "application": application,
         "procedure": application.procedure,
@@ -93,10 +146,8 @@ def _wizard_context(application, steps, current, **extra):
         "total_steps": len(steps),
         "next_step": steps[index + 1] if index + 1 < len(steps) else None,
         "previous_step": steps[index - 1] if index > 0 else None,
-        "breadcrumb_data": {
-            "links": [{"url": reverse("titles:dashboard"), "title": "Mon espace"}],
-            "current": application.procedure.label,
-        },
+        "acting_for": acting,
+        "breadcrumb_data": {"links": [space_link(acting)], "current": application.procedure.label},
         **extra,
     }
 
@@ -125,11 +176,10 @@ def documents(request, reference):
     steps = wizard_steps(application)
     current = _wizard_step_or_404(steps, "documents")
     given = set(application.documents.filter(message__isnull=True).values_list("kind", flat=True))
-    form = DocumentsForm(
-        request.POST or None, request.FILES or None, documents=procedure.documents, already_given=given
-    )
+    asked = procedure.documents_for(application)
+    form = DocumentsForm(request.POST or None, request.FILES or None, documents=asked, already_given=given)
     if request.method == "POST" and form.is_valid():
-        for document in procedure.documents:
+        for document in asked:
             clean_file = form.cleaned_data.get(document.kind)
             if clean_file is not None:
                 services.add_document(application, kind=document.kind, clean_file=clean_file, uploaded_by=request.user)
@@ -139,7 +189,7 @@ def documents(request, reference):
     return render(
         request,
         "titles/documents.html",
-        _wizard_context(application, steps, current, form=form, uploaded=uploaded),
+        _wizard_context(request, application, steps, current, form=form, uploaded=uploaded),
         status=status,
     )
 
@@ -155,19 +205,30 @@ def payment(request, reference):
     current = _wizard_step_or_404(steps, "payment")
     lines = procedure.fee_lines(application)
     total = procedure.fee_total(application)
-    form = TimbreForm(request.POST or None)
+    paid = services.is_paid(application)
+    if request.method == "POST" and paid:  # a second click, a reloaded form: nothing more is bought
+        messages.info(request, "Le timbre fiscal de cette démarche est déjà payé : rien d'autre n'a été débité.")
+        return redirect(current.next_url)
+    form = TimbreForm(request.POST if request.method == "POST" and "acheter" not in request.POST else None)
     if request.method == "POST" and "acheter" in request.POST:
-        number = payments.buy_timbre(application, buyer=request.user)
+        try:
+            payment = payments.buy_and_pay(application, actor=request.user)
+        except InvalidTransition as refusal:
+            messages.error(request, refusal.reason)
+            return redirect("titles:detail", reference=application.reference)
         messages.success(
             request,
-            f"Paiement accepté. Votre timbre fiscal n° {number} a été acheté : il est "
-            "reporté ci-dessous, validez pour l'utiliser.",
+            f"Paiement accepté : le timbre fiscal n° {payment.timbre_number} paie cette démarche. "
+            "Il est aussi dans le récapitulatif de votre demande.",
         )
-        form = TimbreForm(initial={"timbre_number": number})
-    elif request.method == "POST" and form.is_valid():
+        return redirect(current.next_url)
+    if request.method == "POST" and form.is_valid():
         try:
             payments.pay_with_timbre(application, form.cleaned_data["timbre_number"], actor=request.user)
         except (payments.PaymentRefused, InvalidTransition) as refusal:
+            if refusal.code == "paid":  # paid meanwhile (another tab): the typed timbre stays unused
+                messages.info(request, refusal.reason)
+                return redirect(current.next_url)
             form.add_error("timbre_number", refusal.reason)
         else:
             messages.success(request, "Le timbre fiscal est enregistré.")
@@ -176,7 +237,8 @@ def payment(request, reference):
         request,
         "titles/payment.html",
         _wizard_context(
-            application, steps, current, form=form, lines=lines, total_cents=total, paid=services.is_paid(application)
+            request,
+            application, steps, current, form=form, lines=lines, total_cents=total, paid=paid
         ),
         status=400 if request.method == "POST" and form.errors else 200,
     )
@@ -190,7 +252,7 @@ def recap(request, reference):
     procedure = application.procedure
     steps = wizard_steps(application)
     current = steps[-1]
-    problems = services.missing_for_submission(application)
+    problems = missing_with_links(application, steps)
     if request.method == "POST" and not problems:
         try:
             outcome = services.apply_transition(application, "submit", actor=request.user)
@@ -210,6 +272,7 @@ def recap(request, reference):
         request,
         "titles/recap.html",
         _wizard_context(
+            request,
             application,
             steps,
             current,

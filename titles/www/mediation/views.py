@@ -11,6 +11,7 @@ from titles.models import Application, AssistedSession
 from titles.permissions import MEDIATEURS, member_required
 from titles.presentation import status_summary
 from titles.registry import registry
+from titles.www.citizen.access import acting_in_session
 from titles.www.mediation.forms import ConsentForm, OpenSessionForm
 
 # The console is a space (403 for anyone but a médiateur); a session's pages are about one object: 404 for anyone
@@ -88,6 +89,7 @@ def session_page(request, pk):
             "session": session,
             "applications": applications,
             "title_groups": registry.title_groups(),
+            "acting_for": acting_in_session(session) if session.is_open else None,
             "breadcrumb_data": {"current": f"Séance avec {session.citizen.get_full_name()}"},
         },
     )
