@@ -20,6 +20,8 @@ WHEN = {
     404: "Ressource introuvable, ou d'une autre organisation (jamais 403 : son existence ne se devine pas).",
     409: "Action impossible dans l'état du dossier, ou requête identique encore en cours (idempotence).",
     422: "Action refusée par les règles de la démarche, ou clé d'idempotence réutilisée pour une autre requête.",
+    429: "Trop de requêtes pour cette clé (par minute ou par heure) : l'en-tête `Retry-After` dit dans combien de "
+         "secondes réessayer.",
 }
 
 
@@ -41,9 +43,11 @@ class ProblemSerializer(serializers.Serializer):
 
 
 def errors(*statuses):
-    """Return the `responses` entries of these error statuses, as problem+json."""
+    """Return the `responses` entries of these error statuses, as problem+json; every operation may answer 429
+    (throttling per key, api/throttling.py)."""
     return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=WHEN[code]) for code in statuses
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=WHEN[code])
+        for code in (*statuses, 429)
     }
 
 

@@ -1,6 +1,8 @@
 """Errors as `application/problem+json` (RFC 9457): a stable `type` per error, a French `title` and `detail`, and
 for invalid input an `errors` member naming each field."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -114,8 +116,16 @@ def _translate(exc):
     if isinstance(exc, exceptions.ParseError):
         return "requete-invalide", "Le corps de la requête est illisible (JSON mal formé ?).", None
     if isinstance(exc, exceptions.Throttled):
-        return "trop-de-requetes", "Trop de requêtes : réessayez plus tard.", None
+        wait = _retry_after(exc)
+        detail = f"Trop de requêtes pour cette clé : réessayez dans {wait} seconde{'s' if wait > 1 else ''}." if wait \
+            else "Trop de requêtes pour cette clé : réessayez plus tard."
+        return "trop-de-requetes", detail, None
     return None
+
+
+def _retry_after(exc):
+    """Whole seconds until a throttled key may call again (at least 1), or None when unknown."""
+    return max(1, math.ceil(exc.wait)) if exc.wait is not None else None
 
 
 def exception_handler(exc, context):
@@ -131,6 +141,8 @@ def exception_handler(exc, context):
     if code == "authentification":
         status_code = status.HTTP_401_UNAUTHORIZED
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(_retry_after(exc))
     request = context.get("request")
     return problem_response(
         code, detail, status_code=status_code, errors=errors, instance=request.path if request else "",

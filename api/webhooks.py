@@ -100,12 +100,13 @@ class NewEndpoint:
 @transaction.atomic(durable=True)
 def create_endpoint(organisation, *, url, statuses, by):
     """Register an endpoint for `organisation`, made by its manager `by`; return it with its secret, to show once."""
+    check_url(url)
     return _create_endpoint(organisation, url=url, statuses=statuses, by=by)
 
 
 def _create_endpoint(organisation, *, url, statuses, by, secret=None):
-    """The body of create_endpoint, inside the caller's transaction; `secret` is for the demo data only."""
-    check_url(url)
+    """The body of create_endpoint, inside the caller's transaction, the address unchecked (each delivery checks
+    it again); `secret` is for the demo data only."""
     secret = secret or new_secret()
     endpoint = WebhookEndpoint.objects.create(
         organisation=organisation,
