@@ -12,7 +12,7 @@ from api import idempotency, services
 from api.authentication import ApiKeyAuthentication
 from api.models import ApiKey
 from api.permissions import HasScope
-from api.problems import exception_handler, problem_response
+from api.problems import exception_handler, problem_response, refuse
 from api.schema import ApiAutoSchema
 from api.throttling import BurstThrottle, SustainedThrottle
 from titles.models import Application
@@ -32,6 +32,12 @@ class ApiView(generics.GenericAPIView):
     pagination_class = None
     schema = ApiAutoSchema()
     _idempotency_record = None
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.refuse = refuse  # what the request guard refuses before the view runs: problem+json too
+        return view
 
     def get_exception_handler(self):
         return exception_handler

@@ -14,7 +14,8 @@ from api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 
 # When each HTTP status is answered, in French (the schema's response descriptions).
 WHEN = {
-    400: "Requête ou données invalides : `errors` nomme chaque champ en cause.",
+    400: "Requête ou données invalides (`errors` nomme chaque champ en cause), ou en-tête Idempotency-Key "
+         "de plus de 255 caractères ou vide.",
     401: "Clé d'API absente, inconnue ou révoquée.",
     403: "La clé n'a pas le droit (scope) que demande l'opération.",
     404: "Ressource introuvable, ou d'une autre organisation (jamais 403 : son existence ne se devine pas).",
@@ -45,9 +46,12 @@ class ProblemSerializer(serializers.Serializer):
 def errors(*statuses):
     """Return the `responses` entries of these error statuses, as problem+json; every operation may answer 429
     (throttling per key, api/throttling.py)."""
+    return problem_responses(*statuses, 429)
+
+
+def problem_responses(*statuses):
     return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=WHEN[code])
-        for code in (*statuses, 429)
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=WHEN[code]) for code in statuses
     }
 
 

@@ -5,7 +5,7 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -29,6 +29,7 @@ PROBLEMS = {
     "idempotence-conflit": (422, "Clé d'idempotence déjà utilisée pour une autre requête"),
     "idempotence-en-cours": (409, "Requête identique en cours de traitement"),
     "trop-de-requetes": (429, "Trop de requêtes"),
+    "trop-volumineux": (413, "Requête trop volumineuse"),
     "erreur-serveur": (500, "Erreur interne"),
 }
 
@@ -60,6 +61,20 @@ def problem_response(code, detail, *, status_code=None, errors=None, instance=""
     if errors is not None:
         body["errors"] = errors
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def refuse(request, status_code, limit=None):
+    """Answer what `portal.middleware.RequestGuardMiddleware` refuses before an API view runs, as problem+json
+    (a NUL character in the request, an unreadable Content-Length, a body over the limit)."""
+    if status_code == 413:
+        code, detail = "trop-volumineux", f"La requête dépasse la taille acceptée ({limit // (1024 * 1024)} Mo)."
+    else:
+        code, detail = "requete-invalide", "La requête contient un caractère interdit (caractère nul) ou un en-tête " \
+                                           "Content-Length illisible."
+    body = {"type": problem_type(code), "title": PROBLEMS[code][1], "status": status_code, "detail": detail,
+            "instance": request.path}
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def field_errors(detail, parent=""):

@@ -64,18 +64,18 @@ class RequestGuardMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if NUL in request.path or _has_nul(request.GET):
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         limit = getattr(view_func, "max_body_bytes", None) or settings.REQUEST_BODY_MAX_BYTES
         if callable(limit):
             limit = limit()
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         if length > limit:
-            return _refuse(request, 413, limit=limit)
+            return _refuse(request, view_func, 413, limit=limit)
         if request.method == "POST" and _has_nul(request.POST):
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         return None
 
 
@@ -83,5 +83,9 @@ def _has_nul(query_dict):
     return any(NUL in key or any(NUL in value for value in values) for key, values in query_dict.lists())
 
 
-def _refuse(request, status, **context):
+def _refuse(request, view_func, status, **context):
+    # A view may answer in its own format (`view_func.refuse(request, status, **context)`: the API's problem+json).
+    refuse = getattr(view_func, "refuse", None)
+    if refuse is not None:
+        return refuse(request, status, **context)
     return render(request, f"errors/{status}.html", context, status=status)
