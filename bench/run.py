@@ -38,7 +38,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
 BIN = Path(sys.executable).parent
-GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9}
+# The demo garage's API key (api/demo.py, the README), loaded by demo_data.
+DEMO_GARAGE_KEY = "demo-garage-api-00000001_demonstrationgaragedeprovence0000"
+GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9, "api_ratio": 0.6}
 # Variables of the portal's settings that would send the bench somewhere else than this machine.
 FOREIGN_VARIABLES = ("EMAIL_URL", "AWS_STORAGE_BUCKET_NAME", "CELERY_BROKER_URL", "CONN_MAX_AGE", "PYTEST_ARGS")
 T0 = time.monotonic()
@@ -65,6 +67,8 @@ def parse_args():
                         help="Redis database the bench owns (its queues and cache keys are cleared at start)")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the database and the run's files")
+    parser.add_argument("--only-api", action="store_true",
+                        help="measure only the API's file detail against the bare DRF view (about a minute)")
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: letters, digits and _ only")
@@ -91,6 +95,9 @@ def bench_env(args, var_dir, port):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PORTAL_VAR_DIR": str(var_dir),
         "ROOT_URLCONF": "bench.urls",
+        # The API's throttles run (their cache reads and writes are measured) but never refuse the load.
+        "API_THROTTLE_BURST": "100000000/minute",
+        "API_THROTTLE_SUSTAINED": "100000000/hour",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
     })
@@ -176,9 +183,11 @@ def gunicorn(env, var_dir, port):
 
 
 def http_get(port, path, cookie=""):
+    from bench import load
+
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        connection.request("GET", path, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
+        connection.request("GET", path, headers=load.auth_headers(cookie))
         response = connection.getresponse()
         return response.status, response.read()
     except OSError:
@@ -358,6 +367,54 @@ def measure_web(args, generator, port, var_dir, applications, cookies):
     return runs, sizes
 
 
+def measure_api(args, generator, port, var_dir):
+    """The API's file detail (`GET /api/v1/files/<reference>/`, the demo garage's key, its files in turn) against
+    `/bench/api-bare`, a bare DRF view behind the same key authentication; ratio goal ≥ 0.6."""
+    credential = f"bearer:{DEMO_GARAGE_KEY}"
+    status, body = http_get(port, "/api/v1/files/?page_size=50", credential)
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/files/ with the demo garage's key answered {status}: {body[:300]!r}")
+    references = [file["reference"] for file in json.loads(body)["results"]]
+    if not references:
+        raise SystemExit("The demo garage has no file to read through the API (demo_data).")
+    scenarios = {"api_bare": [("/bench/api-bare", credential)],
+                 "api_file": [(f"/api/v1/files/{reference}/", credential) for reference in references]}
+    sizes = {"api_bare": check_page(port, "/bench/api-bare", credential, b'"key"'),
+             "api_file": check_page(port, scenarios["api_file"][0][0], credential, references[0].encode())}
+    for name, targets in scenarios.items():
+        load_run(args, generator, port, targets, 2, var_dir, name)  # warm-up
+    runs = {name: [] for name in scenarios}
+    for repeat in range(args.repeats):
+        for name, targets in scenarios.items():
+            result = load_run(args, generator, port, targets, args.duration, var_dir, name)
+            runs[name].append(result)
+            log(f"api run {repeat + 1}/{args.repeats} {name:9}: {result['rps']:8.1f} req/s, "
+                f"p95 {result['latency_ms']['p95']:6.1f} ms, errors {sum(result['errors'].values())}")
+    bare, detail = median_of(runs["api_bare"], "rps"), median_of(runs["api_file"], "rps")
+    report = {
+        "api_bare": {"rps": bare, "p95_ms": median_of(runs["api_bare"], "latency_ms", "p95"),
+                     "bytes": sizes["api_bare"]},
+        "api_file": {"rps": detail, "p95_ms": median_of(runs["api_file"], "latency_ms", "p95"),
+                     "bytes": sizes["api_file"], "files": len(references)},
+        # Each run's ratio, then their median: the two sides of a run are measured one right after the other.
+        "ratio": round(statistics.median(f["rps"] / b["rps"] for f, b in zip(runs["api_file"], runs["api_bare"],
+                                                                               strict=True)), 3),
+        "errors": sum(sum(r["errors"].values()) for name in runs for r in runs[name]),
+        "runs": runs,
+    }
+    report["goal_met"] = report["ratio"] >= GOALS["api_ratio"] and not report["errors"]
+    return report
+
+
+def api_rows(api):
+    return [
+        ("(d) bare DRF view, API key", f"{api['api_bare']['rps']:.1f} req/s", f"{api['api_bare']['p95_ms']:.1f} ms",
+         "", ""),
+        ("(e) API file detail", f"{api['api_file']['rps']:.1f} req/s", f"{api['api_file']['p95_ms']:.1f} ms",
+         f"e/d = {api['ratio']:.2f}", f"goal ≥ {GOALS['api_ratio']}: {'met' if api['goal_met'] else 'NOT met'}"),
+    ]
+
+
 def cpu_seconds(pid):
     """User + system CPU time of a process and its descendants (Linux /proc), in seconds."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -528,6 +585,8 @@ def print_table(report):
         ("    same, per CPU-second (info)", f"{pdf['pipeline_per_cpu_second']:.2f} / {pdf['bare_per_cpu_second']:.2f}",
          "", f"c = {pdf['cpu_ratio']:.2f}", "worker processes' CPU time against the loop's"),
     ]
+    if "api" in report:
+        rows += api_rows(report["api"])
     print()
     print(f"{'scenario':32} {'throughput':>13} {'p95':>11}   {'ratio':10} goal")
     for name, throughput, p95, ratio, goal in rows:
@@ -603,6 +662,18 @@ def main():
         from accounts.models import User
 
         cleanup.callback(connections.close_all)
+        if args.only_api:
+            server = gunicorn(env, var_dir, port)
+            cleanup.callback(server.stop)
+            server.start()
+            report["api"] = measure_api(args, generator, port, var_dir)
+            server.stop()
+            print()
+            for name, throughput, p95, ratio, goal in api_rows(report["api"]):
+                print(f"{name:32} {throughput:>13} {p95:>11}   {ratio:10} {goal}")
+            print(f"medians of {args.repeats} runs; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+                  f"load generator {generator}")
+            return 0 if report["api"]["goal_met"] else 1
         user = User.objects.get(email="usager@demo.test")
         started = time.monotonic()
         applications = submit(args.applications, user)
@@ -621,6 +692,7 @@ def main():
         cleanup.callback(server.stop)
         server.start()
         web_runs, sizes = measure_web(args, generator, port, var_dir, applications, cookies)
+        report["api"] = measure_api(args, generator, port, var_dir)
         server.stop()
 
         pdf_runs = []
