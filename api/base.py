@@ -12,8 +12,9 @@ from api import idempotency, services
 from api.authentication import ApiKeyAuthentication
 from api.models import ApiKey
 from api.permissions import HasScope
-from api.problems import exception_handler, problem_response
+from api.problems import exception_handler, problem_response, refuse
 from api.schema import ApiAutoSchema
+from api.throttling import BurstThrottle, SustainedThrottle
 from titles.models import Application
 from titles.permissions import visible
 from titles.workflow import Actor
@@ -24,12 +25,19 @@ logger = logging.getLogger(__name__)
 class ApiView(generics.GenericAPIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
+    throttle_classes = [BurstThrottle, SustainedThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_scopes = {"*": "read"}
     pagination_class = None
     schema = ApiAutoSchema()
     _idempotency_record = None
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.refuse = refuse  # what the request guard refuses before the view runs: problem+json too
+        return view
 
     def get_exception_handler(self):
         return exception_handler

@@ -14,12 +14,15 @@ from api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS
 
 # When each HTTP status is answered, in French (the schema's response descriptions).
 WHEN = {
-    400: "Requête ou données invalides : `errors` nomme chaque champ en cause.",
+    400: "Requête ou données invalides (`errors` nomme chaque champ en cause), ou en-tête Idempotency-Key "
+         "de plus de 255 caractères ou vide.",
     401: "Clé d'API absente, inconnue ou révoquée.",
     403: "La clé n'a pas le droit (scope) que demande l'opération.",
     404: "Ressource introuvable, ou d'une autre organisation (jamais 403 : son existence ne se devine pas).",
     409: "Action impossible dans l'état du dossier, ou requête identique encore en cours (idempotence).",
     422: "Action refusée par les règles de la démarche, ou clé d'idempotence réutilisée pour une autre requête.",
+    429: "Trop de requêtes pour cette clé (par minute ou par heure) : l'en-tête `Retry-After` dit dans combien de "
+         "secondes réessayer.",
 }
 
 
@@ -41,7 +44,12 @@ class ProblemSerializer(serializers.Serializer):
 
 
 def errors(*statuses):
-    """Return the `responses` entries of these error statuses, as problem+json."""
+    """Return the `responses` entries of these error statuses, as problem+json; every operation may answer 429
+    (throttling per key, api/throttling.py)."""
+    return problem_responses(*statuses, 429)
+
+
+def problem_responses(*statuses):
     return {
         (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=WHEN[code]) for code in statuses
     }

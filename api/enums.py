@@ -15,3 +15,13 @@ class Scope(models.TextChoices):
 
 # The visible start of a key, by organisation kind: `garage-api-…`, `autoecole-api-…`.
 KEY_LABELS = {PRO_AUTO: "garage", AUTO_ECOLE: "autoecole"}
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "En attente"
+    DELIVERED = "delivered", "Livrée"
+    FAILED = "failed", "Échouée"
+
+
+# What an endpoint may subscribe to: the status changes of the organisation's files, by the status reached.
+WEBHOOK_EVENT_TYPE = "file.status_changed"

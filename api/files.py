@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -28,6 +29,14 @@ class FilePagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        """An unreadable cursor is the caller's bad input (400 naming `cursor`), not a missing resource (DRF: 404)."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            message = "Curseur de page invalide : reprenez le lien « next » de la page précédente tel quel."
+            raise Problem("validation", message, errors=[{"field": "cursor", "detail": message}]) from None
 
 
 class FileMixin:

@@ -1,9 +1,11 @@
 """Errors as `application/problem+json` (RFC 9457): a stable `type` per error, a French `title` and `detail`, and
 for invalid input an `errors` member naming each field."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -27,6 +29,7 @@ PROBLEMS = {
     "idempotence-conflit": (422, "Clé d'idempotence déjà utilisée pour une autre requête"),
     "idempotence-en-cours": (409, "Requête identique en cours de traitement"),
     "trop-de-requetes": (429, "Trop de requêtes"),
+    "trop-volumineux": (413, "Requête trop volumineuse"),
     "erreur-serveur": (500, "Erreur interne"),
 }
 
@@ -58,6 +61,20 @@ def problem_response(code, detail, *, status_code=None, errors=None, instance=""
     if errors is not None:
         body["errors"] = errors
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def refuse(request, status_code, limit=None):
+    """Answer what `portal.middleware.RequestGuardMiddleware` refuses before an API view runs, as problem+json
+    (a NUL character in the request, an unreadable Content-Length, a body over the limit)."""
+    if status_code == 413:
+        code, detail = "trop-volumineux", f"La requête dépasse la taille acceptée ({limit // (1024 * 1024)} Mo)."
+    else:
+        code, detail = "requete-invalide", "La requête contient un caractère interdit (caractère nul) ou un en-tête " \
+                                           "Content-Length illisible."
+    body = {"type": problem_type(code), "title": PROBLEMS[code][1], "status": status_code, "detail": detail,
+            "instance": request.path}
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def field_errors(detail, parent=""):
@@ -114,8 +131,16 @@ def _translate(exc):
     if isinstance(exc, exceptions.ParseError):
         return "requete-invalide", "Le corps de la requête est illisible (JSON mal formé ?).", None
     if isinstance(exc, exceptions.Throttled):
-        return "trop-de-requetes", "Trop de requêtes : réessayez plus tard.", None
+        wait = _retry_after(exc)
+        detail = f"Trop de requêtes pour cette clé : réessayez dans {wait} seconde{'s' if wait > 1 else ''}." if wait \
+            else "Trop de requêtes pour cette clé : réessayez plus tard."
+        return "trop-de-requetes", detail, None
     return None
+
+
+def _retry_after(exc):
+    """Whole seconds until a throttled key may call again (at least 1), or None when unknown."""
+    return max(1, math.ceil(exc.wait)) if exc.wait is not None else None
 
 
 def exception_handler(exc, context):
@@ -131,6 +156,8 @@ def exception_handler(exc, context):
     if code == "authentification":
         status_code = status.HTTP_401_UNAUTHORIZED
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(_retry_after(exc))
     request = context.get("request")
     return problem_response(
         code, detail, status_code=status_code, errors=errors, instance=request.path if request else "",

@@ -9,6 +9,13 @@ import threading
 import time
 
 
+def auth_headers(credential):
+    """A target's credential: a session cookie, or `bearer:<API key>` (as bench/wrk.lua reads it)."""
+    if credential.startswith("bearer:"):
+        return {"Authorization": f"Bearer {credential.removeprefix('bearer:')}"}
+    return {"Cookie": f"sessionid={credential}"} if credential else {}
+
+
 def run(host, port, targets, *, connections, seconds, timeout=5.0):
     """`targets` is a list of (path, session cookie or "") taken in turn; return the wrk.lua summary dict."""
     counter = itertools.count()
@@ -21,7 +28,7 @@ def run(host, port, targets, *, connections, seconds, timeout=5.0):
         mine, my_bytes = [], 0
         while time.monotonic() < deadline:
             path, cookie = targets[next(counter) % len(targets)]
-            headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
+            headers = auth_headers(cookie)
             started = time.perf_counter()
             try:
                 connection.request("GET", path, headers=headers)

@@ -6,7 +6,7 @@ from importlib import metadata
 
 from bench.processes import BASE_DIR
 
-GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9}
+GOALS = {"web_ratio": 0.6, "pdf_ratio": 0.9, "api_ratio": 0.6}
 
 
 def median_of(runs, *path):
@@ -58,6 +58,8 @@ def print_table(report):
         ("    same, per CPU-second (info)", f"{pdf['pipeline_per_cpu_second']:.2f} / {pdf['bare_per_cpu_second']:.2f}",
          "", f"c = {pdf['cpu_ratio']:.2f}", "worker processes' CPU time against the loop's"),
     ]
+    if "api" in report:
+        rows += api_rows(report["api"])
     print()
     print(f"{'scenario':32} {'throughput':>13} {'p95':>11}   {'ratio':10} goal")
     for name, throughput, p95, ratio, goal in rows:
@@ -75,3 +77,12 @@ def print_table(report):
     print(f"medians of {report['parameters']['repeats']} runs; {report['machine']['nproc']} CPUs, load average "
           f"{report['machine']['loadavg_before'][0]:.1f} before, {report['machine']['loadavg_after'][0]:.1f} after; "
           f"load generator {report['load_generator']}; total {report['total_seconds']:.0f} s")
+
+
+def api_rows(api):
+    return [
+        ("(d) bare DRF view, API key", f"{api['api_bare']['rps']:.1f} req/s", f"{api['api_bare']['p95_ms']:.1f} ms",
+         "", ""),
+        ("(e) API file detail", f"{api['api_file']['rps']:.1f} req/s", f"{api['api_file']['p95_ms']:.1f} ms",
+         f"e/d = {api['ratio']:.2f}", f"goal ≥ {GOALS['api_ratio']}: {'met' if api['goal_met'] else 'NOT met'}"),
+    ]

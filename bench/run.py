@@ -32,10 +32,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.processes import BASE_DIR, bench_env, bench_json, celery_worker, free_port, gunicorn, http_get, run
-from bench.report import GOALS, git_state, median_of, print_table, versions
+from bench.report import GOALS, api_rows, git_state, median_of, print_table, versions
 
 OUT_DIR = BASE_DIR / "bench" / "out"
 T0 = time.monotonic()
+
+
+# The demo garage's API key (api/demo.py, the README), loaded by demo_data.
+DEMO_GARAGE_KEY = "demo-garage-api-00000001_demonstrationgaragedeprovence0000"
 
 
 def log(message):
@@ -59,6 +63,10 @@ def parse_args():
                         help="Redis database the bench owns (its queues and cache keys are cleared at start)")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the database and the run's files")
+    parser.add_argument("--only-api", action="store_true",
+                        help="measure only the API's file detail against the bare DRF view (about a minute)")
+    parser.add_argument("--only-api", action="store_true",
+                        help="measure only the API's file detail against the bare DRF view (about a minute)")
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: letters, digits and _ only")
@@ -236,6 +244,45 @@ def measure_web(args, generator, port, var_dir, applications, cookies):
     return runs, sizes
 
 
+def measure_api(args, generator, port, var_dir):
+    """The API's file detail (`GET /api/v1/files/<reference>/`, the demo garage's key, its files in turn) against
+    `/bench/api-bare`, a bare DRF view behind the same key authentication; ratio goal ≥ 0.6."""
+    credential = f"bearer:{DEMO_GARAGE_KEY}"
+    status, body = http_get(port, "/api/v1/files/?page_size=50", credential)
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/files/ with the demo garage's key answered {status}: {body[:300]!r}")
+    references = [file["reference"] for file in json.loads(body)["results"]]
+    if not references:
+        raise SystemExit("The demo garage has no file to read through the API (demo_data).")
+    scenarios = {"api_bare": [("/bench/api-bare", credential)],
+                 "api_file": [(f"/api/v1/files/{reference}/", credential) for reference in references]}
+    sizes = {"api_bare": check_page(port, "/bench/api-bare", credential, b'"key"'),
+             "api_file": check_page(port, scenarios["api_file"][0][0], credential, references[0].encode())}
+    for name, targets in scenarios.items():
+        load_run(args, generator, port, targets, 2, var_dir, name)  # warm-up
+    runs = {name: [] for name in scenarios}
+    for repeat in range(args.repeats):
+        for name, targets in scenarios.items():
+            result = load_run(args, generator, port, targets, args.duration, var_dir, name)
+            runs[name].append(result)
+            log(f"api run {repeat + 1}/{args.repeats} {name:9}: {result['rps']:8.1f} req/s, "
+                f"p95 {result['latency_ms']['p95']:6.1f} ms, errors {sum(result['errors'].values())}")
+    bare, detail = median_of(runs["api_bare"], "rps"), median_of(runs["api_file"], "rps")
+    report = {
+        "api_bare": {"rps": bare, "p95_ms": median_of(runs["api_bare"], "latency_ms", "p95"),
+                     "bytes": sizes["api_bare"]},
+        "api_file": {"rps": detail, "p95_ms": median_of(runs["api_file"], "latency_ms", "p95"),
+                     "bytes": sizes["api_file"], "files": len(references)},
+        # Each run's ratio, then their median: the two sides of a run are measured one right after the other.
+        "ratio": round(statistics.median(f["rps"] / b["rps"] for f, b in zip(runs["api_file"], runs["api_bare"],
+                                                                               strict=True)), 3),
+        "errors": sum(sum(r["errors"].values()) for name in runs for r in runs[name]),
+        "runs": runs,
+    }
+    report["goal_met"] = report["ratio"] >= GOALS["api_ratio"] and not report["errors"]
+    return report
+
+
 def cpu_seconds(pid):
     """User + system CPU time of a process and its descendants (Linux /proc), in seconds."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -411,6 +458,18 @@ def main():
         from accounts.models import User
 
         cleanup.callback(connections.close_all)
+        if args.only_api:
+            server = gunicorn(env, var_dir, port)
+            cleanup.callback(server.stop)
+            server.start()
+            report["api"] = measure_api(args, generator, port, var_dir)
+            server.stop()
+            print()
+            for name, throughput, p95, ratio, goal in api_rows(report["api"]):
+                print(f"{name:32} {throughput:>13} {p95:>11}   {ratio:10} {goal}")
+            print(f"medians of {args.repeats} runs; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+                  f"load generator {generator}")
+            return 0 if report["api"]["goal_met"] else 1
         user = User.objects.get(email="usager@demo.test")
         started = time.monotonic()
         applications = submit(args.applications, user)
@@ -429,6 +488,7 @@ def main():
         cleanup.callback(server.stop)
         server.start()
         web_runs, sizes = measure_web(args, generator, port, var_dir, applications, cookies)
+        report["api"] = measure_api(args, generator, port, var_dir)
         server.stop()
 
         pdf_runs = []

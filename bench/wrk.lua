@@ -1,6 +1,6 @@
 -- wrk script for bench/run.py.
 -- `wrk ... -s bench/wrk.lua URL -- targets.txt`: each request takes the next line of the file, "<path> [<session
--- cookie>]", so the load spreads over several sessions and files, as many citizens' would. Every scenario goes
+-- cookie> | bearer:<API key>]", so the load spreads over several sessions and files, as many citizens' would. Every scenario goes
 -- through this same script, so the Lua cost per request is the same on both sides of a ratio.
 -- At the end it prints one line "BENCH_JSON {...}" with throughput, latency percentiles (ms) and errors.
 
@@ -12,7 +12,9 @@ function init(args)
     local target_path, cookie = line:match("^(%S+)%s*(%S*)$")
     if target_path then
       local headers = {}
-      if cookie ~= "" then
+      if cookie:sub(1, 7) == "bearer:" then
+        headers["Authorization"] = "Bearer " .. cookie:sub(8)
+      elseif cookie ~= "" then
         headers["Cookie"] = "sessionid=" .. cookie
       end
       targets[#targets + 1] = wrk.format("GET", target_path, headers)

@@ -20,6 +20,9 @@ class Action(models.TextChoices):
     API_KEY_CREATED = "api_key.created", "Clé d'API créée"
     API_KEY_REVOKED = "api_key.revoked", "Clé d'API révoquée"
     API_WRITE = "api.write", "Acte fait par l'API avec une clé de l'organisation"
+    WEBHOOK_CREATED = "webhook.created", "Adresse de webhook enregistrée"
+    WEBHOOK_DISABLED = "webhook.disabled", "Adresse de webhook supprimée"
+    WEBHOOK_REPLAYED = "webhook.replayed", "Livraison de webhook rejouée"
 
 
 def action_label(action, payload=None):

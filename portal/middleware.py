@@ -70,18 +70,18 @@ class RequestGuardMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if NUL in request.path or _has_nul(request.GET):
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         limit = getattr(view_func, "max_body_bytes", None) or settings.REQUEST_BODY_MAX_BYTES
         if callable(limit):
             limit = limit()
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         if length > limit:
-            return _refuse(request, 413, limit=limit)
+            return _refuse(request, view_func, 413, limit=limit)
         if request.method == "POST" and _has_nul(request.POST):
-            return _refuse(request, 400)
+            return _refuse(request, view_func, 400)
         return None
 
 
@@ -89,7 +89,11 @@ def _has_nul(query_dict):
     return any(NUL in key or any(NUL in value for value in values) for key, values in query_dict.lists())
 
 
-def _refuse(request, status, **context):
+def _refuse(request, view_func, status, **context):
+    # A view may answer in its own format (`view_func.refuse(request, status, **context)`: the API's problem+json).
+    refuse = getattr(view_func, "refuse", None)
+    if refuse is not None:
+        return refuse(request, status, **context)
     return render(request, f"errors/{status}.html", context, status=status)
 
 
@@ -110,7 +114,7 @@ class FrenchErrorPagesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.status_code == 404 and request.resolver_match is None and self.active():
-            return _refuse(request, 404)  # no URL matched: Django's technical 404 with its list of URLs
+            return _refuse(request, None, 404)  # no URL matched: Django's technical 404 with its list of URLs
         return response
 
     @staticmethod
@@ -121,12 +125,12 @@ class FrenchErrorPagesMiddleware:
         if not self.active() or isinstance(exception, (PermissionDenied, MultiPartParserError)):
             return None  # Django answers these with handler403 and handler400 under DEBUG too
         if isinstance(exception, Http404):
-            return _refuse(request, 404)
+            return _refuse(request, None, 404)
         if isinstance(exception, SuspiciousOperation):
             logging.getLogger(f"django.security.{exception.__class__.__name__}").error(str(exception))
-            return _refuse(request, 400)
+            return _refuse(request, None, 400)
         if isinstance(exception, BadRequest):
-            return _refuse(request, 400)
+            return _refuse(request, None, 400)
         # As Django does for an uncaught exception: the signal (error reporting, the test client) and the log.
         signals.got_request_exception.send(sender=None, request=request)
         response = render(request, "errors/500.html", status=500)

@@ -5,6 +5,10 @@ from titles.presentation import event_words
 from titles.registry import registry
 from titles.workflow import Actor
 
+# What apps above the engine do on every status change, inside its transaction (e.g. the API's webhooks write their
+# outbox rows): `f(event)` registered at start-up from the app's `AppConfig.ready()`. The engine does not import them.
+status_change_listeners = []
+
 
 def record_event(
     application, kind, *, actor, role="", from_status="", to_status="", payload=None, public=True, organisation=None

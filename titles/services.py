@@ -26,7 +26,7 @@ from titles.effects import missing_for_submission as missing_for_submission
 from titles.effects import queue_document as queue_document
 from titles.effects import route as route
 from titles.enums import PaymentStatus
-from titles.events import record_event
+from titles.events import record_event, status_change_listeners
 from titles.models import (
     CONSENT_CODE_TRIES,
     CONSENT_FAILURES_PER_HOUR,
@@ -238,6 +238,8 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
     for consequence in transition.consequences:
         EFFECTS[consequence](ctx)
     queue_email(notifications.for_event(outcome.event))
+    for listener in status_change_listeners:
+        listener(outcome.event)
     return outcome
 
 

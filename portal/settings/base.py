@@ -234,6 +234,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
     "api-purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "api-retry-due-webhooks": {"task": "api.tasks.retry_due_webhooks", "schedule": 300.0},
 }
 
 # E-mail: every e-mail, Django's own included, is an outbox row sent by a worker after commit (notifications/);
@@ -371,6 +372,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+# The professionals' API (api/): requests per API key (DRF rates: "<n>/<second|minute|hour|day>"), per burst and
+# sustained; webhooks: timeouts of one try (seconds), back-off base × 2^(try − 1) capped, tries before "failed".
+API_THROTTLE_RATES = {
+    "burst": env.str("API_THROTTLE_BURST", default="120/minute"),
+    "sustained": env.str("API_THROTTLE_SUSTAINED", default="5000/hour"),
+}
+API_WEBHOOK_CONNECT_TIMEOUT = env.float("API_WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+API_WEBHOOK_READ_TIMEOUT = env.float("API_WEBHOOK_READ_TIMEOUT", default=10.0)
+API_WEBHOOK_RETRY_BASE = env.int("API_WEBHOOK_RETRY_BASE", default=30)
+API_WEBHOOK_RETRY_CAP = env.int("API_WEBHOOK_RETRY_CAP", default=6 * 3600)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=10)
 
 # Branding is configuration: a demo or clone must not pose as an official site.
 PORTAL_SITE_TITLE = env.str("PORTAL_SITE_TITLE", default="Portail des démarches en ligne")

@@ -247,3 +247,25 @@ def test_the_documentation_page_is_served(client, db):
     assert 'id="probleme-validation"' in page
     assert client.get("/api/v1/problems/validation").url.endswith("/api/v1/documentation/#probleme-validation")
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+def test_an_unreadable_cursor_is_a_400_naming_the_field(garage):
+    """Found by schemathesis: DRF answers an invalid cursor with 404, which the schema does not document."""
+    response = garage.client.get("/api/v1/files/?cursor=code+utilis%C3%A9+le")
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert [error["field"] for error in response.json()["errors"]] == ["cursor"]
+
+
+def test_what_the_request_guard_refuses_answers_problem_json_on_the_api(garage, settings):
+    """Found by schemathesis: a NUL character in the query or a form field got the site's HTML 400 page."""
+    response = garage.client.get("/api/v1/files/?procedure=a%00b")
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert response.json()["type"].endswith("/problems/requete-invalide")
+    response = garage.client.post("/api/v1/files/XX/documents/", {"kind": "a\x00"}, format="multipart")
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    response = garage.client.get("/api/v1/nothing-here/?q=%00")
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    settings.REQUEST_BODY_MAX_BYTES = 1024
+    response = garage.client.post("/api/v1/files/", {"procedure": "x" * 2000, "mandate": 1}, format="json")
+    assert response.status_code == 413 and response["Content-Type"] == PROBLEM
+    assert response.json()["type"].endswith("/problems/trop-volumineux")
