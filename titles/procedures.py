@@ -118,6 +118,9 @@ class Procedure:
     writes: tuple[RegisterWrite, ...] = ()
     # Default time to a decision when the statistics have too few decided files to say.
     expected_days = 15
+    # Where a procedure that an organisation files in its own name starts (its professional space), instead of the
+    # start page's form; None for the others.
+    start_url = None
 
     @property
     def submit_outputs(self):

@@ -7,4 +7,4 @@ class VehiclesConfig(AppConfig):
 
     def ready(self):
         # Register the procedures with the engine.
-        from vehicles import csa, etat_civil, procedures  # noqa: F401
+        from vehicles import achat, csa, etat_civil, procedures  # noqa: F401
