@@ -7,4 +7,4 @@ class LicencesConfig(AppConfig):
 
     def ready(self):
         # Register the procedures with the engine, and the periodic task with Celery.
-        from licences import procedures, rose, tasks  # noqa: F401
+        from licences import formation, procedures, rose, tasks  # noqa: F401
