@@ -7,4 +7,4 @@ class IdentityConfig(AppConfig):
 
     def ready(self):
         # Register the procedures and the mairie agent's role with the engine, and the periodic task with Celery.
-        from identity import permissions, procedures, tasks  # noqa: F401
+        from identity import cni_passeport, permissions, procedures, tasks  # noqa: F401
