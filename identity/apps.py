@@ -22,4 +22,4 @@ class IdentityConfig(AppConfig):
         kinds.register(MAIRIE, "Mairie")
         kinds.register_role(MAIRIE_AGENT, "Agent de mairie (dispositif de recueil)")
         # Register the procedures and the mairie agent's role with the engine, and the periodic task with Celery.
-        from identity import permissions, procedures, tasks  # noqa: F401
+        from identity import cni_passeport, permissions, procedures, tasks  # noqa: F401

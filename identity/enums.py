@@ -11,6 +11,8 @@ class TitleKind(models.TextChoices):
 
     CNI = "cni", "Carte nationale d'identité"
     PASSEPORT = "passeport", "Passeport"
+    # One pré-demande, one appointment, one deposit for both titles (identity/cni_passeport.py).
+    BOTH = "both", "Carte nationale d'identité et passeport"
 
 
 class Beneficiary(models.TextChoices):

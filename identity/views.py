@@ -20,13 +20,17 @@ from identity import selectors, services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
 from identity.models import Mairie, PreDemande, Slot
 from identity.permissions import MAIRIE, MAIRIE_AGENTS
-from identity.procedures import RECAPITULATIF, CniPreDemande, PasseportPreDemande
+from identity.procedures import RECAPITULATIF, PreDemandeProcedure
 from identity.rules import FINGERPRINT_MIN_AGE
 from titles.models import Application, GeneratedDocument, normalise_public_code
 from titles.permissions import member_required
+from titles.registry import registry
 from titles.workflow import Status
 
-PROCEDURE_CODES = (CniPreDemande.code, PasseportPreDemande.code)
+
+def pre_demande_codes():
+    """Return the codes of every pré-demande procedure registered (CNI, passeport, both), read at call time."""
+    return [procedure.code for procedure in registry.all() if isinstance(procedure, PreDemandeProcedure)]
 
 
 # The citizen's side ---------------------------------------------------------------------------------------------
@@ -36,7 +40,7 @@ def _application(request, reference):
     """Return a submitted pré-demande the user may see on the applicant side, or 404 (never 403)."""
     application = get_object_or_404(
         Application.objects.for_applicant_side(request.user)
-        .filter(procedure_code__in=PROCEDURE_CODES)
+        .filter(procedure_code__in=pre_demande_codes())
         .select_related("applicant", "cert", "pre_demande"),
         reference=normalise_public_code(reference),
     )

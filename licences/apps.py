@@ -26,4 +26,4 @@ class LicencesConfig(AppConfig):
             filer_label="Une école de conduite mandatée",
         )
         # Register the procedures with the engine, and the periodic task with Celery.
-        from licences import procedures, rose, tasks  # noqa: F401
+        from licences import formation, procedures, rose, tasks  # noqa: F401

@@ -33,7 +33,7 @@ from titles.registry import registry
 AGENT = "agent@demo.test"
 SCHOOL = "ae-var-conduite"
 STAFF = "autoecole@demo.test"
-PROCEDURES = (Code.INSCRIPTION, Code.FABRICATION)
+PROCEDURES = (Code.INSCRIPTION, Code.FABRICATION, Code.TRAINING)
 BOOTH = "Photographe « Agréé service en ligne ANTS » — Toulon (démonstration)"
 
 # The school's students, around Toulon. `licence`: what the register holds before their files — absent for a new

@@ -113,12 +113,13 @@ class Code:
     EXCHANGE = "permis-echange"
     INTERNATIONAL = "permis-international"
     PAPER_EXCHANGE = "permis-format-carte"
+    TRAINING = "permis-apres-formation"
 
 
 # Instructed by the CERT de Nantes whatever the applicant's département.
 NANTES_PROCEDURES = (Code.EXCHANGE, Code.INTERNATIONAL)
 # What a driving school may file for a student under a mandate.
-SCHOOL_PROCEDURES = (Code.INSCRIPTION, Code.FABRICATION, Code.LOSS, Code.THEFT, Code.DAMAGE)
+SCHOOL_PROCEDURES = (Code.INSCRIPTION, Code.FABRICATION, Code.LOSS, Code.THEFT, Code.DAMAGE, Code.TRAINING)
 # A paper mandate is not accepted for these (the student must confirm online).
 NO_PAPER_MANDATE = (Code.LOSS, Code.THEFT)
 # Régions with a regional tax on the licence, where the paper mandate cannot be used (DOM except Guadeloupe; Corse).

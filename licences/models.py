@@ -85,6 +85,9 @@ class LicenceCategory(models.Model):
     obtained_on = models.DateField("obtenue le")
     # Only the heavy categories (C1…DE) have an end of validity of their own.
     valid_until = models.DateField("valable jusqu'au", null=True, blank=True)
+    # The EU harmonised codes printed against the category (directive 2006/126/CE, annex I): "78" (automatic
+    # gearbox only), "96" (B with a trailer up to 4 250 kg in all, after the 7-hour training).
+    codes = models.JSONField("codes (mentions)", default=list, blank=True)
 
     class Meta:
         verbose_name = "catégorie"

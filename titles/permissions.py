@@ -146,24 +146,66 @@ class AccessRole:
         return f"<{type(self).__name__} {self.actor}>"
 
 
+# A file an organisation files in its own name (a garage declaring the vehicle it bought): the organisation is
+# set and no mandate, since it acts for nobody. Its `applicant` is the member who opened it (the engine needs a
+# person to write to), but the file is the organisation's: every active member reaches it, in the applicant's
+# capacity (withdraw) and the filer's (edit, submit), and only with the second factor — the member who opened it
+# too, and no longer once they leave the organisation.
+OWN_NAME = Q(organisation__isnull=False, mandate__isnull=True)
+
+
+def in_own_name(application):
+    """Return whether `application` is filed by its organisation in its own name (no mandate)."""
+    return application.organisation_id is not None and application.mandate_id is None
+
+
+def own_name_scope(user):
+    """Return the `Q` of the files the organisations of `user` file in their own name (a second factor assumed)."""
+    return OWN_NAME & Q(organisation__in=ANY_MEMBER.memberships(user).values("organisation"))
+
+
+def reaches_own_name(application, user):
+    """Return whether `user` reaches `application`, filed in its own name, as a member of its organisation with a
+    second factor passed in this session."""
+    return (
+        in_own_name(application)
+        and second_factor_passed(user)
+        and ANY_MEMBER.memberships(user, organisation_id=application.organisation_id).exists()
+    )
+
+
 class Applicant(AccessRole):
-    """The citizen the file is about: their own files, with a password alone."""
+    """The citizen the file is about: their own files, with a password alone; for a file an organisation files in
+    its own name, that organisation: its members, with the second factor (`OWN_NAME`)."""
 
     actor = Actor.APPLICANT
     needs_second_factor = False
     own_files = True
 
     def scope(self, user, now):
-        return Q(applicant=user)
+        mine = Q(applicant=user) & ~OWN_NAME
+        return mine | own_name_scope(user) if second_factor_passed(user) else mine
 
     def allows(self, application, user, now):
+        if in_own_name(application):
+            return reaches_own_name(application, user)
         return application.applicant_id == user.pk
 
 
 class Filer(AccessRole):
-    """A member of the organisation that files under a mandate still valid (confirmed, not revoked, in force)."""
+    """A member of the organisation that files under a mandate still valid (confirmed, not revoked, in force), or in
+    its own name (`OWN_NAME`: there the member who opened the file is a filer too)."""
 
     actor = Actor.FILER
+
+    def queryset(self, user, now=None):
+        mandated = super().queryset(user, now)
+        return mandated | own_name_scope(user) if self.admits(user) else mandated
+
+    def check(self, application, user, now=None):
+        if in_own_name(application):
+            return self.admits(user) and reaches_own_name(application, user)
+        return super().check(application, user, now)
 
     def scope(self, user, now):
         return Q(
@@ -277,7 +319,7 @@ def actor_roles(application, user):
         return {Actor.SYSTEM}
     if not user.is_authenticated:
         return set()
-    if application.applicant_id == user.pk:
+    if application.applicant_id == user.pk and not in_own_name(application):
         return {Actor.APPLICANT}
     if not second_factor_passed(user):  # every other role needs it: spare their queries
         return set()

@@ -147,6 +147,9 @@ class Procedure:
     expected_days = 15
     # The phone line and, where the law keeps one, the way without this site (start page, every refusal).
     fallback = HumanFallback()
+    # Where a procedure that an organisation files in its own name starts (its professional space), instead of the
+    # start page's form; None for the others.
+    start_url = None
 
     @property
     def submit_outputs(self):

@@ -19,6 +19,7 @@ from vehicles.enums import (
     CESSION,
     CHANGEMENT_ETAT_CIVIL,
     CHANGEMENT_TITULAIRE,
+    CHANGEMENT_TITULAIRE_STOCK,
     COTITULAIRE,
     CSA_ON_DEMAND,
     PRO_AUTO,
@@ -47,7 +48,8 @@ VEHICLES = [
 # The demo garage may file cessions, changements de titulaire, changes of état civil or cotitulaire and CSA requests
 # for Karim BENALI.
 MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test",
-             [CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ETAT_CIVIL, COTITULAIRE, CSA_ON_DEMAND])]
+             [CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ETAT_CIVIL, COTITULAIRE, CSA_ON_DEMAND,
+              CHANGEMENT_TITULAIRE_STOCK])]
 
 
 # The demo garage and its manager (accounts' demo adds the platform's own organisations and people).
@@ -125,6 +127,7 @@ def load(stdout):
         names = ", ".join(f"{h.printed_name}" + (f" ({h.user.email})" if h.user_id else "") for h in holders)
         stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
     stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire, "
-                 "changement d'état civil, cotitulaire, certificat de situation administrative).")
+                 "changement d'état civil, cotitulaire, certificat de situation administrative, vente depuis le "
+                 "stock du garage).")
     demo_files.load(stdout)  # the CERT de Nîmes's demo files, once this transaction has committed
     demo_pro.load(stdout)  # then the garage's files for its clients

@@ -25,6 +25,7 @@ from titles.demo_support import citizen, date_back, demo_agent, fill_and_submit,
 from titles.models import Application
 from titles.registry import registry
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
+from vehicles.formats import display_code
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
 AGENT = "agent@demo.test"
@@ -140,6 +141,10 @@ def make_files(stdout):
     for n, spec in enumerate(FILES):
         make_file(spec, clients[spec["who"]], mandates[spec["who"]], vehicles[spec["vehicle"]], staff, agent, now,
                   n, codes)
+    scenic = vehicles["scenic"]
+    # The garage bought the Scénic: its déclaration d'achat needs the code the seller got (demo data only).
+    stdout.write(f"Code de cession du Scénic {scenic.registration_number}, vendu au Garage de Provence (pour sa "
+                 f"déclaration d'achat) : {display_code(codes[scenic.pk])}")
     stdout.write(f"Dossiers de démonstration du Garage de Provence : {len(FILES)} démarches d'immatriculation "
                  f"déposées par garage@demo.test pour ses clients sous mandat, demo.citoyen"
                  f"{min(s['n'] for s in CLIENTS.values())}@demo.test … "

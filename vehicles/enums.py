@@ -19,8 +19,13 @@ DUPLICATA = "duplicata-carte-grise"
 CSA_ON_DEMAND = "certificat-situation-administrative"
 CHANGEMENT_ETAT_CIVIL = "carte-grise-etat-civil"
 COTITULAIRE = "carte-grise-cotitulaire"
+DECLARATION_ACHAT = "declaration-achat"
+CHANGEMENT_TITULAIRE_STOCK = "changement-titulaire-stock"
 PROCEDURE_CODES = (CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ADRESSE, DUPLICATA, CSA_ON_DEMAND, CHANGEMENT_ETAT_CIVIL,
-                   COTITULAIRE)
+                   COTITULAIRE, DECLARATION_ACHAT, CHANGEMENT_TITULAIRE_STOCK)
+# A habilitated professional declares the vehicle it bought within 15 days of the purchase (arrêté du 9 février
+# 2009, art. 11; cerfa 13751).
+DECLARATION_ACHAT_DEADLINE_DAYS = 15
 
 
 class Category(models.TextChoices):
@@ -104,6 +109,8 @@ class OperationKind(models.TextChoices):
     CHANGEMENT_ETAT_CIVIL = "changement_etat_civil", "Changement d'état civil d'un titulaire"
     AJOUT_COTITULAIRE = "ajout_cotitulaire", "Ajout d'un cotitulaire"
     RETRAIT_COTITULAIRE = "retrait_cotitulaire", "Retrait d'un cotitulaire"
+    DECLARATION_ACHAT = "declaration_achat", "Déclaration d'achat par un professionnel (véhicule en négoce)"
+    SORTIE_STOCK = "sortie_stock", "Vente par un professionnel : le véhicule sort de son stock"
 
 
 class BuyerKind(models.TextChoices):

@@ -256,6 +256,52 @@ class VehicleFile(models.Model):
         return f"{self.application_id} — {self.vehicle_id}"
 
 
+class StockEntryQuerySet(models.QuerySet):
+    def current(self):
+        """Return the vehicles in a professional's stock now: bought, neither sold nor the purchase cancelled."""
+        return self.filter(left_at__isnull=True, cancelled_at__isnull=True)
+
+
+class StockEntry(models.Model):
+    """A vehicle « en négoce »: bought by a habilitated professional, who declared the purchase (déclaration d'achat,
+    cerfa 13751) in its own name, and kept in its stock until it sells it — the buyer's registration, filed by the
+    professional from its stock (`sold_by_application`), takes it out — or until the déclaration d'achat is withdrawn,
+    refused or closed (`cancelled_at`). The vehicle keeps its certificate meanwhile: it is not registered in the
+    professional's name."""
+
+    vehicle = models.ForeignKey(Vehicle, verbose_name="véhicule", on_delete=models.PROTECT,
+                                related_name="stock_entries")
+    organisation = models.ForeignKey("accounts.Organisation", verbose_name="professionnel", on_delete=models.PROTECT,
+                                     related_name="vehicle_stock")
+    application = models.OneToOneField("titles.Application", verbose_name="déclaration d'achat",
+                                       on_delete=models.PROTECT, related_name="stock_entry")
+    cession = models.ForeignKey(Cession, verbose_name="cession du vendeur", on_delete=models.PROTECT,
+                                related_name="stock_entries")
+    bought_at = models.DateTimeField("date et heure de l'achat")
+    mileage = models.PositiveIntegerField("kilométrage à l'achat")
+    entered_at = models.DateTimeField("entré en stock le", default=timezone.now)
+    sold_by_application = models.OneToOneField(
+        "titles.Application", verbose_name="vendu par le changement de titulaire", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="stock_exit",
+    )
+    left_at = models.DateTimeField("sorti du stock le", null=True, blank=True)
+    cancelled_at = models.DateTimeField("achat annulé le", null=True, blank=True)
+
+    objects = StockEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "véhicule en négoce"
+        verbose_name_plural = "véhicules en négoce"
+        ordering = ["-entered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle"], condition=Q(left_at__isnull=True, cancelled_at__isnull=True),
+                                    name="one_current_stock_entry_per_vehicle"),
+        ]
+
+    def __str__(self):
+        return f"{self.vehicle.registration_number} en stock chez {self.organisation.name}"
+
+
 class CodeAttempt(models.Model):
     """One attempt at proving ownership or at using a code de cession: what the lockouts count."""
 

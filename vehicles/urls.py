@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vehicles import views
+from vehicles import achat, views
 
 app_name = "vehicles"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("cessions/<str:reference>/exemplaire/", views.seller_copy, name="seller_copy"),
     path("acquisition/", views.acquisition, name="acquisition"),
     path("pro/", views.pro_operations, name="pro"),
+    path("pro/achat/", achat.start_purchase, name="start_purchase"),
 ]

@@ -21,7 +21,7 @@ from titles.registry import registry
 from titles.sealing import unseal
 from titles.uploads import content_disposition
 from titles.workflow import Actor, InvalidTransition
-from vehicles import selectors, services
+from vehicles import achat, selectors, services
 from vehicles.enums import (
     CESSION,
     CHANGEMENT_ADRESSE,
@@ -206,8 +206,8 @@ def acquisition(request):
 
 @member_required(CAR_TRADE)
 def pro_operations(request):
-    """A professional's operations for its clients (its own organisation's only), the CPIs to print, and the
-    mandates it may file under."""
+    """A professional's operations for its clients and in its own name (its own organisation's only), the CPIs to
+    print, the mandates it may file under, and its stock (the vehicles it declared it bought)."""
     organisations = request.organisations
     applications = Application.objects.for_applicant_side(request.user).filter(
         organisation__in=organisations, procedure_code__in=PROCEDURE_CODES,
@@ -230,7 +230,9 @@ def pro_operations(request):
         mandates.append(mandate)
     return render(request, "vehicles/pro.html", {
         "organisations": organisations,
+        "habilitated": [organisation for organisation in organisations if organisation.is_validated],
         "applications": applications,
         "mandates": mandates,
+        "stock": achat.stock_of(organisations),
         "breadcrumb_data": {"current": "Opérations du professionnel"},
     })

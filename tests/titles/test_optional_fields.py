@@ -44,7 +44,7 @@ def plausible(name, field):
 
 def variants(form):
     """Data sets: required fields filled, the others blank; every answer of each choice, each box ticked or not."""
-    base = {name: plausible(name, field)[0] for name, field in form.fields.items()
+    base = {name: next(iter(plausible(name, field)), "") for name, field in form.fields.items()
             if field.required and name not in getattr(form, "conditionally_required", ())}
     choices = [name for name, field in form.fields.items() if isinstance(field, (forms.ChoiceField,
                                                                                  forms.BooleanField))]
