@@ -5,6 +5,7 @@ type, headers, body). Bounded to a few examples per operation so that it runs in
 
 import pytest
 import schemathesis
+from django.db import connection
 from django.test import override_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -24,6 +25,15 @@ from tests.vehicles.conftest import make_vehicle
 MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch):
+    """Run the WSGI application as Django's test client does: without closing the database connection at the
+    start and end of each request (`close_old_connections`), which on PostgreSQL would close the connection that
+    holds the test's transaction. (Disconnecting the signal is not enough: any use of the test client connects it
+    again.)"""
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
 
 
 @pytest.fixture
