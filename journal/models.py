@@ -2,23 +2,18 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from journal.enums import action_label
 
 
-class EntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The journal is append-only")
-
-    def delete(self):
-        raise PermissionError("The journal is append-only")
-
+class EntryQuerySet(AppendOnlyQuerySet):
     def concerning(self, user):
         """Return what the person may read of the acts that concern them: the entries naming them, but not those
         kept for the administration (e.g. a CERT agent's private annotation on their file)."""
         return self.filter(acting_for=user, public=True)
 
 
-class Entry(models.Model):
+class Entry(AppendOnlyModel):
     """One sensitive act, above all one done for someone else: who acted, in what capacity, for whom, in the name
     of which organisation. Written by the services in the act's own transaction; never changed, never deleted."""
 
@@ -68,14 +63,6 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.action} ({self.created_at:%d/%m/%Y %H:%M})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The journal is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The journal is append-only")
 
     @property
     def label(self):

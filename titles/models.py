@@ -8,6 +8,7 @@ from stdnum import luhn
 
 from accounts.enums import Role
 from accounts.models import Membership
+from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.formats import euros
 from titles import permissions
 from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus
@@ -166,15 +167,7 @@ class Application(models.Model):
         return self.status == Status.DRAFT
 
 
-class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("ApplicationEvent is append-only")
-
-    def delete(self):
-        raise PermissionError("ApplicationEvent is append-only")
-
-
-class ApplicationEvent(models.Model):
+class ApplicationEvent(AppendOnlyModel):
     """The append-only audit trail: one row per business action, written in the action's transaction."""
 
     # Not a database constraint, and nothing done on delete: the journal outlives a draft deleted by its owner or
@@ -201,7 +194,7 @@ class ApplicationEvent(models.Model):
     public = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = EventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "événement"
@@ -209,14 +202,6 @@ class ApplicationEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} ({self.application.reference})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("ApplicationEvent is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("ApplicationEvent is append-only")
 
     @property
     def label(self):
