@@ -156,6 +156,8 @@ def test_two_wheelers_and_heavy_vehicles(category, first, cents, words):
     (Category.CAM, 3501, 12700), (Category.CAM, 5999, 12700), (Category.CAM, 6000, 18900),
     (Category.CAM, 10999, 18900), (Category.CAM, 11000, 28500), (Category.CAM, 44000, 28500),
     (Category.CAM, None, 12700),
+    # Buses and coaches (transport en commun de personnes, M2/M3) pay it too, by their PTAC.
+    (Category.TCP, 3500, 3400), (Category.TCP, 8000, 18900), (Category.TCP, 19000, 28500), (Category.TCP, None, 12700),
 ])
 def test_formation_professionnelle_y2_on_utility_vehicles(category, mass, cents):
     vehicle = make_vehicle(category=category, max_laden_mass_kg=mass)
@@ -164,11 +166,10 @@ def test_formation_professionnelle_y2_on_utility_vehicles(category, mass, cents)
     assert lines[1].cents == cents and lines[2:] == [Y4, Y5]
 
 
-def test_no_y2_for_a_car_or_a_motorcycle():
-    vehicle = make_vehicle(category=Category.VP)
+@pytest.mark.parametrize("category", [Category.VP, Category.MTT1, Category.CL, Category.QM, Category.VASP])
+def test_no_y2_for_a_car_a_two_wheeler_or_a_vasp(category):
+    vehicle = make_vehicle(category=category, max_laden_mass_kg=3500)
     assert formation_professionnelle_line(vehicle, ON) is None and len(certificate_lines(vehicle, "83", ON)) == 3
-    vehicle.category = Category.MTT1
-    assert formation_professionnelle_line(vehicle, ON) is None
 
 
 def test_the_fee_of_a_file_is_the_rate_of_its_day(buyer, monkeypatch):
