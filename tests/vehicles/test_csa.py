@@ -10,8 +10,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.vehicles.test_handshake import pdf_text
+from titles import services
 from titles.models import Application, GeneratedDocument
-from titles.workflow import Status
+from titles.workflow import Actor, InvalidTransition, Status, available_transitions
 from vehicles.enums import CSA_ON_DEMAND, FAILURES_PER_ACCOUNT_AND_VEHICLE
 from vehicles.models import CodeAttempt
 
@@ -103,3 +104,21 @@ def test_the_holder_starts_it_from_my_vehicles(client, seller, vehicle, cert):
     application = Application.objects.get(applicant=seller, procedure_code=CSA_ON_DEMAND)
     assert response.url == reverse("titles:step", kwargs={"reference": application.reference, "slug": "vehicule"})
     assert vehicle.registration_number in client.get(response.url).content.decode()
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_issue_transition_is_the_portals_alone(client, buyer, vehicle, cert, django_capture_on_commit_callbacks):
+    """Nobody is offered `issue`; a CSA once delivered cannot be withdrawn (it describes the register that day)."""
+    application, step_url = start(client, buyer)
+    client.post(step_url, known(vehicle))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("titles:recap", kwargs={"reference": application.reference}))
+    application.refresh_from_db()
+    for actors in ({Actor.APPLICANT}, {Actor.AGENT}, {Actor.SYSTEM}):
+        assert "issue" not in [t.name for t in available_transitions(application, actors)]
+    with pytest.raises(InvalidTransition) as error:
+        services.apply_transition(application, "withdraw", actor=buyer)
+    assert error.value.code == "state"
+    with pytest.raises(InvalidTransition) as error:
+        services.apply_transition(application, "issue", actor=None)
+    assert error.value.code == "state"
