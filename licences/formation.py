@@ -4,7 +4,7 @@ student, under the student's mandate: one procedure, the motive chosen in its fi
 - AM (cyclomoteur, voiturette): the AM training, from 14 years of age;
 - A2 → A: after 2 years of A2, a 7-hour training;
 - B96: a B licence holder, after a 7-hour training (a trailer taking the whole over 3 500 kg, up to 4 250 kg);
-- lifting code 78 (automatic gearbox only): after 3 months of B78, a 7-hour training.
+- lifting code 78 (automatic gearbox only): a 7-hour training, at once since 1 March 2024 (3 months of B78 before).
 
 Free; the attestation de suivi de formation is the document. The register changes at delivery (`update_register`:
 the category added, code 96 added or code 78 removed, then the new card), like every licence procedure's: the NEPH
@@ -12,6 +12,7 @@ is made or found at submission and kept (`LicenceProcedure.writes`). The duratio
 docs/glossary.md.
 """
 
+import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -26,12 +27,21 @@ from licences.forms import date_field, not_in_future
 from licences.models import LicenceCategory
 from licences.procedures.base import SCAN
 from licences.procedures.new_card import NewCardProcedure
+from titles.dated import Dated, value_on
 from titles.procedures import RequiredDocument, Step
 from titles.registry import registry
 
 AM_MIN_AGE = 14
 A2_HELD_YEARS = 2
-B78_HELD_MONTHS = 3
+# Months of B78 before the 7-hour training that lifts code 78 (for a B78 obtained for non-medical reasons): 3 under
+# the arrêté du 14 octobre 2016, none since the arrêté du 15 février 2024 (JO 18 February 2024) took effect. The row
+# in force on the day the training ends applies (a training older than the 2016 arrêté gets its 3 months too).
+B78_HELD_MONTHS = (
+    Dated(datetime.date.min, 3, "Arrêté du 14 octobre 2016 relatif à la formation des titulaires de la catégorie B "
+                                "limitée aux boîtes automatiques (délai de 3 mois)"),
+    Dated(datetime.date(2024, 3, 1), 0, "Arrêté du 15 février 2024 modifiant l'arrêté du 14 octobre 2016 (JO du 18 "
+                                        "février 2024) : plus de délai depuis le 1er mars 2024"),
+)
 AUTOMATIC_ONLY = "78"
 TRAILER_B96 = "96"
 
@@ -80,10 +90,12 @@ def refusal(motive, licence, applicant, trained_on):
         return None
     if AUTOMATIC_ONLY not in b.codes:
         return "Le permis B de l'élève ne porte pas la mention 78 : il n'y a rien à lever."
-    since = add_months(b.obtained_on, B78_HELD_MONTHS)
+    months = value_on(B78_HELD_MONTHS, trained_on)
+    since = add_months(b.obtained_on, months)
     if trained_on < since:
-        return (f"La formation de levée de la mention 78 se suit après {B78_HELD_MONTHS} mois de permis B sur boîte "
-                f"automatique : elle est possible à partir du {french_date(since)}.")
+        return (f"Pour une formation achevée avant le 1er mars 2024, la levée de la mention 78 demandait "
+                f"{months} mois de permis B sur boîte automatique : elle était possible à partir du "
+                f"{french_date(since)}.")
     return None
 
 

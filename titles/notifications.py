@@ -18,6 +18,7 @@ EMAILS = {
     "produce": ("produced", "Votre titre ({reference}) est fabriqué"),
     "send": ("sent", "Votre titre ({reference}) est expédié"),
     "deliver": ("delivered", "Votre titre ({reference}) est remis"),
+    "issue": ("issued", "Votre document ({reference}) est délivré"),
     "withdraw": ("withdrawn", "Votre demande {reference} est retirée"),
     "message": ("message", "Nouveau message sur votre demande {reference}"),
 }

@@ -110,6 +110,7 @@ EVENT_LABELS = {
     "produce": "Titre fabriqué",
     "send": "Titre expédié{tracking}",
     "deliver": "Titre remis",
+    "issue": "Document délivré",
     "withdraw": "Demande retirée",
     "message": "Message",
     "step_saved": "Étape du formulaire enregistrée",

@@ -145,6 +145,10 @@ class Procedure:
     writes: tuple[RegisterWrite, ...] = ()
     # Default time to a decision when the statistics have too few decided files to say.
     expected_days = 15
+    # A document issued at once, with nothing for the CERT to decide (the certificat de situation administrative):
+    # right after `submit` the engine makes the portal's `issue` transition (SUBMITTED → DELIVERED), which queues
+    # `outputs["issue"]` and e-mails "issued"; the file never waits in a CERT queue nor counts in its backlog.
+    completed_on_submit = False
     # The phone line and, where the law keeps one, the way without this site (start page, every refusal).
     fallback = HumanFallback()
     # Where a procedure that an organisation files in its own name starts (its professional space), instead of the
@@ -154,7 +158,7 @@ class Procedure:
     @property
     def submit_outputs(self):
         """The PDFs queued at submission (for templates, which cannot look a missing key up)."""
-        return self.outputs.get("submit", ())
+        return self.outputs.get("issue" if self.completed_on_submit else "submit", ())
 
     @property
     def fee_display(self):
@@ -315,6 +319,9 @@ class Procedure:
 
     def on_deliver(self, application, ctx):
         """After the title is handed over."""
+
+    def on_issue(self, application, ctx):
+        """After the portal issues a document at once (`completed_on_submit`)."""
 
     def on_withdraw(self, application, ctx):
         """After the citizen withdraws the file (the engine then undoes the register writes)."""

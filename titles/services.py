@@ -237,9 +237,12 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
         outcome.undone = procedure.undo_writes(application, ctx)
     for consequence in transition.consequences:
         EFFECTS[consequence](ctx)
-    queue_email(notifications.for_event(outcome.event))
+    issued_at_once = name == "submit" and procedure.completed_on_submit  # its one e-mail: "issued", below
+    queue_email(None if issued_at_once else notifications.for_event(outcome.event))
     for listener in status_change_listeners:
         listener(outcome.event)
+    if issued_at_once:
+        outcome.documents.extend(_apply_transition(application, "issue", actor=None).documents)
     return outcome
 
 

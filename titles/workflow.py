@@ -135,6 +135,17 @@ TRANSITIONS = {
             Status.DELIVERED,
             frozenset({Actor.AGENT, Actor.SYSTEM}),
         ),
+        # A document issued at once (`Procedure.completed_on_submit`): the portal delivers it right after the
+        # submission, in the same transaction; no CERT decision, no queue.
+        Transition(
+            "issue",
+            "Document délivré",
+            frozenset({Status.SUBMITTED}),
+            Status.DELIVERED,
+            frozenset({Actor.SYSTEM}),
+            effects=("record_decision",),
+            consequences=("queue_outputs",),
+        ),
         Transition(
             "withdraw",
             "Retirer ma demande",
@@ -183,7 +194,7 @@ def available_transitions(application, actors):
     return [
         t
         for t in TRANSITIONS.values()
-        if application.status in t.sources and set(actors) & t.actors and t.name != "close"
+        if application.status in t.sources and set(actors) & t.actors and t.name not in ("close", "issue")
     ]
 
 

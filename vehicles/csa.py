@@ -3,9 +3,10 @@ the sale, for any vehicle whose plate and numéro de formule they know (the sell
 holder's name as printed — the inputs of HistoVec.
 
 A small automatic procedure rather than a second outbox: the PDF outbox (`GeneratedDocument`) is per application,
-so the request is a file whose submission issues the CSA at once (the engine's `outputs["submit"]`), with its
-verification code, its timeline and its revocation on withdrawal, and no code of the engine changes. Free, no
-document, no register write. The check is the proof of ownership's, minus one rule: the holder need not be the
+so the request is a file, with its verification code and its timeline. It is `completed_on_submit`: right after
+the submission the portal makes the engine's `issue` transition (SUBMITTED → DELIVERED), which queues the CSA
+(`outputs["issue"]`) and e-mails "issued"; the file never waits in a CERT queue nor counts in its backlog. Free,
+no document, no register write. The check is the proof of ownership's, minus one rule: the holder need not be the
 applicant (a buyer asks for the seller's vehicle), so every wrong combination counts against the same lockouts
 (`CodeAttempt`, per account and vehicle, per account).
 """
@@ -112,8 +113,9 @@ class CsaProcedure(VehicleProcedure):
     order = 15
     filers = (Filer.CITIZEN, Filer.MEDIATEUR, PRO_AUTO)
     steps = (Step("vehicule", "Le véhicule", CsaRequestForm),)
-    outputs = {"submit": (CSA,)}
+    outputs = {"issue": (CSA,)}
     # Issued at submission: nothing for the CERT to decide.
+    completed_on_submit = True
     expected_days = 1
 
     def summary_lines(self, application):
@@ -124,7 +126,7 @@ class CsaProcedure(VehicleProcedure):
         return lines
 
     def status_summary(self, application):
-        if application.status not in (Status.SUBMITTED, Status.IN_REVIEW) or application.submitted_at is None:
+        if application.status != Status.DELIVERED or application.submitted_at is None:
             return None
         return StatusSummary(
             "Certificat délivré",

@@ -151,14 +151,17 @@ TAXE_FIXE_CENTS = 1100  # Y4
 REDEVANCE_ACHEMINEMENT_CENTS = 276  # Y5
 HALF_TAXE_REGIONALE_AFTER_YEARS = 10  # « dix années ou plus »: the tenth anniversary is already halved (CIBS)
 
-# Y2: taxe pour le développement de la formation professionnelle dans les transports, on utility vehicles, by
-# PTAC (F.2): (mass in kg at most, or None above the last bound; cents). PTAC ≤ 3,5 t 34 €; 3,5 t < PTAC < 6 t
-# 127 €; 6 t ≤ PTAC < 11 t 189 €; 11 t and more 285 €. A camionnette is 3,5 t at most by definition.
-Y2_SOURCE = "Art. 1635 bis M CGI, repris au CIBS depuis le 1er janvier 2024 (ANTS, « Coût de la carte grise »)"
+# Y2: taxe sur les véhicules de transport (formerly « formation professionnelle dans les transports »), on
+# vehicles carrying goods (camionnettes, camions; road tractors are not among our genres) and on vehicles carrying
+# passengers (transport en commun de personnes, TCP: M2, M3), by PTAC (F.2): (mass in kg at most, or None above
+# the last bound; cents). PTAC ≤ 3,5 t 34 €; 3,5 t < PTAC < 6 t 127 €; 6 t ≤ PTAC < 11 t 189 €; 11 t and more
+# 285 €. A camionnette is 3,5 t at most by definition. Cars, two-wheelers, mopeds (CL) and VASP do not pay it.
+Y2_SOURCE = ("CIBS art. L421-30, 3° (taxe sur les véhicules de transport), ex-art. 1635 bis M CGI, depuis le "
+             "1er janvier 2022 ; barème par PTAC de l'ANTS (« Coût de la carte grise »)")
 Y2_BRACKETS = (
-    Dated(datetime.date(2024, 1, 1), ((3500, 3400), (5999, 12700), (10999, 18900), (None, 28500)), Y2_SOURCE),
+    Dated(datetime.date(2022, 1, 1), ((3500, 3400), (5999, 12700), (10999, 18900), (None, 28500)), Y2_SOURCE),
 )
-Y2_CATEGORIES = frozenset({Category.CTTE, Category.CAM})
+Y2_CATEGORIES = frozenset({Category.CTTE, Category.CAM, Category.TCP})
 
 # Brute force on the code de cession and on the proof of ownership: failures are counted per account and vehicle
 # (so that nobody can lock a plate for the real buyer) and per account, over the last LOCKOUT.

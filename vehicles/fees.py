@@ -65,14 +65,15 @@ def taxe_regionale_line(vehicle, departement, on):
 
 
 def formation_professionnelle_line(vehicle, on):
-    """Return the Y2 line of a utility vehicle (by its PTAC), or None for any other vehicle."""
+    """Return the Y2 line of a goods or passenger transport vehicle (by its PTAC), or None for any other vehicle."""
     if vehicle.category not in Y2_CATEGORIES:
         return None
     try:
         brackets = in_force(Y2_BRACKETS, on).value
     except NotInForce:
         return None
-    # A camionnette is 3,5 t at most; a camion whose PTAC the register lacks is over 3,5 t: the lowest such bracket.
+    # A camionnette is 3,5 t at most; a camion or a bus whose PTAC the register lacks is taken as over 3,5 t (the
+    # lowest such bracket, said on the line).
     mass = vehicle.max_laden_mass_kg or (3500 if vehicle.category == Category.CTTE else 3501)
     cents = next(cents for limit, cents in brackets if limit is None or mass <= limit)
     shown = f"PTAC {vehicle.max_laden_mass_kg:,} kg".replace(",", "\u202f") if vehicle.max_laden_mass_kg else (

@@ -148,15 +148,34 @@ def test_b96_adds_the_mention_and_needs_a_b_licence(
 @pytest.mark.parametrize(("rows", "step", "message"), [
     ([], {"motive": Motive.B96}, "pas titulaire de la catégorie B"),
     ([("B", datetime.date(2019, 9, 1), [])], {"motive": Motive.LIFT_78}, "ne porte pas la mention 78"),
-    ([("B", datetime.date(2026, 1, 20), ["78"])], {"motive": Motive.LIFT_78}, "à partir du 20 avril 2026"),
+    # Before 1 March 2024 the training waited 3 months of B78 (arrêté du 14 octobre 2016)…
+    ([("B", datetime.date(2024, 1, 20), ["78"])], {"motive": Motive.LIFT_78, "trained_on": "2024-02-29"},
+     "possible à partir du 20 avril 2024"),
 ])
 def test_a_training_the_register_does_not_allow_is_refused(
         rows, step, message, staff_client, student, school, teacher, certs, issue_code,
         django_capture_on_commit_callbacks):
     licence_with(student, *rows)
     _, response = file_training(staff_client(teacher), student, school, {
-        **step, "trained_on": "2026-03-05", "trainer": "Mme Petit"}, issue_code, django_capture_on_commit_callbacks)
+        "trained_on": "2026-03-05", **step, "trainer": "Mme Petit"}, issue_code, django_capture_on_commit_callbacks)
     assert response.status_code == 200 and message in response.content.decode()
+
+
+@pytest.mark.parametrize(("obtained_on", "trained_on"), [
+    # …since then (arrêté du 15 février 2024), at once: the training may end the week the B78 was obtained.
+    (datetime.date(2026, 3, 2), "2026-03-05"),
+    (datetime.date(2024, 2, 20), "2024-03-01"),
+])
+def test_code_78_is_lifted_without_delay_since_1_march_2024(
+        obtained_on, trained_on, staff_client, student, school, teacher, certs, agent, issue_code,
+        django_capture_on_commit_callbacks):
+    licence = licence_with(student, ("B", obtained_on, ["78"]))
+    application, _ = file_training(staff_client(teacher), student, school, {
+        "motive": Motive.LIFT_78, "trained_on": trained_on, "trainer": "Mme Petit"},
+        issue_code, django_capture_on_commit_callbacks)
+    assert application.status == Status.SUBMITTED
+    deliver(application, agent)
+    assert licence.categories.get(category="B").codes == []
 
 
 def test_am_from_14_years_creates_the_neph_and_the_category(

@@ -10,8 +10,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.vehicles.test_handshake import pdf_text
+from titles import services
 from titles.models import Application, GeneratedDocument
-from titles.workflow import Status
+from titles.workflow import Actor, InvalidTransition, Status, available_transitions
 from vehicles.enums import CSA_ON_DEMAND, FAILURES_PER_ACCOUNT_AND_VEHICLE
 from vehicles.models import CodeAttempt
 
@@ -49,7 +50,12 @@ def test_the_buyer_gets_the_csa_of_the_sellers_vehicle_before_the_sale(client, b
     with django_capture_on_commit_callbacks(execute=True):
         client.post(recap_url)
     application.refresh_from_db()
-    assert application.status == Status.SUBMITTED and application.fee_cents == 0
+    # Issued at once by the portal: delivered, never in a CERT queue nor in its backlog.
+    assert application.status == Status.DELIVERED and application.fee_cents == 0
+    assert [(e.kind, e.actor_id, e.to_status) for e in application.events.order_by("pk") if e.kind in (
+        "submit", "issue")] == [("submit", buyer.pk, Status.SUBMITTED), ("issue", None, Status.DELIVERED)]
+    # The CERT queue and its backlog count pending files only (titles.www.backoffice.forms, titles.stats).
+    assert not Application.objects.routed_to(cert).pending().filter(pk=application.pk).exists()
     csa = GeneratedDocument.objects.get(application=application, kind="csa")
     assert csa.valid_until == datetime.date(2026, 3, 25)  # 15 days: what a sale needs
     text = pdf_text(csa)
@@ -57,7 +63,9 @@ def test_the_buyer_gets_the_csa_of_the_sellers_vehicle_before_the_sale(client, b
     assert "Oui" in text  # the gage shows
     page = client.get(reverse("titles:detail", kwargs={"reference": application.reference})).content.decode()
     assert "Certificat délivré" in page
-    assert any(m.to == [buyer.email] and application.reference in m.subject for m in mail.outbox)
+    # One e-mail: the document is issued (no "demande enregistrée" for a file nobody instructs).
+    assert [m.subject for m in mail.outbox if m.to == [buyer.email]] == [
+        f"Votre document ({application.reference}) est délivré"]
     # Nothing changed in the register, and the right combination is no failed attempt.
     assert not CodeAttempt.objects.filter(success=False).exists()
     vehicle.refresh_from_db()
@@ -96,3 +104,21 @@ def test_the_holder_starts_it_from_my_vehicles(client, seller, vehicle, cert):
     application = Application.objects.get(applicant=seller, procedure_code=CSA_ON_DEMAND)
     assert response.url == reverse("titles:step", kwargs={"reference": application.reference, "slug": "vehicule"})
     assert vehicle.registration_number in client.get(response.url).content.decode()
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_issue_transition_is_the_portals_alone(client, buyer, vehicle, cert, django_capture_on_commit_callbacks):
+    """Nobody is offered `issue`; a CSA once delivered cannot be withdrawn (it describes the register that day)."""
+    application, step_url = start(client, buyer)
+    client.post(step_url, known(vehicle))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("titles:recap", kwargs={"reference": application.reference}))
+    application.refresh_from_db()
+    for actors in ({Actor.APPLICANT}, {Actor.AGENT}, {Actor.SYSTEM}):
+        assert "issue" not in [t.name for t in available_transitions(application, actors)]
+    with pytest.raises(InvalidTransition) as error:
+        services.apply_transition(application, "withdraw", actor=buyer)
+    assert error.value.code == "state"
+    with pytest.raises(InvalidTransition) as error:
+        services.apply_transition(application, "issue", actor=None)
+    assert error.value.code == "state"

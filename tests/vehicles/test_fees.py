@@ -4,6 +4,7 @@ electric and hydrogen vehicles since 1 May 2025), the taxe Y2 of utility vehicle
 d'acheminement; the duplicata's 13,76 €; the address change's free étiquette."""
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -33,7 +34,7 @@ CASES = [
     ("69001", "2023-04-18", Energy.ES, 7, 30100, ["7 CV × 43 €", "Auvergne-Rhône-Alpes"]),
     ("20000", "2023-04-18", Energy.ES, 4, 21200, ["4 CV × 53 €", "Corse"]),
     ("20200", "2023-04-18", Energy.ES, 4, 21200, ["Corse"]),
-    ("59000", "2023-04-18", Energy.EH, 6, 25200, ["6 CV × 42 €", "Hauts-de-France"]),
+    ("59000", "2023-04-18", Energy.EH, 6, 25800, ["6 CV × 43 €", "Hauts-de-France", "1er avril 2026"]),
     ("97400", "2023-04-18", Energy.ES, 5, 30000, ["5 CV × 60 €", "La Réunion", "1er février 2026"]),
     ("97200", "2023-04-18", Energy.ES, 5, 26500, ["5 CV × 53 €", "Martinique", "1er juillet 2025"]),
     # « Dix années ou plus »: halved (rounded to the cent, half up).
@@ -45,6 +46,9 @@ CASES = [
     # Electric and hydrogen vehicles: full rate where the région voted nothing else (its row says so).
     ("83000", "2023-04-18", Energy.EL, 1, 6000, ["1 CV × 60 €"]),
     ("75011", "2023-04-18", Energy.HH, 8, 55160, ["8 CV × 68,95 €"]),
+    # …and nothing where it voted the exemption (Hauts-de-France); a non-rechargeable hybrid (EH above) pays.
+    ("59000", "2023-04-18", Energy.EL, 6, 0, ["exonérée par la région", "Hauts-de-France"]),
+    ("80000", "2023-04-18", Energy.H2, 6, 0, ["exonérée par la région"]),
 ]
 
 
@@ -76,6 +80,11 @@ def test_every_departement_has_one_rate_in_force():
     ("75", "2026-02-28", 5495), ("75", "2026-03-01", 6895),
     ("33", "2026-02-28", 5300), ("33", "2026-03-01", 5800),
     ("972", "2025-07-01", 5300), ("972", "2026-12-31", 5300),
+    # Hauts-de-France: 43 € from 1 April 2026 (its vote of 5 February 2026).
+    ("59", "2026-03-31", 4200), ("59", "2026-04-01", 4300),
+    # Île-de-France: the IDFM surcharge is 14 € in 2026, 12 € from 1 January 2027 (CIBS L421-54-1, LF 2026).
+    ("75", "2026-12-31", 6895), ("93", "2027-01-01", 6695),
+    ("2A", "2026-01-01", 5300),
 ])
 def test_a_rate_applies_from_its_day_on(departement, day, cents):
     assert rate_for(departement, datetime.date.fromisoformat(day)).rate_cents == cents
@@ -96,7 +105,7 @@ def test_rates_are_data_dated_to_the_day():
                                                  rate_cents=6200, source="test")
     assert rate_for("83", datetime.date(2027, 3, 31)).rate_cents == 6000
     assert rate_for("83", datetime.date(2027, 4, 1)) == paca_2027
-    assert rate_for("75", datetime.date(2027, 4, 1)).valid_from == datetime.date(2026, 3, 1)
+    assert rate_for("75", datetime.date(2027, 4, 1)).valid_from == datetime.date(2027, 1, 1)
 
 
 @pytest.mark.parametrize("energy", [Energy.EL, Energy.H2, Energy.HE, Energy.HH])
@@ -123,6 +132,15 @@ def test_clean_vehicles_follow_the_region_from_1_may_2025(choice, cents, words):
     petrol = make_vehicle(registration_number="GA-101-AB", vin="VF3CCHMZ6KW099999", numero_formule="2024AB00001",
                           energy=Energy.ES, fiscal_horsepower=4)
     assert taxe_regionale_line(petrol, "83", datetime.date(2025, 5, 1)).cents == 20480
+
+
+def test_every_row_cites_what_it_rests_on():
+    """No rate is left "à vérifier": each row names the vote or the law and the page reporting it, with its date."""
+    for row in TaxeRegionaleRate.objects.all():
+        assert "vérifier" not in row.source and "NON VÉRIFIÉ" not in row.source
+        assert "repris des données du portail" not in row.source and re.search(r"\b20[0-9]{2}\b", row.source)
+    exempt = TaxeRegionaleRate.objects.filter(clean_vehicles=CleanVehicleRate.EXEMPT)
+    assert set(exempt.values_list("region_code", flat=True)) == {"32"}
 
 
 def test_an_old_clean_vehicle_in_a_half_rate_region_is_halved_once():
@@ -156,6 +174,8 @@ def test_two_wheelers_and_heavy_vehicles(category, first, cents, words):
     (Category.CAM, 3501, 12700), (Category.CAM, 5999, 12700), (Category.CAM, 6000, 18900),
     (Category.CAM, 10999, 18900), (Category.CAM, 11000, 28500), (Category.CAM, 44000, 28500),
     (Category.CAM, None, 12700),
+    # Buses and coaches (transport en commun de personnes, M2/M3) pay it too, by their PTAC.
+    (Category.TCP, 3500, 3400), (Category.TCP, 8000, 18900), (Category.TCP, 19000, 28500), (Category.TCP, None, 12700),
 ])
 def test_formation_professionnelle_y2_on_utility_vehicles(category, mass, cents):
     vehicle = make_vehicle(category=category, max_laden_mass_kg=mass)
@@ -164,11 +184,10 @@ def test_formation_professionnelle_y2_on_utility_vehicles(category, mass, cents)
     assert lines[1].cents == cents and lines[2:] == [Y4, Y5]
 
 
-def test_no_y2_for_a_car_or_a_motorcycle():
-    vehicle = make_vehicle(category=Category.VP)
+@pytest.mark.parametrize("category", [Category.VP, Category.MTT1, Category.CL, Category.QM, Category.VASP])
+def test_no_y2_for_a_car_a_two_wheeler_or_a_vasp(category):
+    vehicle = make_vehicle(category=category, max_laden_mass_kg=3500)
     assert formation_professionnelle_line(vehicle, ON) is None and len(certificate_lines(vehicle, "83", ON)) == 3
-    vehicle.category = Category.MTT1
-    assert formation_professionnelle_line(vehicle, ON) is None
 
 
 def test_the_fee_of_a_file_is_the_rate_of_its_day(buyer, monkeypatch):
