@@ -121,35 +121,39 @@ def pay_by_card_and_submit(application, *, actor, card=None, token=""):
     fail after it, the charge is refunded before the error goes up. Raise CardDeclined (nothing charged, nothing
     submitted) or InvalidTransition."""
     provider = get_provider()
-    with transaction.atomic(durable=True):
-        locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-        done = locked.payments.filter(method=PaymentMethod.CARD).exclude(provider_reference=None).first()
-        if done is not None and locked.status != Status.DRAFT:
-            return CardOutcome(done)
-        if locked.status != Status.DRAFT:
-            raise InvalidTransition("state", "Ce dossier est déjà déposé.")
-        procedure = locked.procedure
-        if procedure.payment != PaymentMethod.CARD:
-            raise InvalidTransition("method", "Cette démarche se paie par timbre fiscal, pas par carte bancaire.")
-        problems = [p for p in services.missing_for_submission(locked) if p.step != PAYMENT_STEP]
-        if problems:
-            raise InvalidTransition("incomplete", " ".join(problems))
-        total = procedure.fee_total(locked)
-        charge = provider.charge(amount_cents=total, card=card, token=token, idempotency_key=locked.reference,
-                                 description=f"{procedure.label} — {locked.reference}")
-        try:
+    charged = None
+    try:
+        with transaction.atomic(durable=True):
+            locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+            done = locked.payments.filter(method=PaymentMethod.CARD).exclude(provider_reference=None).first()
+            if done is not None and locked.status != Status.DRAFT:
+                return CardOutcome(done)
+            if locked.status != Status.DRAFT:
+                raise InvalidTransition("state", "Ce dossier est déjà déposé.")
+            procedure = locked.procedure
+            if procedure.payment != PaymentMethod.CARD:
+                raise InvalidTransition("method", "Cette démarche se paie par timbre fiscal, pas par carte bancaire.")
+            problems = [p for p in services.missing_for_submission(locked) if p.step != PAYMENT_STEP]
+            if problems:
+                raise InvalidTransition("incomplete", " ".join(problems))
+            total = procedure.fee_total(locked)
+            # Charged under the file's row lock, inside the transaction: the lock is what makes a second click wait
+            # and then find the file paid.
+            charged = provider.charge(amount_cents=total, card=card, token=token, idempotency_key=locked.reference,
+                                      description=f"{procedure.label} — {locked.reference}")
             payment = Payment.objects.create(
-                application=locked, method=PaymentMethod.CARD, provider_reference=charge.reference,
-                card_last4=charge.last4, amount_cents=total, issuer=provider.name,
+                application=locked, method=PaymentMethod.CARD, provider_reference=charged.reference,
+                card_last4=charged.last4, amount_cents=total, issuer=provider.name,
             )
-            paid = {"card_last4": charge.last4, "amount_cents": total, "payment_reference": charge.reference}
+            paid = {"card_last4": charged.last4, "amount_cents": total, "payment_reference": charged.reference}
             services.record_act_for_applicant(locked, "card_payment", actor=actor, payload=paid)
             outcome = services._apply_transition(locked, "submit", actor=actor, payload=paid)
-        except Exception:
-            logger.warning("Submission of %s failed after its card charge %s: refunding", locked.reference,
-                           charge.reference)
-            provider.refund(charge.reference, idempotency_key=f"refund-{charge.reference}")
-            raise
+    except Exception:
+        if charged is not None:  # the submission (or its commit) failed after the charge: nothing may stay charged
+            logger.warning("Submission of %s failed after its card charge %s: refunding", application.reference,
+                           charged.reference)
+            provider.refund(charged.reference, idempotency_key=f"refund-{charged.reference}")
+        raise
     return CardOutcome(payment, outcome)
 
 
