@@ -73,6 +73,8 @@ def test_the_last_step_pays_by_card_and_files(client, draft, buyer, django_captu
                                                        ("payment", "Paiement et dépôt")]
     assert not any("timbre" in s.label.lower() for s in steps)
     client.force_login(buyer)
+    start = client.get(reverse("titles:start", kwargs={"code": CHANGEMENT_TITULAIRE})).content.decode()
+    assert "se paient par carte bancaire à la dernière étape" in start and "timbre" not in start
     page = client.get(payment_url(draft)).content.decode()
     assert "Taxe régionale (Y1)" in page and "313,76 €" in page and 'autocomplete="cc-number"' in page
     with django_capture_on_commit_callbacks(execute=True):
