@@ -17,6 +17,8 @@ WHEN = {
     400: "Requête ou données invalides (`errors` nomme chaque champ en cause), ou en-tête Idempotency-Key "
          "de plus de 255 caractères ou vide.",
     401: "Clé d'API absente, inconnue ou révoquée.",
+    402: "Paiement par carte refusé par la banque (`paiement-refuse`) : rien n'est débité, le dossier reste un "
+         "brouillon.",
     403: "La clé n'a pas le droit (scope) que demande l'opération.",
     404: "Ressource introuvable, ou d'une autre organisation (jamais 403 : son existence ne se devine pas).",
     409: "Action impossible dans l'état du dossier, ou requête identique encore en cours (idempotence).",

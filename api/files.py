@@ -15,13 +15,13 @@ from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
 from api.problems import Problem, form_errors
-from titles import filing, services
-from titles.enums import DocumentStatus
+from titles import cards, filing, services
+from titles.enums import DocumentStatus, PaymentMethod
 from titles.models import ApplicationEvent, GeneratedDocument, normalise_public_code
 from titles.payments import get_issuer
 from titles.registry import registry
 from titles.uploads import UploadRejected, clean_upload, file_response
-from titles.workflow import Status
+from titles.workflow import InvalidTransition, Status
 
 
 class FilePagination(CursorPagination):
@@ -273,11 +273,28 @@ class FileFees(FileMixin, ApiView):
 
 
 @extend_schema(
-    summary="Payer le timbre fiscal",
-    description="Sans `timbre_number`, achète le timbre auprès de l'émetteur simulé du portail (comme le bouton "
-                "« Acheter » du site) puis l'enregistre ; avec, vérifie ce timbre. Droit « file ».",
+    summary="Payer (timbre fiscal, ou carte bancaire qui dépose le dossier)",
+    description="Démarche payée par timbre (permis, passeport) : sans `timbre_number`, achète le timbre auprès de "
+                "l'émetteur simulé du portail (comme le bouton « Acheter » du site) puis l'enregistre ; avec, vérifie "
+                "ce timbre ; le dépôt se fait ensuite (`submit`).\n\n"
+                "Démarche payée par carte (certificat d'immatriculation : taxes Y1, Y2, Y4, Y5…) : `card_token`, le "
+                "jeton de carte du prestataire de paiement, est débité du total du devis (`fees`) et le dossier est "
+                "déposé dans le même acte (payé ⇒ déposé). Un second appel sur un dossier déjà payé par carte ne "
+                "débite rien et rend le même paiement (200). Carte refusée : 402 `paiement-refuse`, rien n'est "
+                "débité, le dossier reste un brouillon. Droit « file ».",
     request=s.PaymentSerializer,
-    responses={201: s.PaymentResultSerializer, **errors(400, 401, 403, 404, 409, 422)},
+    responses={201: s.PaymentResultSerializer, 200: s.PaymentResultSerializer,
+               **errors(400, 401, 402, 403, 404, 409, 422)},
+    examples=[
+        OpenApiExample("Carte de test acceptée (certificat d'immatriculation)", value={"card_token": "tok_visa"},
+                       request_only=True),
+        OpenApiExample("Carte de test refusée", value={"card_token": "tok_declined"}, request_only=True),
+        OpenApiExample("Timbre fiscal déjà acheté (permis, passeport)", value={"timbre_number": "1234567890123456"},
+                       request_only=True),
+        OpenApiExample("Payé par carte et déposé", response_only=True, status_codes=["201"],
+                       value={"method": "card", "amount_cents": 31376, "card_last4": "4242",
+                              "payment_reference": "pay_3f9c2a7b1e4d5c6a7b8c9d0e", "status": "submitted"}),
+    ],
     tags=["Dépôt"],
 )
 class FilePayment(FileMixin, ApiView):
@@ -285,14 +302,21 @@ class FilePayment(FileMixin, ApiView):
     serializer_class = s.PaymentSerializer
 
     def post(self, request, reference):
-        application = self.get_file(reference, draft=True)
+        application = self.get_file(reference)
         given = s.PaymentSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        if application.procedure.payment == PaymentMethod.CARD:
+            return self.pay_by_card(application, given.validated_data)
+        if application.status != Status.DRAFT:
+            self.get_file(reference, draft=True)  # 409, as for any change to a filed file
         total = application.procedure.fee_total(application)
         if not total:
             raise Problem("action-refusee", "Cette démarche ne demande pas de timbre fiscal.")
         if services.is_paid(application):
             raise Problem("action-refusee", "Le timbre fiscal de ce dossier est déjà payé.")
+        if "card_token" in given.validated_data:
+            message = "Cette démarche se paie par timbre fiscal : donnez `timbre_number`, ou rien pour l'acheter."
+            raise Problem("validation", message, errors=[{"field": "card_token", "detail": message}])
         issuer = get_issuer()
         number = given.validated_data.get("timbre_number") or issuer.buy(amount_cents=total, buyer=request.user)
         check = issuer.check(number, amount_cents=total)
@@ -304,8 +328,30 @@ class FilePayment(FileMixin, ApiView):
         except IntegrityError:
             message = "Ce timbre fiscal a déjà été utilisé pour une autre démarche."
             raise Problem("validation", message, errors=[{"field": "timbre_number", "detail": message}]) from None
-        return Response({"timbre_number": number, "amount_cents": check.amount_cents},
-                        status=status.HTTP_201_CREATED)
+        return Response({"method": PaymentMethod.TIMBRE, "timbre_number": number, "amount_cents": check.amount_cents,
+                         "status": application.status}, status=status.HTTP_201_CREATED)
+
+    def pay_by_card(self, application, data):
+        """Charge the card token and submit, in one act (`titles.cards.pay_by_card_and_submit`)."""
+        token = data.get("card_token", "")
+        if not token:
+            message = "Cette démarche se paie par carte bancaire : donnez `card_token`, le jeton du prestataire."
+            raise Problem("validation", message, errors=[{"field": "card_token", "detail": message}])
+        if not application.procedure.fee_total(application):
+            raise Problem("action-refusee", "Cette démarche est gratuite : déposez-la directement (`submit`).")
+        try:
+            result = cards.pay_by_card_and_submit(application, actor=self.request.user, token=token)
+        except cards.CardDeclined as declined:
+            raise Problem("paiement-refuse", declined.reason,
+                          errors=[{"field": "card_token", "detail": declined.reason}]) from None
+        except InvalidTransition as refusal:
+            raise Problem("transition-impossible" if refusal.code == "state" else "action-refusee",
+                          refusal.reason) from None
+        payment = result.payment
+        return Response({"method": PaymentMethod.CARD, "amount_cents": payment.amount_cents,
+                         "card_last4": payment.card_last4, "payment_reference": payment.provider_reference,
+                         "status": Status.SUBMITTED},
+                        status=status.HTTP_201_CREATED if result.submitted else status.HTTP_200_OK)
 
 
 @extend_schema(

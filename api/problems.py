@@ -26,6 +26,7 @@ PROBLEMS = {
     "validation": (400, "Données invalides"),
     "transition-impossible": (409, "Action impossible dans l'état du dossier"),
     "action-refusee": (422, "Action refusée"),
+    "paiement-refuse": (402, "Paiement refusé par la banque"),
     "idempotence-conflit": (422, "Clé d'idempotence déjà utilisée pour une autre requête"),
     "idempotence-en-cours": (409, "Requête identique en cours de traitement"),
     "trop-de-requetes": (429, "Trop de requêtes"),

@@ -147,13 +147,23 @@ class UploadSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.Serializer):
-    timbre_number = serializers.CharField(required=False, help_text="Numéro d'un timbre fiscal déjà acheté ; "
-                                          "absent : un timbre est acheté auprès de l'émetteur simulé du portail.")
+    timbre_number = serializers.CharField(required=False, help_text="Démarche payée par timbre (permis, "
+                                          "passeport) : numéro d'un timbre fiscal déjà acheté ; absent : un timbre "
+                                          "est acheté auprès de l'émetteur simulé du portail.")
+    card_token = serializers.CharField(required=False, max_length=100, help_text="Démarche payée par carte "
+                                       "(certificat d'immatriculation) : le jeton de carte du prestataire de "
+                                       "paiement (jamais le numéro de carte). Jetons de test : `tok_visa` accepté, "
+                                       "`tok_declined` refusé. Le paiement dépose le dossier.")
 
 
 class PaymentResultSerializer(serializers.Serializer):
-    timbre_number = serializers.CharField()
+    method = serializers.ChoiceField(choices=[("timbre", "Timbre fiscal"), ("card", "Carte bancaire")])
     amount_cents = serializers.IntegerField()
+    timbre_number = serializers.CharField(required=False, help_text="Paiement par timbre.")
+    card_last4 = serializers.CharField(required=False, help_text="Paiement par carte : ses 4 derniers chiffres.")
+    payment_reference = serializers.CharField(required=False, help_text="Paiement par carte : la référence du "
+                                              "prestataire de paiement.")
+    status = serializers.CharField(help_text="Le statut du dossier après le paiement (`submitted` après une carte).")
 
 
 class QuoteSerializer(serializers.Serializer):

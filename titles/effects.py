@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from core.formats import euros
 from notifications.outbox import run_after_commit
-from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP, PaymentStatus
+from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP, PaymentMethod, PaymentStatus
 from titles.models import Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.pdf import template_version
 from titles.procedures import Missing
@@ -68,6 +69,13 @@ def is_paid(application):
     return paid >= application.procedure.fee_total(application)
 
 
+PAYMENT_MISSING = {
+    PaymentMethod.TIMBRE: "Le timbre fiscal n'est pas encore payé.",
+    PaymentMethod.CARD: "Les taxes ne sont pas encore payées : le paiement par carte bancaire se fait à la dernière "
+    "étape, « Paiement et dépôt », qui dépose aussi la demande.",
+}
+
+
 def missing_for_submission(application):
     """Return what prevents submitting, as `Missing` items (French message + the step that fixes it), in the order
     of the wizard's steps; empty when the file is complete."""
@@ -82,7 +90,7 @@ def missing_for_submission(application):
         if document.required and document.kind not in given:
             problems.append(Missing(f"Il manque la pièce « {document.label} ».", step=DOCUMENTS_STEP))
     if procedure.fee_total(application) and not is_paid(application):
-        problems.append(Missing("Le timbre fiscal n'est pas encore payé.", step=PAYMENT_STEP))
+        problems.append(Missing(PAYMENT_MISSING[procedure.payment], step=PAYMENT_STEP))
     problems.extend(
         problem if isinstance(problem, Missing) else Missing(problem)
         for problem in procedure.validate_submission(application)
@@ -131,7 +139,9 @@ def document_facts(application, procedure):
         "expected_decision_date": (
             application.expected_decision_at.isoformat() if application.expected_decision_at else None
         ),
-        "lines": [[str(label), str(value)] for label, value in procedure.summary_lines(application)],
+        "lines": [[str(label), str(value)] for label, value in procedure.summary_lines(application)]
+        + [["Paiement", f"{euros(p.amount_cents)}, {p.means}"]
+           for p in application.payments.all() if p.method == PaymentMethod.CARD and p.status == PaymentStatus.PAID],
     }
 
 
@@ -164,7 +174,7 @@ def queue_document(application, output, *, procedure, context=None):
 
 def refund(application):
     """Mark the timbres of an application withdrawn before instruction as refunded (the issuer refunds them)."""
-    for payment in application.payments.filter(status=PaymentStatus.PAID):
+    for payment in application.payments.filter(method=PaymentMethod.TIMBRE, status=PaymentStatus.PAID):
         payment.status = PaymentStatus.REFUNDED
         payment.refunded_at = timezone.now()
         payment.save(update_fields=["status", "refunded_at"])
@@ -230,6 +240,17 @@ def refund_timbres(ctx):
         refund(ctx.application)
 
 
+def refund_card_payments(ctx):
+    """A carte grise that is not registered owes no tax: on every way out (withdrawn, refused, closed) the file's
+    card payments are refunded on the card. Marked `refund_pending` here, in the transition's transaction; the
+    provider is asked after commit by `titles.tasks.refund_card_payment`, and `requeue_card_refunds` asks again
+    for what a broker outage left pending (an outbox, as for e-mails)."""
+    for payment in ctx.application.payments.filter(method=PaymentMethod.CARD, status=PaymentStatus.PAID):
+        payment.status = PaymentStatus.REFUND_PENDING
+        payment.save(update_fields=["status"])
+        run_after_commit("titles.tasks.refund_card_payment", payment.pk)
+
+
 def revoke_documents(ctx):
     """The inverse of `queue_outputs` on a way out: the file's documents that prove a right for a time (a CPI, an
     attestation, a récapitulatif de pré-demande) stop being valid; a receipt (no validity) stays what it was."""
@@ -248,6 +269,7 @@ EFFECTS = {
         record_decision,
         queue_outputs,
         refund_timbres,
+        refund_card_payments,
         revoke_documents,
     )
 }

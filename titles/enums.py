@@ -13,7 +13,17 @@ class DocumentStatus(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PAID = "paid", "Payé"
+    # A card payment whose refund is asked of the provider by a task after commit (the outbox of refunds).
+    REFUND_PENDING = "refund_pending", "Remboursement en cours"
     REFUNDED = "refunded", "Remboursé"
+
+
+class PaymentMethod(models.TextChoices):
+    """How a procedure's fee is paid: a timbre fiscal électronique (permis, passeport) or a bank card at the end of
+    the démarche (the carte grise taxes, paid to the ANTS's payment provider)."""
+
+    TIMBRE = "timbre", "Timbre fiscal électronique"
+    CARD = "card", "Carte bancaire"
 
 
 class InfoRequestReason(models.TextChoices):

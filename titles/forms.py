@@ -1,8 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
 from core.forms import EmailField
+from titles.cards import Card
 from titles.enums import ConsentMethod, InfoRequestReason
 from titles.models import is_valid_public_code, normalise_public_code
 from titles.payments import normalise_timbre_number
@@ -83,6 +85,81 @@ class TimbreForm(DsfrBaseForm):
         if len(number) != 16:
             raise ValidationError("Le numéro du timbre fiscal comporte 16 chiffres.")
         return number
+
+
+class SecretInput(forms.TextInput):
+    """A text input that never renders its value back: a card number or a CVC is not sent again in a page, even
+    one showing the form's errors (the person types it again)."""
+
+    def format_value(self, value):
+        return None
+
+
+def luhn_ok(digits):
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        digit = int(char) * (2 if index % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return total % 10 == 0
+
+
+class CardForm(DsfrBaseForm):
+    """The bank card, for the payment provider only: the portal keeps its last four digits, never the rest."""
+
+    number = forms.CharField(
+        label="Numéro de la carte",
+        help_text="Les 16 chiffres inscrits sur votre carte, avec ou sans espaces.",
+        max_length=30,
+        widget=SecretInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+    expiry = forms.CharField(
+        label="Date d'expiration",
+        help_text="Au format MM/AA, par exemple 04/29.",
+        max_length=7,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "inputmode": "numeric"}),
+    )
+    cvc = forms.CharField(
+        label="Cryptogramme visuel",
+        help_text="Les 3 chiffres au dos de votre carte (4 sur le devant d'une carte American Express).",
+        max_length=4,
+        widget=SecretInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
+    )
+    holder = forms.CharField(
+        label="Nom du titulaire de la carte",
+        help_text="Tel qu'il est inscrit sur la carte.",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-name"}),
+    )
+
+    def clean_number(self):
+        digits = "".join(ch for ch in self.cleaned_data["number"] if not ch.isspace() and ch != "-")
+        if not digits.isdigit() or not 13 <= len(digits) <= 19:
+            raise ValidationError("Le numéro de la carte comporte de 13 à 19 chiffres (16 le plus souvent).")
+        if not luhn_ok(digits):
+            raise ValidationError("Ce numéro de carte n'est pas valide : vérifiez chaque chiffre.")
+        return digits
+
+    def clean_expiry(self):
+        raw = self.cleaned_data["expiry"].replace(" ", "")
+        month, _, year = raw.partition("/")
+        if not (month.isdigit() and year.isdigit() and len(year) in (2, 4) and 1 <= int(month) <= 12):
+            raise ValidationError("Indiquez la date d'expiration au format MM/AA, par exemple 04/29.")
+        year = int(year) + (2000 if len(year) == 2 else 0)
+        today = timezone.localdate()
+        if (year, int(month)) < (today.year, today.month):
+            raise ValidationError("Cette carte est expirée : utilisez une carte valide.")
+        return int(month), year
+
+    def clean_cvc(self):
+        cvc = self.cleaned_data["cvc"].strip()
+        if not cvc.isdigit() or len(cvc) not in (3, 4):
+            raise ValidationError("Le cryptogramme visuel comporte 3 chiffres (4 pour American Express).")
+        return cvc
+
+    def card(self):
+        """Return the Card to charge (valid form only)."""
+        month, year = self.cleaned_data["expiry"]
+        return Card(self.cleaned_data["number"], month, year, self.cleaned_data["cvc"], self.cleaned_data["holder"])
 
 
 class MessageForm(DsfrBaseForm):

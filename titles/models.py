@@ -11,7 +11,7 @@ from accounts.models import Membership
 from core.append_only import AppendOnlyModel, AppendOnlyQuerySet
 from core.formats import euros
 from titles import permissions
-from titles.enums import ConsentMethod, DocumentStatus, PaymentStatus
+from titles.enums import ConsentMethod, DocumentStatus, PaymentMethod, PaymentStatus
 from titles.presentation import describe_event
 from titles.registry import registry, title_choices
 from titles.workflow import PENDING_STATUSES, Status
@@ -287,24 +287,55 @@ class GeneratedDocument(models.Model):
 
 
 class Payment(models.Model):
-    """A timbre fiscal électronique used for one application: its number can pay only once, ever."""
+    """What paid one application: a timbre fiscal électronique (its number can pay only once, ever), or a bank card
+    charged by the payment provider (only the card's last four digits and the provider's references are kept)."""
 
     # Kept (application emptied) when a paid draft is deleted: the timbre must stay single-use forever.
     application = models.ForeignKey(
         Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
     )
-    timbre_number = models.CharField("numéro du timbre fiscal", max_length=16, unique=True)
+    method = models.CharField(
+        "moyen de paiement", max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.TIMBRE
+    )
+    timbre_number = models.CharField("numéro du timbre fiscal", max_length=16, unique=True, null=True, blank=True)
+    provider_reference = models.CharField(
+        "référence du paiement", max_length=64, unique=True, null=True, blank=True
+    )
+    card_last4 = models.CharField("4 derniers chiffres de la carte", max_length=4, blank=True)
+    refund_reference = models.CharField("référence du remboursement", max_length=64, blank=True)
     amount_cents = models.PositiveIntegerField()
     issuer = models.CharField(max_length=40)
-    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
+    status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
     paid_at = models.DateTimeField(default=timezone.now)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "paiement"
+        constraints = [
+            models.CheckConstraint(
+                name="card_payment_has_its_reference",
+                condition=~models.Q(method=PaymentMethod.CARD)
+                | (models.Q(provider_reference__isnull=False) & ~models.Q(provider_reference="")),
+            ),
+            models.CheckConstraint(
+                name="timbre_payment_has_its_number",
+                condition=~models.Q(method=PaymentMethod.TIMBRE)
+                | (models.Q(timbre_number__isnull=False) & ~models.Q(timbre_number="")),
+            ),
+        ]
 
     def __str__(self):
+        if self.method == PaymentMethod.CARD:
+            return f"Carte …{self.card_last4} ({euros(self.amount_cents)})"
         return f"Timbre …{self.timbre_number[-4:]} ({euros(self.amount_cents)})"
+
+    @property
+    def means(self):
+        """Say in French how this was paid, for the receipts, the e-mails and the file page."""
+        if self.method == PaymentMethod.CARD:
+            return (f"payé par carte bancaire, se terminant par {self.card_last4}, "
+                    f"référence {self.provider_reference}")
+        return f"payé par timbre fiscal électronique n° …{self.timbre_number[-4:]}"
 
 
 class TimbreFiscal(models.Model):

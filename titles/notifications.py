@@ -75,6 +75,8 @@ def for_event(event):
         "reason": event.payload.get("reason", ""),
         "url": application_url(application),
         "procedure_label": application.procedure_label,
+        # How the file was paid, and the card refunds a way out has asked (refund_card_payments, just before).
+        "payments": list(application.payments.all()),
     }
     return build(
         f"event:{event.pk}",

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 from core.exceptions import Refused
 from core.formats import euros
 from titles import services
+from titles.enums import PaymentMethod
 from titles.models import Application, TimbreFiscal
 from titles.workflow import InvalidTransition, Status
 
@@ -91,12 +92,20 @@ class PaymentRefused(Refused):
     """A timbre that cannot pay this file (unknown, expired, of another amount, already used); `reason` in French."""
 
 
+def refuse_card_procedure(application):
+    """Raise PaymentRefused for a procedure whose fee is paid by card at the end (no timbre may pay it)."""
+    if application.procedure.payment != PaymentMethod.TIMBRE:
+        raise PaymentRefused("method", "Cette démarche ne se paie pas par timbre fiscal : les taxes se paient par "
+                                       "carte bancaire, à la dernière étape « Paiement et dépôt ».")
+
+
 def buy_and_pay(application, *, actor):
     """Buy, in the issuer's checkout, a timbre of the file's whole fee and pay the file with it; return the Payment.
 
     Idempotent per file: under the file's row lock, a file already paid returns its payment and buys nothing (a
     second click on « Payer », a reloaded page, two tabs). Raise InvalidTransition once the file is filed."""
     issuer = get_issuer()
+    refuse_card_procedure(application)
     with transaction.atomic(durable=True):
         locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
         if locked.status != Status.DRAFT:
@@ -115,6 +124,7 @@ def pay_with_timbre(application, number, *, actor):
     `actor` acts for the applicant); return the Payment. Raise PaymentRefused (also when the file is paid already:
     a second timbre would be spent for nothing), or InvalidTransition once the file is filed."""
     issuer = get_issuer()
+    refuse_card_procedure(application)
     check = issuer.check(number, amount_cents=application.procedure.fee_total(application))
     if not check.ok:
         raise PaymentRefused("timbre", check.message)

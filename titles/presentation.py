@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from core.formats import french_date
-from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP
+from titles.enums import DOCUMENTS_STEP, PAYMENT_STEP, PaymentMethod
 from titles.registry import registry
 from titles.workflow import Status
 
@@ -87,12 +87,17 @@ def wizard_steps(application):
             (DOCUMENTS_STEP, "Pièces justificatives", "documents",
              reverse("titles:documents", kwargs={"reference": ref}))
         )
-    if procedure.fee_total(application) or procedure.fee_pending(application):
-        raw.append(
-            (PAYMENT_STEP, "Paiement du timbre fiscal", "payment",
-             reverse("titles:payment", kwargs={"reference": ref}))
-        )
-    raw.append(("recapitulatif", "Vérification et dépôt", "recap", reverse("titles:recap", kwargs={"reference": ref})))
+    payment_url = reverse("titles:payment", kwargs={"reference": ref})
+    recap_url = reverse("titles:recap", kwargs={"reference": ref})
+    paying = procedure.fee_total(application) or procedure.fee_pending(application)
+    if paying and procedure.payment == PaymentMethod.CARD:
+        # Paid by card at the very end: the last step pays and submits in one act.
+        raw.append(("recapitulatif", "Vérification de la demande", "recap", recap_url))
+        raw.append((PAYMENT_STEP, "Paiement et dépôt", "payment", payment_url))
+    else:
+        if paying:
+            raw.append((PAYMENT_STEP, "Paiement du timbre fiscal", "payment", payment_url))
+        raw.append(("recapitulatif", "Vérification et dépôt", "recap", recap_url))
     return [
         WizardStep(slug, label, kind, url, raw[i + 1][3] if i + 1 < len(raw) else None)
         for i, (slug, label, kind, url) in enumerate(raw)
@@ -116,6 +121,8 @@ EVENT_LABELS = {
     "step_saved": "Étape du formulaire enregistrée",
     "document_added": "Pièce justificative ajoutée",
     "payment": "Timbre fiscal enregistré",
+    "card_payment": "Taxes payées par carte bancaire",
+    "card_refund": "Remboursé sur votre carte bancaire",
     "document_issued": "Document produit",
     "annotation": "Annotation",
 }

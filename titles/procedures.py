@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from core.formats import euros, french_date
-from titles.enums import Filer
+from titles.enums import Filer, PaymentMethod
 from titles.models import ApplicationEvent
 from titles.uploads import UploadRules
 
@@ -139,6 +139,9 @@ class Procedure:
     documents: tuple[RequiredDocument, ...] = ()
     eligibility: tuple[EligibilityQuestion, ...] = ()
     fee_cents = 0
+    # How the fee is paid: a timbre fiscal step before the recap (TIMBRE), or by bank card at the very end, paying
+    # and submitting in one act (CARD: the carte grise taxes). A free file (0 €) skips payment either way.
+    payment = PaymentMethod.TIMBRE
     # The PDFs the engine queues at a transition, by transition name: {"submit": (...), "accept": (...)}.
     outputs: dict[str, tuple[Output, ...]] = {}
     # The register writes, each with its undo (see RegisterWrite), in the order they run.

@@ -217,7 +217,7 @@ def _apply_transition(application, name, *, actor, reason="", payload=None):
             procedure=procedure.code,
             created_by=application.filed_by_id,
             created_at=str(application.created_at),
-            timbres=[p.timbre_number[-4:] for p in application.payments.all()],
+            timbres=[p.timbre_number[-4:] for p in application.payments.all() if p.timbre_number],
         )
     outcome.event = record_event(
         application,

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from titles import services
+from titles import cards, services
 from titles.enums import DocumentStatus
 from titles.events import record_event
 from titles.models import Application, GeneratedDocument
@@ -162,3 +162,19 @@ def requeue_pending(older_than_seconds=60):
 def clean_up_drafts():
     """Daily: remind the owners of drafts about to expire, delete those that expired."""
     return {"reminded": services.remind_stale_drafts(), "deleted": services.delete_stale_drafts()}
+
+
+@shared_task(bind=True, autoretry_for=(OSError, ConnectionError), retry_backoff=True, max_retries=8)
+def refund_card_payment(self, payment_id):
+    """Ask the payment provider to refund one card payment marked `refund_pending` (once: the service locks it)."""
+    payment = cards.refund_card_payment(payment_id)
+    return payment.status if payment else "skipped"
+
+
+@shared_task
+def requeue_card_refunds():
+    """Ask again for the refunds a broker outage or a killed worker left pending (periodic, like `requeue_pending`)."""
+    pending = cards.pending_refunds()
+    for payment_id in pending:
+        refund_card_payment.delay(payment_id)
+    return len(pending)

@@ -115,7 +115,7 @@ TRANSITIONS = {
             frozenset({Actor.AGENT}),
             needs_reason=True,
             effects=("record_decision",),
-            consequences=("revoke_documents",),
+            consequences=("refund_card_payments", "revoke_documents"),
             way_out=True,
         ),
         Transition(
@@ -152,7 +152,7 @@ TRANSITIONS = {
             frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO}),
             Status.WITHDRAWN,
             frozenset({Actor.APPLICANT}),
-            consequences=("refund_timbres", "revoke_documents"),
+            consequences=("refund_timbres", "refund_card_payments", "revoke_documents"),
             way_out=True,
         ),
         # A file left without the answer or the paper part the law requires is closed by the portal.
@@ -164,7 +164,7 @@ TRANSITIONS = {
             frozenset({Actor.SYSTEM}),
             needs_reason=True,
             effects=("record_decision",),
-            consequences=("revoke_documents",),
+            consequences=("refund_card_payments", "revoke_documents"),
             way_out=True,
         ),
     ]

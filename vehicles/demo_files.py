@@ -8,7 +8,7 @@ their vehicles are left alone: these files belong to extra citizens `demo.citoye
 
 Every file is made through the services, as the citizen and the agent would make it: `create_draft`, `save_step`
 (through each step's form: the ownership proof, the code de cession), `add_document` (a small generated scan,
-through `clean_upload`), `record_payment` (a timbre bought from the embedded issuer), `apply_transition` (and
+through `clean_upload`), the taxes paid with the card provider's test token (which submits), `apply_transition` (and
 `answer_information_request`). Then — DEMO DATA ONLY — the file's own dates (created, submitted, decided, expected
 decision) are moved back with `update()`, so that the queue shows ages and the statistics delays; the audit trail
 (append-only events), the vehicles' history, the PDFs and the e-mails keep the moment they were really made at.

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.dates import add_months
 from core.formats import euros, french_date
-from titles.enums import Filer
+from titles.enums import Filer, PaymentMethod
 from titles.presentation import StatusSummary
 from titles.procedures import FeeLine, HumanFallback, Missing, Output, Procedure, RegisterWrite, RequiredDocument, Step
 from titles.registry import registry
@@ -100,6 +100,9 @@ def vehicle_context(vehicle):
 
 class VehicleProcedure(Procedure):
     title = VEHICLE
+    # The carte grise taxes (Y1, Y2, Y3/Y5…) are paid by bank card at the end of the démarche, not by timbre fiscal
+    # (ANTS, service-public: « paiement par carte bancaire en fin de démarche »); see docs/glossary.md.
+    payment = PaymentMethod.CARD
     fallback = HumanFallback(
         alternative="Un professionnel de l'automobile habilité par la préfecture (un garage, par exemple) peut faire "
         "la démarche à votre place, avec un mandat d'immatriculation signé (cerfa 13757).",

@@ -182,6 +182,36 @@ const JOURNEYS = {
     await k.press(k.button("Déposer"), "file");
     await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
   },
+  // A duplicata de carte grise (issue 13): the taxes paid by card at the last step, which files the démarche.
+  "duplicata-carte": async (k) => {
+    const [email, password] = spec.accounts.usager2;
+    await k.signIn(email, password);
+    await k.press(k.link("/vehicules/"), "Mes véhicules");
+    await k.reach("my vehicles", /\/vehicules\/$/);
+    await k.press(k.button("Demander un duplicata"), "ask for a duplicata of the first vehicle");
+    await k.reach("vehicle", /\/etape\/vehicule\//);
+    const plate = await k.page.$eval("[name='registration_number']", (input) => input.value);
+    const proof = spec.vehicles[plate];
+    if (!proof) throw new Error(`unknown vehicle ${plate}`);
+    await k.field("numero_formule", proof.formule);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("motive", /\/etape\/motif\//);
+    await k.radio("reason", "perte");
+    await k.date("event_date", spec.lostOn);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("documents", /\/pieces\//);
+    for (const name of spec.duplicataDocuments) await k.upload(name, spec.upload);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("recap", /\/recapitulatif\//);
+    await k.press(k.link("/paiement/"), "go on to the payment");
+    await k.reach("payment and filing", /\/paiement\//);
+    await k.field("number", spec.card.number);
+    await k.field("expiry", spec.card.expiry);
+    await k.field("cvc", spec.card.cvc);
+    await k.field("holder", spec.card.holder);
+    await k.press(k.button("Payer"), "pay and file");
+    await k.reach("paid and filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
+  },
   // Sell a car: from sign-in to the page that shows the code de cession.
   cession: async (k) => {
     const [email, password] = spec.accounts.usager;

@@ -34,7 +34,7 @@ from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import Status
 from vehicles import services as vehicle_services
-from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE
+from vehicles.enums import CESSION, CHANGEMENT_ADRESSE, CHANGEMENT_TITULAIRE, DUPLICATA
 from vehicles.models import Vehicle
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -176,12 +176,12 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
 
 
 KEYBOARD = BASE_DIR / "tests" / "a11y" / "keyboard-journeys.mjs"
-JOURNEYS = ["permis-perte", "cession"]
+JOURNEYS = ["permis-perte", "cession", "duplicata-carte"]
 
 
 def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
-    """Lose a permis and sell a car, from sign-in to the confirmation, with Tab, Enter, Space, arrows and typing
-    only, the focus visible at every stop (tests/a11y/keyboard-journeys.mjs)."""
+    """Lose a permis, sell a car and ask a duplicata paid by card, from sign-in to the confirmation, with Tab,
+    Enter, Space, arrows and typing only, the focus visible at every stop (tests/a11y/keyboard-journeys.mjs)."""
     scan = tmp_path / "scan.jpg"
     Image.new("RGB", (800, 600), "white").save(scan, "JPEG")
     today = timezone.localdate()
@@ -190,12 +190,17 @@ def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
         "upload": str(scan),
         "screenshots": str(tmp_path),  # where a journey that stops leaves a picture of the page
         "journeys": JOURNEYS,
-        "accounts": {"usager": ["usager@demo.test", DEMO_PASSWORD]},
+        "accounts": {"usager": ["usager@demo.test", DEMO_PASSWORD], "usager2": ["usager2@demo.test", DEMO_PASSWORD]},
         "lostOn": (today - datetime.timedelta(days=3)).isoformat(),
         "soldOn": (today - datetime.timedelta(days=1)).isoformat(),
         "permisDocuments": [d.kind for d in registry.get("permis-perte").documents if d.required],
         # usager@demo.test's vehicles in the demo (vehicles/demo.py): what proves each is theirs.
-        "vehicles": {"GD-482-ZP": {"formule": "2019CK04715"}, "7412 XB 83": {"date": "2008-11-05"}},
+        "vehicles": {"GD-482-ZP": {"formule": "2019CK04715"}, "7412 XB 83": {"date": "2008-11-05"},
+                     "FT-306-LE": {"formule": "2023FT51208"}, "CK-593-HN": {"formule": "2012AZ33071"}},
+        "duplicataDocuments": [d.kind for d in registry.get(DUPLICATA).documents if d.required],
+        # The payment provider's test card (titles.cards.EmbeddedCardProvider), valid three years from today.
+        "card": {"number": "4242 4242 4242 4242", "expiry": f"12/{(today.year + 3) % 100:02d}", "cvc": "123",
+                 "holder": "KARIM BENALI"},
         "cessionButton": "Déclarer la vente ou le don",
     }
     path = tmp_path / "journeys.json"
@@ -210,3 +215,4 @@ def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
     assert failures == [], "\n" + "\n".join(failures) + f"\n(screenshots in {tmp_path})"
     assert results[0]["steps"][-1]["step"] == "filed: the file's page"
     assert results[1]["steps"][-1]["step"] == "code de cession"
+    assert results[2]["steps"][-1]["step"] == "paid and filed: the file's page"

@@ -13,7 +13,7 @@ from journal.models import Entry
 from tests.api.conftest import jpeg, make_mandate, make_org
 from tests.factories import OrganisationFactory, UserFactory
 from tests.vehicles.conftest import declare_cession, make_vehicle
-from titles.models import Application, GeneratedDocument, RoutingRule
+from titles.models import Application, GeneratedDocument, Payment, RoutingRule
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, VEHICLE
 from vehicles.models import Cession
 
@@ -102,12 +102,26 @@ def test_a_garage_files_a_changement_de_titulaire_with_documents_and_payment(
             assert response.status_code == 201, response.json()
     quote = client.get(f"/api/v1/files/{reference}/fees/").json()
     assert quote["total_cents"] > 0 and not quote["paid"] and quote["lines"]
+    # The carte grise taxes are paid by card, not by timbre: without `card_token` the API says what it needs.
     response = client.post(f"/api/v1/files/{reference}/payment/", {}, format="json")
-    assert response.status_code == 201 and response.json()["amount_cents"] == quote["total_cents"]
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "card_token"
+    # A declined test token: 402, nothing charged, still a draft.
+    response = client.post(f"/api/v1/files/{reference}/payment/", {"card_token": "tok_declined"}, format="json")
+    assert response.status_code == 402 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/paiement-refuse") and "aucun montant" in response.json()["detail"]
+    assert not Payment.objects.exists() and Application.objects.get(reference=reference).status == "draft"
+    # The accepted one pays the quote and files the file in one act.
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/api/v1/files/{reference}/submit/")
-    assert response.status_code == 200, response.json()
+        response = client.post(f"/api/v1/files/{reference}/payment/", {"card_token": "tok_visa"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["method"] == "card" and body["amount_cents"] == quote["total_cents"] and body["card_last4"] == "4242"
+    assert body["status"] == "submitted" and body["payment_reference"]
     assert Application.objects.get(reference=reference).status == "submitted"
+    # Again (a retry without Idempotency-Key): the same payment, nothing charged twice.
+    again = client.post(f"/api/v1/files/{reference}/payment/", {"card_token": "tok_visa"}, format="json")
+    assert again.status_code == 200 and again.json()["payment_reference"] == body["payment_reference"]
+    assert Payment.objects.filter(application__reference=reference).count() == 1
     assert GeneratedDocument.objects.filter(application__reference=reference, kind="cpi").exists()
 
 

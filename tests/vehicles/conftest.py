@@ -7,9 +7,9 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.factories import OrganisationFactory, UserFactory
+from titles import cards
 from titles import services as titles_services
 from titles.models import RoutingRule
-from titles.payments import EmbeddedIssuer
 from titles.registry import registry
 from titles.uploads import clean_upload
 from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, VEHICLE, Category, Energy
@@ -97,7 +97,8 @@ def declare_cession(seller, vehicle, *, buyer=None, buyer_email=None, sold_at=No
 
 
 def buyer_draft(buyer, vehicle, code, **draft_kwargs):
-    """Return a changement de titulaire draft with every step, document and payment done."""
+    """Return a changement de titulaire draft with every step and document done: paying by card submits it
+    (`pay_and_submit`)."""
     application = titles_services.create_draft(registry.get(CHANGEMENT_TITULAIRE), applicant=buyer,
                                                filed_by=draft_kwargs.pop("filed_by", buyer), **draft_kwargs)
     fill(application, "vehicule", {"registration_number": vehicle.registration_number, "code_de_cession": code})
@@ -105,7 +106,6 @@ def buyer_draft(buyer, vehicle, code, **draft_kwargs):
                                     "city": buyer.city})
     fill(application, "controle", {})
     add_documents(application, buyer)
-    pay(application, buyer)
     return application
 
 
@@ -121,9 +121,14 @@ def add_documents(application, user, kinds=None):
             titles_services.add_document(application, kind=document.kind, clean_file=_clean_jpeg, uploaded_by=user)
 
 
-def pay(application, user):
-    total = application.procedure.fee_total(application)
-    issuer = EmbeddedIssuer()
-    number = issuer.buy(amount_cents=total, buyer=user)
-    titles_services.record_payment(application, timbre_number=number, amount_cents=total, issuer=issuer.name,
-                                   actor=user)
+def card_form(number="4242 4242 4242 4242", **fields):
+    """Return the card form as a person types it: the provider's test card (4242… accepted, 4000 0000 0000 0002
+    declined), an expiry three years ahead of today (the test does not depend on the day it runs)."""
+    year = timezone.localdate().year + 3
+    return {"number": number, "expiry": f"12/{year % 100:02d}", "cvc": "123", "holder": "CAMILLE MARTIN", **fields}
+
+
+def pay_and_submit(application, user, token="tok_visa"):
+    """Pay the draft's taxes with the provider's test token and submit it, in one act; return the submission's
+    TransitionOutcome (as `apply_transition(application, "submit")` does for a free file)."""
+    return cards.pay_by_card_and_submit(application, actor=user, token=token).submitted

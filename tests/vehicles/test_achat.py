@@ -13,7 +13,7 @@ from accounts.enums import Role
 from accounts.models import Organisation
 from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.vehicles.conftest import add_documents, fill, jpeg_upload, owner_data, pay
+from tests.vehicles.conftest import add_documents, card_form, fill, jpeg_upload, owner_data
 from titles import services as titles_services
 from titles.enums import ConsentMethod
 from titles.models import Application, GeneratedDocument, Mandate
@@ -215,9 +215,10 @@ def sell_from_stock(client, vehicle, buyer, garage, staff, captured):
     response = client.post(response.url, {"ct_date": ""})
     assert response.status_code == 302, response.content.decode()
     add_documents(application, staff)
-    pay(application, staff)
+    response = client.post(reverse("titles:recap", kwargs={"reference": application.reference}))
+    assert response.url == reverse("titles:payment", kwargs={"reference": application.reference})
     with captured(execute=True):
-        response = client.post(reverse("titles:recap", kwargs={"reference": application.reference}))
+        response = client.post(response.url, card_form())
     assert response.status_code == 302
     application.refresh_from_db()
     return application

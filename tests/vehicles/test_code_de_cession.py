@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications.models import OutgoingEmail
 from tests.factories import UserFactory
-from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
+from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle, pay_and_submit
 from titles import services as titles_services
 from titles.models import GeneratedDocument, new_public_code
 from titles.registry import registry
@@ -153,7 +153,7 @@ def test_no_attempt_counts_where_no_cession_is_open(client, seller, buyer, vehic
         sold = make_vehicle(seller, registration_number="GH-234-JK", vin="VF3CCHMZ6KW099999",
                             numero_formule="2023KR99999")
         _, code = declare_cession(seller, sold, buyer=buyer)
-        titles_services.apply_transition(buyer_draft(buyer, sold, code), "submit", actor=buyer)  # the code is spent
+        pay_and_submit(buyer_draft(buyer, sold, code), buyer)  # the code is spent
         _, url = start(client, UserFactory())
         # A plate with no cession, a plate nobody has, a plate whose cession is taken up: nothing to guess.
         for plate in (vehicle.registration_number, "HJ-345-KL", sold.registration_number):
@@ -192,9 +192,9 @@ def test_the_code_is_single_use(seller, buyer, vehicle, cert):
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
     second = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(first, "submit", actor=buyer)
+    pay_and_submit(first, buyer)
     with pytest.raises(InvalidTransition) as refused:
-        titles_services.apply_transition(second, "submit", actor=buyer)
+        pay_and_submit(second, buyer)
     assert "déjà été utilisé" in refused.value.reason
     second.refresh_from_db()
     assert second.status == Status.DRAFT
@@ -242,7 +242,7 @@ def test_a_refused_changement_de_titulaire_gives_the_vehicle_back_and_frees_the_
     agent = verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(first, "submit", actor=buyer)
+    pay_and_submit(first, buyer)
     vehicle.refresh_from_db()
     assert [h.user for h in vehicle.holders.current()] == [buyer]
     titles_services.apply_transition(first, "take", actor=agent)
@@ -252,7 +252,7 @@ def test_a_refused_changement_de_titulaire_gives_the_vehicle_back_and_frees_the_
     assert Cession.objects.get().used_by_application is None
     # The buyer files again with the same code, still valid.
     second = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(second, "submit", actor=buyer)
+    pay_and_submit(second, buyer)
     assert Cession.objects.get().used_by_application == second
     vehicle.refresh_from_db()
     assert [h.user for h in vehicle.holders.current()] == [buyer]

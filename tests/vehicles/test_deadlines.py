@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.dates import add_months
 from notifications.models import OutgoingEmail
-from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data
+from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data, pay_and_submit
 from titles import services as titles_services
 from titles.registry import registry
 from vehicles import deadlines, selectors, services, tasks
@@ -82,7 +82,7 @@ def test_the_cpi_expiry_is_reminded(client, seller, buyer, vehicle, cert, django
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     application = buyer_draft(buyer, vehicle, code)
     with django_capture_on_commit_callbacks(execute=True):
-        titles_services.apply_transition(application, "submit", actor=buyer)
+        pay_and_submit(application, buyer)
     with time_machine.travel(timezone.localtime() + datetime.timedelta(days=28)):  # calendar days, as above
         deadlines = selectors.deadlines(user=buyer)
         assert any("certificat provisoire" in item.what for item in deadlines)

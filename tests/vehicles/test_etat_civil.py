@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.enums import Role
 from tests.conftest import verified
 from tests.factories import MembershipFactory
-from tests.vehicles.conftest import jpeg_upload, make_vehicle
+from tests.vehicles.conftest import card_form, jpeg_upload, make_vehicle
 from titles import services as titles_services
 from titles.models import Application, GeneratedDocument
 from titles.workflow import Status
@@ -45,11 +45,10 @@ def file_over_http(client, user, vehicle, code, slug, data, documents, capture):
         response.content.decode()[-3000:] if response.status_code == 200 else response.url)
     response = client.post(response.url, documents)
     payment_url = reverse("titles:payment", kwargs={"reference": application.reference})
-    assert response.url == payment_url
+    assert response.url == reverse("titles:recap", kwargs={"reference": application.reference})
     payment_page = client.get(payment_url).content.decode()
-    response = client.post(payment_url, {"acheter": "1"})
     with capture(execute=True):
-        response = client.post(response.url)
+        response = client.post(payment_url, card_form())
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED, application.status
     return application, payment_page
@@ -177,10 +176,8 @@ def test_an_fni_vehicle_moves_to_siv_with_a_cpi_and_keeps_its_number_on_withdraw
         response = client.post(response.url, {"reason": "marriage", "new_family_name": "Martin",
                                               "new_given_names": "Angela", "changed_on": "2026-02-14"})
         response = client.post(response.url, {"identity": jpeg_upload(), "civil_status": jpeg_upload()})
-        payment_url = response.url
-        response = client.post(payment_url, {"acheter": "1"})
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(response.url)
+            client.post(reverse("titles:payment", kwargs={"reference": application.reference}), card_form())
         vehicle.refresh_from_db()
         assert vehicle.is_siv
         assert GeneratedDocument.objects.filter(application=application, kind="cpi").exists()

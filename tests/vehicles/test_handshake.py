@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.pdf_support import shows
-from tests.vehicles.conftest import jpeg_upload
+from tests.vehicles.conftest import card_form, jpeg_upload
 from titles.enums import DocumentStatus
 from titles.models import Application, GeneratedDocument
 from titles.workflow import Status
@@ -130,21 +130,24 @@ def test_seller_declares_buyer_registers_with_the_code(client, seller, buyer, ve
     assert response.url == documents_url
     response = client.post(documents_url, {"identity": jpeg_upload(), "proof_of_address": jpeg_upload(),
                                            "driving_licence": jpeg_upload()})
-    payment_url = reverse("titles:payment", kwargs={"reference": application.reference})
-    assert response.url == payment_url
-
-    # The fee, line by line: PACA 60 € × 5 CV, taxe fixe, acheminement.
-    page = client.get(payment_url).content.decode()
-    assert "Taxe régionale (Y1) — 5 CV × 60 €" in page and "300 €" in page
-    assert "Taxe fixe (Y4)" in page and "11 €" in page and "2,76 €" in page and "313,76 €" in page
-    response = client.post(payment_url, {"acheter": "1"})
     recap_url = reverse("titles:recap", kwargs={"reference": application.reference})
+    payment_url = reverse("titles:payment", kwargs={"reference": application.reference})
     assert response.url == recap_url
     page = client.get(recap_url).content.decode()
-    assert "Déposer ma demande" in page and "Angela Claire Louise Dubois" in page and "300 €" in page
+    assert "Angela Claire Louise Dubois" in page and "300 €" in page
+    assert f'href="{payment_url}">Continuer vers le paiement' in page and "Déposer ma demande" not in page
+
+    # The last step, « Paiement et dépôt »: the fee, line by line (PACA 60 € × 5 CV, taxe fixe, acheminement), then
+    # the card, which pays and files at once.
+    page = client.get(payment_url).content.decode()
+    assert "Paiement et dépôt" in page and "Étape 6 sur 6" in page
+    assert "Taxe régionale (Y1) — 5 CV × 60 €" in page and "300 €" in page
+    assert "Taxe fixe (Y4)" in page and "11 €" in page and "2,76 €" in page and "313,76 €" in page
+    assert "Payer 313,76 € et déposer ma demande" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(recap_url)
+        response = client.post(payment_url, card_form())
     assert response.url == reverse("titles:detail", kwargs={"reference": application.reference})
+    assert application.payments.get().card_last4 == "4242"
 
     # --- The register now knows the buyer; the code is spent; the old certificate proves nothing.
     application.refresh_from_db()

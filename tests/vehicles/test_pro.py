@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.enums import Role
 from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory
-from tests.vehicles.conftest import add_documents, declare_cession, fill, make_vehicle, owner_data, pay
+from tests.vehicles.conftest import add_documents, card_form, declare_cession, fill, make_vehicle, owner_data
 from titles import services as titles_services
 from titles.enums import ConsentMethod
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate
@@ -89,9 +89,9 @@ def test_a_professional_files_a_changement_de_titulaire_and_prints_the_cpi(
                                     "city": "Draguignan"})
     fill(application, "controle", {})
     add_documents(application, staff)
-    pay(application, staff)
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(reverse("titles:recap", kwargs={"reference": application.reference})).status_code == 302
+        response = client.post(reverse("titles:payment", kwargs={"reference": application.reference}), card_form())
+    assert response.status_code == 302
     cpi = GeneratedDocument.objects.get(application=application, kind="cpi")
     assert cpi.status == "ready"
     assert reverse("titles:generated_file", kwargs={"reference": application.reference, "pk": cpi.pk}) in (

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.enums import Role
 from tests.conftest import verified
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.vehicles.conftest import add_documents, fill, make_vehicle, owner_data, pay
+from tests.vehicles.conftest import add_documents, fill, make_vehicle, owner_data, pay_and_submit
 from titles import services as titles_services
 from titles.models import GeneratedDocument, RoutingRule
 from titles.registry import registry
@@ -37,7 +37,7 @@ def change_address(user, vehicle, city="Hyères", postal_code="83400"):
     fill(application, "adresse", {"address_line": "5 avenue des Îles", "postal_code": postal_code, "city": city,
                                   "moved_on": (timezone.localdate() - datetime.timedelta(days=3)).isoformat()})
     if application.procedure.fee_total(application):
-        pay(application, user)
+        return pay_and_submit(application, user).application
     return titles_services.apply_transition(application, "submit", actor=user).application
 
 
@@ -79,8 +79,7 @@ def test_an_fni_certificate_moves_to_a_new_siv_number(seller, cert, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         fill(application, "adresse", {"address_line": "5 avenue des Îles", "postal_code": "83400",
                                       "city": "Hyères", "moved_on": timezone.localdate().isoformat()})
-        pay(application, seller)
-        titles_services.apply_transition(application, "submit", actor=seller)
+        pay_and_submit(application, seller)
     vehicle.refresh_from_db()
     registration = parse_registration(vehicle.registration_number)
     assert registration.is_siv and not registration.provisional and vehicle.registration_number != "123 ABC 83"
@@ -94,8 +93,7 @@ def test_an_fni_certificate_moves_to_a_new_siv_number(seller, cert, django_captu
     second = draft(DUPLICATA, seller, other, numero_formule="", certificate_date="2008-01-05")
     fill(second, "motif", {"reason": "perte", "event_date": timezone.localdate().isoformat()})
     add_documents(second, seller)
-    pay(second, seller)
-    titles_services.apply_transition(second, "submit", actor=seller)
+    pay_and_submit(second, seller)
     other.refresh_from_db()
     assert other.is_siv and other.registration_number != vehicle.registration_number
 
@@ -111,10 +109,9 @@ def test_duplicata_fee_reference_and_formule(client, seller, vehicle, cert, agen
     fill(application, "motif", {"reason": "vol", "event_date": timezone.localdate().isoformat(),
                                 "police_reference": "PV 2026/00412"})
     add_documents(application, seller)
-    pay(application, seller)
     old_formule = vehicle.numero_formule
     with django_capture_on_commit_callbacks(execute=True):
-        application = titles_services.apply_transition(application, "submit", actor=seller).application
+        application = pay_and_submit(application, seller).application
     assert application.fee_cents == 1376
     assert GeneratedDocument.objects.get(application=application, kind="cpi").status == "ready"
     # The stolen certificate proves nothing any more.

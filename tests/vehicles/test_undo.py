@@ -9,7 +9,15 @@ from django.utils import timezone
 from accounts.enums import Role
 from tests.conftest import verified
 from tests.factories import MembershipFactory
-from tests.vehicles.conftest import add_documents, buyer_draft, declare_cession, fill, make_vehicle, owner_data, pay
+from tests.vehicles.conftest import (
+    add_documents,
+    buyer_draft,
+    declare_cession,
+    fill,
+    make_vehicle,
+    owner_data,
+    pay_and_submit,
+)
 from titles import services as titles_services
 from titles.models import GeneratedDocument
 from titles.registry import registry
@@ -57,7 +65,7 @@ def test_a_changement_de_titulaire_that_ends_gives_the_vehicle_back_whole(way_ou
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
     with django_capture_on_commit_callbacks(execute=True):
-        titles_services.apply_transition(first, "submit", actor=buyer)
+        pay_and_submit(first, buyer)
     vehicle.refresh_from_db()
     assert [h.user for h in vehicle.holders.current()] == [buyer] and vehicle.numero_formule == ""
 
@@ -81,11 +89,11 @@ def test_after_a_withdrawal_the_buyer_files_again_with_the_same_code_and_gets_a_
         seller, buyer, vehicle, cert, agent, django_capture_on_commit_callbacks):
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(first, "submit", actor=buyer)
+    pay_and_submit(first, buyer)
     titles_services.apply_transition(first, "withdraw", actor=buyer)
 
     second = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(second, "submit", actor=buyer)
+    pay_and_submit(second, buyer)
     assert Cession.objects.get().used_by_application == second
     titles_services.apply_transition(second, "take", actor=agent)
     titles_services.apply_transition(second, "accept", actor=agent)
@@ -98,7 +106,7 @@ def test_after_a_withdrawal_the_buyer_files_again_with_the_same_code_and_gets_a_
 def test_after_a_withdrawal_past_the_code_s_validity_the_seller_declares_again(seller, buyer, vehicle, cert, frozen):
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     first = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(first, "submit", actor=buyer)
+    pay_and_submit(first, buyer)
     titles_services.apply_transition(first, "withdraw", actor=buyer)
     frozen.shift(datetime.timedelta(days=16))
     vehicle.refresh_from_db()
@@ -132,7 +140,7 @@ def buyer_draft_stub(buyer):
 
 def test_a_cession_taken_up_by_the_buyer_cannot_be_withdrawn(seller, buyer, vehicle, cert):
     declaration, code = declare_cession(seller, vehicle, buyer=buyer)
-    titles_services.apply_transition(buyer_draft(buyer, vehicle, code), "submit", actor=buyer)
+    pay_and_submit(buyer_draft(buyer, vehicle, code), buyer)
     with pytest.raises(InvalidTransition) as error:
         titles_services.apply_transition(declaration, "withdraw", actor=seller)
     assert error.value.code == "cession_used"
@@ -146,8 +154,9 @@ def change_address(user, vehicle, **owner):
     fill(application, "adresse", {"address_line": "5 avenue des Îles", "postal_code": "83400", "city": "Hyères",
                                   "moved_on": (timezone.localdate() - datetime.timedelta(days=3)).isoformat()})
     if application.procedure.fee_total(application):
-        pay(application, user)
-    titles_services.apply_transition(application, "submit", actor=user)
+        pay_and_submit(application, user)
+    else:
+        titles_services.apply_transition(application, "submit", actor=user)
     return application
 
 
@@ -187,8 +196,7 @@ def test_a_duplicata_that_ends_gives_the_numero_de_formule_back(way_out, seller,
     fill(application, "vehicule", owner_data(vehicle, seller))
     fill(application, "motif", {"reason": "perte", "event_date": timezone.localdate().isoformat()})
     add_documents(application, seller)
-    pay(application, seller)
-    titles_services.apply_transition(application, "submit", actor=seller)
+    pay_and_submit(application, seller)
     assert Vehicle.objects.get(pk=vehicle.pk).numero_formule == ""
 
     leave(application, way_out, citizen=seller, agent=agent)

@@ -11,7 +11,7 @@ import time_machine
 from django.apps import apps
 from django.utils import timezone
 
-from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data
+from tests.vehicles.conftest import buyer_draft, declare_cession, fill, make_vehicle, owner_data, pay_and_submit
 from titles import services as titles_services
 from titles.models import Application
 from titles.registry import registry
@@ -63,7 +63,7 @@ def test_a_vehicle_id_slipped_into_the_draft_does_not_choose_the_vehicle_submitt
     Application.objects.filter(pk=application.pk).update(data=data)
     application.refresh_from_db()
 
-    titles_services.apply_transition(application, "submit", actor=seller)
+    pay_and_submit(application, seller)
 
     vehicle.refresh_from_db()
     other.refresh_from_db()
@@ -76,7 +76,7 @@ def test_a_filed_changement_de_titulaire_keeps_its_vehicle_and_cession_whatever_
     cession = Cession.objects.get()
     application = buyer_draft(buyer, vehicle, code)
     with django_capture_on_commit_callbacks(execute=True):
-        titles_services.apply_transition(application, "submit", actor=buyer)
+        pay_and_submit(application, buyer)
 
     Application.objects.filter(pk=application.pk).update(data={})
     application.refresh_from_db()
@@ -93,7 +93,7 @@ def test_a_filed_changement_de_titulaire_keeps_its_vehicle_and_cession_whatever_
 
 def test_a_filed_file_s_steps_cannot_be_saved_again(seller, vehicle, cert):
     application = address_draft(seller, vehicle)
-    titles_services.apply_transition(application, "submit", actor=seller)
+    pay_and_submit(application, seller)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     with pytest.raises(InvalidTransition) as refused:

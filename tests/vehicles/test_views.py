@@ -88,7 +88,7 @@ def test_an_older_vehicle_needs_its_controle_technique_at_the_pieces_step(client
     import time_machine
     from django.utils import timezone
 
-    from tests.vehicles.conftest import jpeg_upload, make_vehicle, pay
+    from tests.vehicles.conftest import jpeg_upload, make_vehicle
 
     now = datetime.datetime(2026, 11, 16, 10, tzinfo=timezone.get_default_timezone())
     with time_machine.travel(now, tick=False):
@@ -100,7 +100,6 @@ def test_an_older_vehicle_needs_its_controle_technique_at_the_pieces_step(client
         fill(application, "titulaire", {"address_line": buyer.address_line, "postal_code": buyer.postal_code,
                                         "city": buyer.city})
         fill(application, "controle", {"ct_date": "2026-10-20"})
-        pay(application, buyer)
         ref = application.reference
         documents_url = reverse("titles:documents", kwargs={"reference": ref})
         client.force_login(buyer)
@@ -127,8 +126,9 @@ def test_an_older_vehicle_needs_its_controle_technique_at_the_pieces_step(client
         response = client.post(documents_url, {"controle_technique": jpeg_upload(), "identity": jpeg_upload(),
                                                "proof_of_address": jpeg_upload(), "driving_licence": jpeg_upload()})
         assert response.status_code == 302
-        assert client.get(resume_url).url == reverse("titles:recap", kwargs={"reference": ref})
-        assert titles_services.missing_for_submission(application) == []
+        # Everything is given but the taxes, paid by card at the last step, « Paiement et dépôt ».
+        assert client.get(resume_url).url == reverse("titles:payment", kwargs={"reference": ref})
+        assert [item.step for item in titles_services.missing_for_submission(application)] == ["paiement"]
 
 
 def test_a_recap_links_every_missing_item_to_its_step(client, buyer, cert):
@@ -146,7 +146,7 @@ def test_a_recap_links_every_missing_item_to_its_step(client, buyer, cert):
 def test_the_sellers_page_follows_the_register_once_the_buyer_has_filed(client, seller, buyer, vehicle, cert):
     """Issue 14, 7: after the buyer finished, the seller still read « Action attendue de : l'acquéreur » and a
     « Retirer ma demande » promising a timbre refund on a free cession."""
-    from tests.vehicles.conftest import buyer_draft
+    from tests.vehicles.conftest import buyer_draft, pay_and_submit
 
     declaration, code = declare_cession(seller, vehicle, buyer=buyer)
     client.force_login(seller)
@@ -157,7 +157,7 @@ def test_the_sellers_page_follows_the_register_once_the_buyer_has_filed(client, 
     withdraw_page = client.get(withdraw_url).content.decode()
     assert "Retirer ma demande" in withdraw_page and "remboursé" not in withdraw_page  # nothing was paid
 
-    titles_services.apply_transition(buyer_draft(buyer, vehicle, code), "submit", actor=buyer)
+    pay_and_submit(buyer_draft(buyer, vehicle, code), buyer)
     page = client.get(detail_url).content.decode()
     assert "Cession terminée" in page and "changement de titulaire le" in page
     assert "Action attendue de" not in page and withdraw_url not in page
@@ -166,12 +166,13 @@ def test_the_sellers_page_follows_the_register_once_the_buyer_has_filed(client, 
     assert refusal.value.code == "cession_used"
 
 
-def test_a_paid_file_withdrawn_before_instruction_is_promised_its_refund(client, buyer, seller, vehicle, cert):
-    from tests.vehicles.conftest import buyer_draft
+def test_a_card_paid_file_withdrawn_is_promised_its_refund_on_the_card(client, buyer, seller, vehicle, cert):
+    from tests.vehicles.conftest import buyer_draft, pay_and_submit
 
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     application = buyer_draft(buyer, vehicle, code)
-    titles_services.apply_transition(application, "submit", actor=buyer)
+    pay_and_submit(application, buyer)
     client.force_login(buyer)
     page = client.get(reverse("titles:withdraw", kwargs={"reference": application.reference})).content.decode()
-    assert "le timbre fiscal payé sera remboursé" in page
+    assert "313,76 € payés seront remboursés sur votre carte bancaire se terminant par 4242" in page
+    assert "timbre" not in page

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from titles import page_cache, services
-from titles.enums import DocumentStatus, PaymentStatus
+from titles.enums import DocumentStatus, PaymentMethod, PaymentStatus
 from titles.forms import AnswerForm, MessageForm, WithdrawForm
 from titles.models import ApplicationEvent, GeneratedDocument, UploadedDocument
 from titles.presentation import status_summary
@@ -37,6 +37,7 @@ def _detail_context(request, application, message_form=None, answer_form=None):
         ),
         "uploaded": lambda: application.documents.filter(message__isnull=True),
         "generated": lambda: application.generated_documents.all(),
+        "payments": lambda: application.payments.all(),
         "messages_list": lambda: application.messages.select_related("author").prefetch_related("attachments"),
         "can_edit": can_edit(request.user, application),
         "can_withdraw": _may_withdraw(application, procedure, roles),
@@ -125,8 +126,11 @@ def withdraw(request, reference):
             messages.success(request, "Le brouillon est supprimé.")
             return redirect("titles:dashboard")
         return render(request, "titles/withdraw.html", {"application": application, "form": WithdrawForm()})
-    # A refund is promised only for what was paid, on a file not yet instructed (titles.effects.refund_timbres).
-    refund = application.status == Status.SUBMITTED and application.payments.filter(status=PaymentStatus.PAID).exists()
+    # A refund is promised only for what was paid: a timbre on a file not yet instructed (refund_timbres), a card
+    # payment on any way out (refund_card_payments).
+    paid = application.payments.filter(status=PaymentStatus.PAID)
+    card = paid.filter(method=PaymentMethod.CARD).first()
+    refund = card or (application.status == Status.SUBMITTED and paid.exists())
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -136,7 +140,8 @@ def withdraw(request, reference):
         else:
             messages.success(request, "Votre demande est retirée.")
         return redirect("titles:detail", reference=application.reference)
-    return render(request, "titles/withdraw.html", {"application": application, "form": form, "refund": refund})
+    return render(request, "titles/withdraw.html",
+                  {"application": application, "form": form, "refund": refund, "card": card})
 
 
 @login_required

@@ -1,5 +1,5 @@
 """The wizard: a procedure's start page (eligibility, then a draft), its steps, the documents, the timbre fiscal and
-the recap with the submission."""
+the recap with the submission; or, for a procedure paid by card, the recap then « Paiement et dépôt »."""
 
 from dataclasses import dataclass
 
@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core.http import max_body_bytes
-from titles import filing, payments, services
-from titles.forms import DocumentsForm, EligibilityForm, TimbreForm
+from titles import cards, filing, payments, services
+from titles.enums import PaymentMethod
+from titles.forms import CardForm, DocumentsForm, EligibilityForm, TimbreForm
 from titles.presentation import wizard_steps
 from titles.registry import registry
 from titles.workflow import InvalidTransition
@@ -203,6 +204,8 @@ def payment(request, reference):
     procedure = application.procedure
     steps = wizard_steps(application)
     current = _wizard_step_or_404(steps, "payment")
+    if procedure.payment == PaymentMethod.CARD:
+        return _card_payment(request, application, steps, current)
     lines = procedure.fee_lines(application)
     total = procedure.fee_total(application)
     paid = services.is_paid(application)
@@ -244,6 +247,52 @@ def payment(request, reference):
     )
 
 
+def _card_payment(request, application, steps, current):
+    """« Paiement et dépôt »: the fee lines and the card form; paying submits the file, in one act (the provider is
+    behind CARD_PAYMENT_PROVIDER). A declined card answers 402 with the form as typed, but never the card's number
+    or CVC; nothing is charged, the draft stays a draft."""
+    procedure = application.procedure
+    problems = [item for item in missing_with_links(application, steps) if item.url != current.url]
+    form = CardForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and problems:
+        messages.error(request, "Votre demande n'est pas encore complète : complétez-la avant de payer.")
+        return redirect(next(step.url for step in steps if step.kind == "recap"))
+    if request.method == "POST" and not form.is_valid():
+        status = 400
+    elif request.method == "POST":
+        try:
+            result = cards.pay_by_card_and_submit(application, actor=request.user, card=form.card())
+        except cards.CardDeclined as declined:
+            form.add_error(None, declined.reason)
+            status = 402
+        except InvalidTransition as refusal:
+            form.add_error(None, refusal.reason)
+            status = 409
+        else:
+            if result.submitted is None:  # a second click: the first one paid and submitted
+                messages.info(request, "Cette demande est déjà payée et déposée : rien d'autre n'a été débité.")
+                return redirect("titles:detail", reference=application.reference)
+            messages.success(
+                request,
+                f"Paiement accepté ({result.payment.means}). Votre demande est déposée : un courriel de "
+                "confirmation vous est envoyé, et le récépissé de dépôt sera disponible ici dans quelques instants.",
+            )
+            return redirect(
+                procedure.after_submit_url(request, result.submitted)
+                or reverse("titles:detail", kwargs={"reference": application.reference})
+            )
+    return render(
+        request,
+        "titles/card_payment.html",
+        _wizard_context(
+            request, application, steps, current, form=form, problems=problems,
+            lines=procedure.fee_lines(application), total_cents=procedure.fee_total(application),
+        ),
+        status=status,
+    )
+
+
 @login_required
 def recap(request, reference):
     application = applicant_side_file(request, reference, editable=True)
@@ -251,8 +300,14 @@ def recap(request, reference):
         return redirect("titles:detail", reference=application.reference)
     procedure = application.procedure
     steps = wizard_steps(application)
-    current = steps[-1]
+    current = next(step for step in steps if step.kind == "recap")
     problems = missing_with_links(application, steps)
+    # Paid by card: the recap comes before « Paiement et dépôt », which submits; the payment is not missing yet.
+    payment_step = current.next_url and steps[-1]
+    if payment_step:
+        problems = [item for item in problems if item.url != payment_step.url]
+    if request.method == "POST" and payment_step and not problems:
+        return redirect(payment_step.url)
     if request.method == "POST" and not problems:
         try:
             outcome = services.apply_transition(application, "submit", actor=request.user)
@@ -280,5 +335,6 @@ def recap(request, reference):
             lines=procedure.summary_lines(application),
             uploaded=application.documents.filter(message__isnull=True),
             fee_lines=procedure.fee_lines(application),
+            payment_step=payment_step,
         ),
     )
