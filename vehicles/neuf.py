@@ -120,7 +120,7 @@ class NewVehicleForm(VehicleStepForm):
 def malus_of(application):
     """Return the Malus of the file's vehicle (raise MalusUnavailable), or None while the step is not filled."""
     data = application.data.get("vehicule") or {}
-    if not data.get("first_registration_date"):
+    if not data.get("vin"):  # the step is not filled yet (the draft holds only its initial date)
         return None
     return compute(category=data["category"], energy=data["energy"], co2_g_km=data["co2_g_km"],
                    mass_kg=data["mass_kg"], on=datetime.date.fromisoformat(data["first_registration_date"]),
