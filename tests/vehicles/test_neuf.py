@@ -233,3 +233,24 @@ def test_no_table_for_2027_the_form_says_so(verified_client, buyer, cert, frozen
                        new_vehicle(first_registration_date="2027-01-04")).content.decode()
     assert "Le barème du malus applicable le 4 janvier 2027 n&#x27;est pas encore enregistré" in page
     assert registry.get(IMMATRICULATION_NEUF).fee_pending(Application.objects.get(pk=application.pk))
+
+
+@pytest.mark.parametrize("way_out", ["withdraw", "close"])
+def test_a_withdrawal_or_the_portals_closing_undoes_the_registration(
+        way_out, verified_client, buyer, cert, django_capture_on_commit_callbacks):
+    organisation, staff = garage()
+    client = verified_client(staff)
+    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    fill_steps(client, application, buyer)
+    application = file_it(client, application, staff, django_capture_on_commit_callbacks)
+    if way_out == "withdraw":  # by the client, from the file's page (the file is in their name)
+        response = verified_client(buyer).post(reverse("titles:withdraw", kwargs={"reference": application.reference}),
+                               {"confirm": "on"})
+        assert response.status_code == 302
+    else:
+        titles_services.apply_transition(application, "close", actor=None, reason=REASON)
+    application.refresh_from_db()
+    assert application.status in (Status.WITHDRAWN, Status.REJECTED)
+    vehicle = Vehicle.objects.get(vin=VIN)
+    assert not vehicle.holders.current().exists()
+    assert VehicleOperation.objects.filter(vehicle=vehicle, kind=OperationKind.ANNULATION).count() == 1
