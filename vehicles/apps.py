@@ -25,4 +25,4 @@ class VehiclesConfig(AppConfig):
             needs_validation=True,
             filer_label="Un professionnel de l'automobile habilité et mandaté",
         )
-        from vehicles import achat, csa, etat_civil, procedures  # noqa: F401  (registers the procedures with the engine)
+        from vehicles import achat, csa, etat_civil, neuf, procedures  # noqa: F401  (registers the procedures with the engine)

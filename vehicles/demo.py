@@ -22,6 +22,7 @@ from vehicles.enums import (
     CHANGEMENT_TITULAIRE_STOCK,
     COTITULAIRE,
     CSA_ON_DEMAND,
+    IMMATRICULATION_NEUF,
     PRO_AUTO,
     VEHICLE,
     Category,
@@ -45,11 +46,11 @@ VEHICLES = [
      "make": "CITROEN", "model_name": "C3", "category": Category.VP, "energy": Energy.ES, "fiscal_horsepower": 5},
 ]
 
-# The demo garage may file cessions, changements de titulaire, changes of état civil or cotitulaire and CSA requests
-# for Karim BENALI.
+# The demo garage may file cessions, changements de titulaire, changes of état civil or cotitulaire, CSA requests
+# and the registration of the new car it sells him for Karim BENALI.
 MANDATES = [("usager2@demo.test", "garage-provence", "garage@demo.test",
              [CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ETAT_CIVIL, COTITULAIRE, CSA_ON_DEMAND,
-              CHANGEMENT_TITULAIRE_STOCK])]
+              CHANGEMENT_TITULAIRE_STOCK, IMMATRICULATION_NEUF])]
 
 
 # The demo garage and its manager (accounts' demo adds the platform's own organisations and people).
@@ -128,6 +129,6 @@ def load(stdout):
         stdout.write(f"  - {vehicle.registration_number} ({vehicle.label}) — {proof} — {names}")
     stdout.write("Mandat de démonstration : Karim BENALI → Garage de Provence (cession, changement de titulaire, "
                  "changement d'état civil, cotitulaire, certificat de situation administrative, vente depuis le "
-                 "stock du garage).")
+                 "stock du garage, immatriculation d'un véhicule neuf).")
     demo_files.load(stdout)  # the CERT de Nîmes's demo files, once this transaction has committed
     demo_pro.load(stdout)  # then the garage's files for its clients

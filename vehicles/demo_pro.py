@@ -24,14 +24,15 @@ from titles import services
 from titles.demo_support import citizen, date_back, demo_agent, fill_and_submit, mandate
 from titles.models import Application
 from titles.registry import registry
-from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, Category, Energy, OperationKind
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, IMMATRICULATION_NEUF, Category, Energy, OperationKind
 from vehicles.formats import display_code
 from vehicles.models import Holder, Vehicle, VehicleOperation
 
 AGENT = "agent@demo.test"
 GARAGE = "garage-provence"
 STAFF = "garage@demo.test"
-PROCEDURES = (CESSION, CHANGEMENT_TITULAIRE)
+# The clients' mandates also cover the registration of the new car the garage sells them.
+PROCEDURES = (CESSION, CHANGEMENT_TITULAIRE, IMMATRICULATION_NEUF)
 
 # The garage's clients, all around Draguignan.
 CLIENTS = {

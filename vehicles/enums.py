@@ -21,8 +21,9 @@ CHANGEMENT_ETAT_CIVIL = "carte-grise-etat-civil"
 COTITULAIRE = "carte-grise-cotitulaire"
 DECLARATION_ACHAT = "declaration-achat"
 CHANGEMENT_TITULAIRE_STOCK = "changement-titulaire-stock"
+IMMATRICULATION_NEUF = "immatriculation-neuf"
 PROCEDURE_CODES = (CESSION, CHANGEMENT_TITULAIRE, CHANGEMENT_ADRESSE, DUPLICATA, CSA_ON_DEMAND, CHANGEMENT_ETAT_CIVIL,
-                   COTITULAIRE, DECLARATION_ACHAT, CHANGEMENT_TITULAIRE_STOCK)
+                   COTITULAIRE, DECLARATION_ACHAT, CHANGEMENT_TITULAIRE_STOCK, IMMATRICULATION_NEUF)
 # A habilitated professional declares the vehicle it bought within 15 days of the purchase (arrêté du 9 février
 # 2009, art. 11; cerfa 13751).
 DECLARATION_ACHAT_DEADLINE_DAYS = 15
