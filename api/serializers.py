@@ -167,6 +167,15 @@ class AnswerSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="Une pièce jointe, facultative.")
 
 
+class MandateRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="Adresse du compte du client sur le portail : il y reçoit la demande.")
+    given_names = serializers.CharField(max_length=150)
+    family_name = serializers.CharField(max_length=150)
+    procedures = serializers.ListField(child=serializers.CharField(), allow_empty=False,
+                                       help_text="Démarches confiées : cession, changement-titulaire…")
+    months = serializers.ChoiceField(choices=[1, 6, 12], default=6, help_text="Durée du mandat, en mois.")
+
+
 class StudentSerializer(serializers.Serializer):
     email = serializers.EmailField()
     given_names = serializers.CharField(max_length=150)
