@@ -1,0 +1,114 @@
+"""The file detail's compiled fast path (api/compiled.py) gives exactly the body of `FileDetailSerializer`, the
+schema's reference, for files in every state; its timeline cache follows new events; one query for the file."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from api import compiled
+from api import serializers as s
+from tests.api.conftest import make_mandate
+from tests.conftest import verified
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
+from titles import services
+from titles.models import Application, ApplicationEvent, RoutingRule
+from vehicles.enums import VEHICLE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def agent(cert):
+    return verified(MembershipFactory(organisation=cert, role="agent").user)
+
+
+@pytest.fixture
+def cert(db):
+    cert = OrganisationFactory(cert=True, name="CERT de Nîmes")
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=cert)
+    return cert
+
+
+def reference_body(application):
+    application = Application.objects.select_related("applicant", "cert").get(pk=application.pk)
+    events = ApplicationEvent.objects.filter(application=application, public=True).select_related(
+        "application", "organisation").order_by("created_at", "pk")
+    return s.FileDetailSerializer(application, context={"events": events}).data
+
+
+def compiled_body(application):
+    application = Application.objects.select_related("applicant", "cert", "cession").get(pk=application.pk)
+    return compiled.file_detail(application)
+
+
+def files_in_every_state(garage, cert, agent):
+    seller, buyer = UserFactory(), UserFactory(given_names="Léa Éloïse", family_name="D'Aubigné")
+    vehicle = make_vehicle(seller)
+    organisation = garage.organisation
+    draft = services.create_draft(services.registry.get("cession"), applicant=seller, filed_by=garage.manager,
+                                  organisation=organisation, mandate=make_mandate(seller, organisation))
+    cession, code = declare_cession(seller, vehicle, buyer=buyer)
+    bought = buyer_draft(buyer, vehicle, code, filed_by=garage.manager, organisation=organisation,
+                         mandate=make_mandate(buyer, organisation))
+    ready = Application.objects.get(pk=bought.pk)
+    services.apply_transition(ready, "submit", actor=verified(garage.manager))
+    submitted = Application.objects.get(pk=bought.pk)
+    services.apply_transition(submitted, "take", actor=agent)
+    services.apply_transition(Application.objects.get(pk=bought.pk), "request_info", actor=agent,
+                              reason="Le procès-verbal du contrôle technique est illisible.")
+    return {"draft": draft, "cession": cession, "needs_info": Application.objects.get(pk=bought.pk)}
+
+
+def test_the_compiled_body_equals_the_serializer_in_every_state(garage, cert, agent):
+    files = files_in_every_state(garage, cert, agent)
+    for state, application in files.items():
+        expected = reference_body(application)
+        assert compiled_body(application) == expected, state
+        # Twice: the second body comes from the timeline cache, and is the same.
+        assert compiled_body(application) == expected, state
+    assert reference_body(files["draft"])["missing"]
+    assert [event["kind"] for event in reference_body(files["needs_info"])["timeline"]][-2:] == [
+        "take", "request_info"]
+
+
+def test_a_new_event_shows_at_once_through_the_api(garage, cert, agent):
+    seller = UserFactory()
+    vehicle = make_vehicle(seller)
+    buyer = UserFactory()
+    _, code = declare_cession(seller, vehicle, buyer=buyer)
+    application = buyer_draft(buyer, vehicle, code, filed_by=garage.manager, organisation=garage.organisation,
+                              mandate=make_mandate(buyer, garage.organisation))
+    services.apply_transition(application, "submit", actor=verified(garage.manager))
+    url = f"/api/v1/files/{application.reference}/"
+    first = garage.client.get(url).json()
+    assert first["timeline"][-1]["kind"] == "submit"
+    services.apply_transition(Application.objects.get(pk=application.pk), "take", actor=agent)
+    after = garage.client.get(url).json()
+    assert after["status"] == "in_review" and after["timeline"][-1]["kind"] == "take"
+    assert after == reference_body(application)
+
+
+def test_the_detail_reads_the_file_in_one_query(garage, cert):
+    seller = UserFactory()
+    application, _ = declare_cession(seller, make_vehicle(seller), filed_by=verified(garage.manager),
+                                     organisation=garage.organisation,
+                                     mandate=make_mandate(seller, garage.organisation))
+    url = f"/api/v1/files/{application.reference}/"
+    assert garage.client.get(url).status_code == 200  # the timeline is cached now
+    with CaptureQueriesContext(connection) as queries:
+        response = garage.client.get(url)
+    assert response.status_code == 200 and response.json() == reference_body(application)
+    tables = [query["sql"].split(" FROM ")[1].split()[0].strip('"') for query in queries.captured_queries
+              if query["sql"].startswith("SELECT")]
+    # The key (with its organisation and creator), the membership, the file: nothing per event, no cession query.
+    assert tables.count("titles_application") == 1, tables
+    assert "titles_applicationevent" not in tables and "vehicles_cession" not in tables, tables
