@@ -12,9 +12,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from rest_framework import serializers
 
-from titles.models import ApplicationEvent
+from titles.models import Application, ApplicationEvent, normalise_public_code
+from titles.permissions import FILER
 from titles.presentation import event_words, status_summary
 from titles.registry import registry
 from titles.services import missing_for_submission
@@ -75,6 +77,20 @@ def _event_written(sender, instance, created, **kwargs):
         forget_timeline(instance.application_id)
         # A reader inside the window between this write and its commit may have cached the old timeline again.
         transaction.on_commit(lambda: forget_timeline(instance.application_id))
+
+
+def reachable_file(user, organisation, reference):
+    """The organisation's file `reference` if the key's user reaches it as a filer, else None: the same rule as
+    `ApiView.files()` (`titles.permissions.FILER`, narrowed to the key's organisation), checked on the row rather
+    than compiled into the query (the `visible()` query costs more to build than to run)."""
+    application = (
+        Application.objects.filter(reference=normalise_public_code(reference), organisation=organisation)
+        .select_related("applicant", "cert", "cession", "mandate")
+        .first()
+    )
+    if application is None or not FILER.check(application, user, timezone.now()):
+        return None
+    return application
 
 
 def file_detail(application, *, events=None):

@@ -141,11 +141,11 @@ class FileDetail(FileMixin, ApiView):
     serializer_class = s.FileDetailSerializer
 
     def get(self, request, reference):
-        # The compiled fast path (api/compiled.py): one query for the file and what its summary reads (a cession's
-        # register row), the timeline cached per file; the body equals FileDetailSerializer's (tested).
-        application = get_object_or_404(
-            self.files().select_related("applicant", "cert", "cession"), reference=normalise_public_code(reference)
-        )
+        # The compiled fast path (api/compiled.py): one plain query for the file and what its summary reads, the
+        # web's own filer rule checked on it, the timeline cached per file; the body equals FileDetailSerializer's.
+        application = compiled.reachable_file(self.request.user, self.organisation, reference)
+        if application is None:
+            raise Http404("Dossier introuvable")
         return Response(compiled.file_detail(application))
 
 
