@@ -23,6 +23,7 @@ from titles.payments import get_issuer
 from titles.registry import registry
 from titles.uploads import UploadRejected, clean_upload, file_response
 from titles.workflow import Status
+from vehicles.formats import display_code
 
 
 class FilePagination(CursorPagination):
@@ -314,22 +315,29 @@ class FilePayment(FileMixin, ApiView):
 @extend_schema(
     summary="Déposer le dossier",
     description="Dépose le brouillon complet (`missing` vide dans le détail). Le récépissé, puis les documents de "
-                "la démarche (accusé, CPI…) apparaissent dans ses documents dès qu'ils sont produits. Droit « file ».",
+                "la démarche (accusé, CPI…) apparaissent dans ses documents dès qu'ils sont produits. Le dépôt "
+                "d'une déclaration de cession donne le code de cession (`code_de_cession`) dans cette réponse, une "
+                "seule fois, comme le site : envoyez un `Idempotency-Key` pour pouvoir la redemander ; aucune "
+                "lecture du dossier ne le redonne. Droit « file ».",
     request=None,
-    responses={200: s.FileDetailSerializer, **errors(401, 403, 404, 409, 422)},
+    responses={200: s.SubmittedFileSerializer, **errors(401, 403, 404, 409, 422)},
     tags=["Dépôt"],
 )
 class FileSubmit(FileMixin, ApiView):
     required_scopes = {"POST": "file"}
-    serializer_class = s.FileDetailSerializer
+    serializer_class = s.SubmittedFileSerializer
 
     def post(self, request, reference):
         application = self.get_file(reference, draft=True)
         problems = services.missing_for_submission(application)
         if problems:
             raise Problem("action-refusee", " ".join(str(problem) for problem in problems))
-        services.apply_transition(application, "submit", actor=request.user)
-        return Response(s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data)
+        outcome = services.apply_transition(application, "submit", actor=request.user)
+        body = s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data
+        code = outcome.facts.get("code_de_cession")
+        if code:  # shown once, as on the web; kept sealed for a replay with the same Idempotency-Key
+            body["code_de_cession"] = display_code(code)
+        return Response(body)
 
 
 @extend_schema_view(

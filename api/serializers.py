@@ -83,6 +83,12 @@ class FileDetailSerializer(FileSerializer):
         return EventSerializer(self.context["events"], many=True).data
 
 
+class SubmittedFileSerializer(FileDetailSerializer):
+    code_de_cession = serializers.CharField(required=False, help_text=(
+        "Déclaration de cession seulement : le code de cession à remettre à l'acquéreur, donné une seule fois "
+        "(et à une nouvelle requête avec le même Idempotency-Key), jamais par une lecture du dossier."))
+
+
 class DocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     source = serializers.ChoiceField(choices=[("generated", "Produit par le portail"), ("uploaded", "Pièce jointe")])

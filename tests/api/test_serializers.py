@@ -10,11 +10,10 @@ from api import compiled
 from api import serializers as s
 from tests.api.conftest import make_mandate
 from tests.conftest import verified
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
 from titles import services
-from titles.models import Application, ApplicationEvent, RoutingRule
-from vehicles.enums import VEHICLE
+from titles.models import Application, ApplicationEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,6 @@ def empty_cache():
 @pytest.fixture
 def agent(cert):
     return verified(MembershipFactory(organisation=cert, role="agent").user)
-
-
-@pytest.fixture
-def cert(db):
-    cert = OrganisationFactory(cert=True, name="CERT de Nîmes")
-    RoutingRule.objects.create(title=VEHICLE, departement="", cert=cert)
-    return cert
 
 
 def reference_body(application):
