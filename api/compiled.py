@@ -83,11 +83,12 @@ def reachable_file(user, organisation, reference):
     """The organisation's file `reference` if the key's user reaches it as a filer, else None: the same rule as
     `ApiView.files()` (`titles.permissions.FILER`, narrowed to the key's organisation), checked on the row rather
     than compiled into the query (the `visible()` query costs more to build than to run)."""
-    application = (
+    found = list(
         Application.objects.filter(reference=normalise_public_code(reference), organisation=organisation)
         .select_related("applicant", "cert", "cession", "mandate")
-        .first()
+        .order_by()[:1]  # the reference is unique: no ORDER BY to compile or run
     )
+    application = found[0] if found else None
     if application is None or not FILER.check(application, user, timezone.now()):
         return None
     return application
