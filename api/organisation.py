@@ -110,8 +110,9 @@ class StudentEnrolment(ApiView):
         school = self.organisation
         if school.kind != AUTO_ECOLE:
             raise Http404("Réservé aux écoles de conduite")
-        data = request.data
-        form = StudentMandateForm(data, procedures=licences.school_procedures())
+        given = s.StudentSerializer(data=request.data)
+        given.is_valid(raise_exception=True)  # the shape (a JSON number is no address); the web form checks the rest
+        form = StudentMandateForm(_as_form_data(given.validated_data), procedures=licences.school_procedures())
         if not form.is_valid():
             raise Problem("validation", "L'inscription n'est pas valide : voyez « errors ».",
                           errors=form_errors(form))
