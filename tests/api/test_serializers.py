@@ -104,3 +104,5 @@ def test_the_detail_reads_the_file_in_one_query(garage, cert):
     # The key (with its organisation and creator), the membership, the file: nothing per event, no cession query.
     assert tables.count("titles_application") == 1, tables
     assert "titles_applicationevent" not in tables and "vehicles_cession" not in tables, tables
+    # The key's creator's membership is checked once (by the key's authentication), not again by the filer rule.
+    assert tables.count("accounts_membership") == 1, tables
