@@ -7,7 +7,7 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         # Register the tasks with Celery (services queue them by name) and the webhooks with the engine.
-        from api import compiled, tasks, webhooks  # noqa: F401  (compiled: the timeline cache's invalidation)
+        from api import tasks, webhooks  # noqa: F401
         from titles import events
 
         if webhooks.record_deliveries not in events.status_change_listeners:

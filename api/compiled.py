@@ -1,21 +1,21 @@
-"""The file detail's fast path (`GET /api/v1/files/<reference>/`, the call an integration polls most): one query for
-the file with what its summary reads, the timeline from a per-file cache, and the body written by hand rather
-than by DRF's serializer machinery (about a third of the call's time). `FileDetailSerializer` stays the schema and
-the reference: `tests/api/test_serializers.py` checks that both give the same body, for files in every state.
+"""The file detail's fast path (`GET /api/v1/files/<reference>/`, the call an integration polls most): one query,
+compiled once per thread, for the file with what its summary reads and its latest event; the timeline from a
+per-file cache; the body written by hand rather than by DRF's serializer machinery. `FileDetailSerializer` stays
+the schema and the reference: `tests/api/test_serializers.py` checks that both give the same body, for files
+in every state.
 
-The timeline cache (`api-timeline:<file id>`) is dropped when an event of the file is written (`ApplicationEvent`
-post_save, and again after its transaction commits), so a reader never waits for a new event longer than the
-cache's round trip; its key also carries the file's `updated_at`, which every transition moves.
+The timeline cache is per process (the `local` cache: no round trip) and keyed by the file and the id of its
+latest public event, read in the file's query: events are append-only, so a new event is a new key and a reader
+never sees a stale timeline, in any process, with nothing to invalidate.
 """
 
 import threading
 from types import SimpleNamespace
 
-from django.core.cache import cache
-from django.db import connections, transaction
+from django.core.cache import caches
+from django.db import connections
+from django.db.models import OuterRef, Subquery
 from django.db.models.query import get_related_populators
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -26,7 +26,8 @@ from titles.registry import registry
 from titles.services import missing_for_submission
 from titles.workflow import Status
 
-TIMELINE_TTL = 600  # seconds; the invalidation on new events is what keeps it right, the TTL only bounds memory
+TIMELINE_TTL = 600  # seconds; the key (the latest event) keeps it right, the TTL only bounds memory
+_UNKNOWN = object()
 _DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
 
@@ -39,48 +40,30 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def timeline_key(application):
-    stamp = application.updated_at.timestamp() if application.updated_at else 0
-    return f"api-timeline:{application.pk}:{stamp}"
-
-
-def _timeline_prefix(application_id):
-    return f"api-timeline:{application_id}:"
+def _last_public_event():
+    """The id of the file's latest public event: events are append-only, so it names the whole timeline."""
+    return Subquery(ApplicationEvent.objects.filter(application=OuterRef("pk"), public=True).order_by("-pk")
+                    .values("pk")[:1])
 
 
 def timeline(application, procedure):
-    """The file's public events, oldest first, as `EventSerializer` writes them; cached per file."""
-    key = timeline_key(application)
-    cached = cache.get(key)
+    """The file's public events, oldest first, as `EventSerializer` writes them; cached in the process under the
+    id of its latest public event (read with the file, `_fetch_file`): a new event gives a new key."""
+    last = getattr(application, "last_public_event", _UNKNOWN)
+    if last is _UNKNOWN:
+        last = Application.objects.filter(pk=application.pk).values_list(_last_public_event(), flat=True)[0]
+    key = f"api-timeline:{application.pk}:{last}"
+    local = caches["local"]
+    cached = local.get(key)
     if cached is not None:
         return cached
-    events = ApplicationEvent.objects.filter(application=application, public=True).select_related(
+    events = ApplicationEvent.objects.filter(application=application, public=True, pk__lte=last or 0).select_related(
         "organisation").order_by("created_at", "pk")
     data = [{"kind": _text(event.kind), "label": event_words(event, procedure),
              "from_status": _text(event.from_status), "to_status": _text(event.to_status),
              "actor_role": _text(event.actor_role), "created_at": _datetime(event.created_at)} for event in events]
-    cache.set(key, data, TIMELINE_TTL)
-    cache.set(_current_key(application.pk), key, TIMELINE_TTL)
+    local.set(key, data, TIMELINE_TTL)
     return data
-
-
-def _current_key(application_id):
-    return f"{_timeline_prefix(application_id)}current"
-
-
-def forget_timeline(application_id):
-    """Drop the file's cached timeline (the key its last read used)."""
-    current = cache.get(_current_key(application_id))
-    if current:
-        cache.delete_many([current, _current_key(application_id)])
-
-
-@receiver(post_save, sender=ApplicationEvent, dispatch_uid="api.compiled.forget_timeline")
-def _event_written(sender, instance, created, **kwargs):
-    if instance.public:
-        forget_timeline(instance.application_id)
-        # A reader inside the window between this write and its commit may have cached the old timeline again.
-        transaction.on_commit(lambda: forget_timeline(instance.application_id))
 
 
 # The file's query, compiled once per thread: building Django's SQL for a select_related of four relations costs
@@ -95,6 +78,7 @@ def _prepared_query():
         queryset = (
             Application.objects.filter(reference=_SENTINEL_REFERENCE, organisation_id=_SENTINEL_ORGANISATION)
             .select_related("applicant", "cert", "cession", "mandate")
+            .annotate(last_public_event=_last_public_event())
             .order_by()[:1]  # the reference is unique: no ORDER BY
         )
         compiler = queryset.query.get_compiler(using=queryset.db)
@@ -106,6 +90,7 @@ def _prepared_query():
             where=(list(params).index(_SENTINEL_REFERENCE), list(params).index(_SENTINEL_ORGANISATION)),
             init_list=[column[0].target.attname for column in compiler.select[start:end]],
             populators=get_related_populators(klass_info, compiler.select, queryset.db),
+            annotations=dict(compiler.annotation_col_map),
         )
     return prepared
 
@@ -122,6 +107,8 @@ def _fetch_file(reference, organisation_id):
         application = Application.from_db(query.db, query.init_list, row[query.start:query.end])
         for populator in query.populators:
             populator.populate(row, application)
+        for name, position in query.annotations.items():
+            setattr(application, name, row[position])
         return application
     return None
 
