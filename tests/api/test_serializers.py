@@ -14,6 +14,8 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
 from titles import services
 from titles.models import Application, ApplicationEvent
+from titles.registry import registry
+from vehicles.enums import DECLARATION_ACHAT
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,27 @@ def test_the_detail_reads_the_file_in_one_query(garage, cert):
     assert len(selects) == 3, selects
     assert '"api_apikey"' in selects[0] and '"accounts_membership"' in selects[1], selects
     assert '"titles_application"' in selects[2] and '"vehicles_cession"' in selects[2], selects
+
+
+def test_the_detail_reaches_what_the_list_lists(garage, other_garage):
+    """The fast path's check (titles.permissions.FILER on the row) and the list's query (`visible()`) agree: a file the
+    garage files in its own name, one under a valid mandate; not another garage's, not one under a revoked mandate."""
+    client = UserFactory()
+    own = services.create_draft(registry.get(DECLARATION_ACHAT), applicant=garage.manager, filed_by=garage.manager,
+                                organisation=garage.organisation)
+    mandate = make_mandate(client, garage.organisation)
+    mandated = services.create_draft(registry.get("cession"), applicant=client, filed_by=garage.manager,
+                                     organisation=garage.organisation, mandate=mandate)
+    revoked_mandate = make_mandate(client, garage.organisation)
+    revoked = services.create_draft(registry.get("cession"), applicant=client, filed_by=garage.manager,
+                                    organisation=garage.organisation, mandate=revoked_mandate)
+    revoked_mandate.revoked_at = revoked_mandate.confirmed_at
+    revoked_mandate.save(update_fields=["revoked_at"])
+    foreign = services.create_draft(registry.get("cession"), applicant=client, filed_by=other_garage.manager,
+                                    organisation=other_garage.organisation,
+                                    mandate=make_mandate(client, other_garage.organisation))
+    listed = {file["reference"] for file in garage.client.get("/api/v1/files/").json()["results"]}
+    assert listed == {own.reference, mandated.reference}
+    for application in (own, mandated, revoked, foreign):
+        status = garage.client.get(f"/api/v1/files/{application.reference}/").status_code
+        assert status == (200 if application.reference in listed else 404), application
