@@ -42,6 +42,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             raise AuthenticationFailed("Clé d'API inconnue ou révoquée.")
         user = api_key.created_by
+        user.checked_memberships = frozenset({api_key.organisation_id})  # key_for checked it (titles.permissions)
         user.otp_device = KeyCredential(api_key)
         user.is_verified = lambda: True
         return user, api_key

@@ -14,7 +14,7 @@ from api.models import ApiKey
 from api.permissions import HasScope
 from api.problems import exception_handler, problem_response, refuse
 from api.schema import ApiAutoSchema
-from api.throttling import BurstThrottle, SustainedThrottle
+from api.throttling import KeyRateThrottle
 from titles.models import Application
 from titles.permissions import visible
 from titles.workflow import Actor
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 class ApiView(generics.GenericAPIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
-    throttle_classes = [BurstThrottle, SustainedThrottle]
+    throttle_classes = [KeyRateThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_scopes = {"*": "read"}

@@ -11,17 +11,19 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from api import compiled
 from api import serializers as s
 from api.base import ApiView
 from api.docs import errors
 from api.problems import Problem, form_errors
 from titles import cards, filing, services
 from titles.enums import DocumentStatus, PaymentMethod
-from titles.models import ApplicationEvent, GeneratedDocument, normalise_public_code
+from titles.models import GeneratedDocument, normalise_public_code
 from titles.payments import get_issuer
 from titles.registry import registry
 from titles.uploads import UploadRejected, clean_upload, file_response
 from titles.workflow import InvalidTransition, Status
+from vehicles.formats import display_code
 
 
 class FilePagination(CursorPagination):
@@ -140,10 +142,12 @@ class FileDetail(FileMixin, ApiView):
     serializer_class = s.FileDetailSerializer
 
     def get(self, request, reference):
-        application = self.get_file(reference)
-        events = ApplicationEvent.objects.filter(application=application, public=True).select_related(
-            "application", "organisation").order_by("created_at", "pk")
-        return Response(s.FileDetailSerializer(application, context={"events": events}).data)
+        # The compiled fast path (api/compiled.py): one plain query for the file and what its summary reads, the
+        # web's own filer rule checked on it, the timeline cached per file; the body equals FileDetailSerializer's.
+        application = compiled.reachable_file(self.request.user, self.organisation, reference)
+        if application is None:
+            raise Http404("Dossier introuvable")
+        return Response(compiled.file_detail(application))
 
 
 @extend_schema(
@@ -357,22 +361,29 @@ class FilePayment(FileMixin, ApiView):
 @extend_schema(
     summary="Déposer le dossier",
     description="Dépose le brouillon complet (`missing` vide dans le détail). Le récépissé, puis les documents de "
-                "la démarche (accusé, CPI…) apparaissent dans ses documents dès qu'ils sont produits. Droit « file ».",
+                "la démarche (accusé, CPI…) apparaissent dans ses documents dès qu'ils sont produits. Le dépôt "
+                "d'une déclaration de cession donne le code de cession (`code_de_cession`) dans cette réponse, une "
+                "seule fois, comme le site : envoyez un `Idempotency-Key` pour pouvoir la redemander ; aucune "
+                "lecture du dossier ne le redonne. Droit « file ».",
     request=None,
-    responses={200: s.FileDetailSerializer, **errors(401, 403, 404, 409, 422)},
+    responses={200: s.SubmittedFileSerializer, **errors(401, 403, 404, 409, 422)},
     tags=["Dépôt"],
 )
 class FileSubmit(FileMixin, ApiView):
     required_scopes = {"POST": "file"}
-    serializer_class = s.FileDetailSerializer
+    serializer_class = s.SubmittedFileSerializer
 
     def post(self, request, reference):
         application = self.get_file(reference, draft=True)
         problems = services.missing_for_submission(application)
         if problems:
             raise Problem("action-refusee", " ".join(str(problem) for problem in problems))
-        services.apply_transition(application, "submit", actor=request.user)
-        return Response(s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data)
+        outcome = services.apply_transition(application, "submit", actor=request.user)
+        body = s.FileDetailSerializer(self.get_file(reference), context={"events": []}).data
+        code = outcome.facts.get("code_de_cession")
+        if code:  # shown once, as on the web; kept sealed for a replay with the same Idempotency-Key
+            body["code_de_cession"] = display_code(code)
+        return Response(body)
 
 
 @extend_schema_view(

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api.models import IDEMPOTENCY_TTL, IdempotencyRecord
 from api.problems import Problem
+from titles.sealing import seal, unseal
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -25,6 +26,10 @@ WAIT_SECONDS = 10
 WAIT_STEP = 0.1
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location",)
+# Fields of a response shown once that the record keeps sealed (titles/sealing.py), never in clear: the code de
+# cession of a submitted cession. A replay unseals them; a copy of the database reveals nothing.
+SECRET_FIELDS = ("code_de_cession",)
+SEALED = "_sealed"
 
 
 def fingerprint(request):
@@ -85,8 +90,28 @@ def begin(request, organisation, key):
 def replay(record):
     headers = {name: value for name, value in record.headers.items() if name != "Content-Type"}
     headers[REPLAYED_HEADER] = "true"
-    return Response(record.response, status=record.status_code, headers=headers,
+    return Response(_unsealed(record.response), status=record.status_code, headers=headers,
                     content_type=record.headers.get("Content-Type"))
+
+
+def _sealed(data):
+    """The response's body as the record keeps it: its secret fields sealed under `_sealed`."""
+    if not isinstance(data, dict) or not any(name in data for name in SECRET_FIELDS):
+        return data
+    kept = {name: value for name, value in data.items() if name not in SECRET_FIELDS}
+    kept[SEALED] = {name: seal(str(data[name])) for name in SECRET_FIELDS if name in data}
+    return kept
+
+
+def _unsealed(stored):
+    if not isinstance(stored, dict) or SEALED not in stored:
+        return stored
+    body = {name: value for name, value in stored.items() if name != SEALED}
+    for name, token in stored[SEALED].items():
+        value = unseal(token)
+        if value is not None:  # sealed under a key since retired: the secret is not given again
+            body[name] = value
+    return body
 
 
 def complete(record, response):
@@ -98,7 +123,7 @@ def complete(record, response):
     if response.content_type:
         headers["Content-Type"] = response.content_type
     IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=response.status_code, response=response.data, headers=headers
+        status_code=response.status_code, response=_sealed(response.data), headers=headers
     )
 
 

@@ -1,7 +1,7 @@
 """The organisation's mandates, and a driving school's enrolment of a student (its request for a mandate, which
 the student confirms as on the web)."""
 
-from django.http import Http404
+from django.http import Http404, QueryDict
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
@@ -14,6 +14,9 @@ from licences import services as licences
 from licences.enums import AUTO_ECOLE
 from licences.forms import StudentMandateForm
 from titles.models import Mandate
+from vehicles import services as vehicles
+from vehicles.enums import PRO_AUTO
+from vehicles.forms import ProMandateForm
 
 
 @extend_schema_view(
@@ -24,14 +27,66 @@ from titles.models import Mandate
         responses={200: s.MandateSerializer(many=True), **errors(401, 403)},
         tags=["Mandats"],
     ),
+    post=extend_schema(
+        summary="Demander un mandat à un client (professionnel de l'automobile)",
+        description="Comme « Demander un mandat à un client » dans l'espace professionnel : le client reçoit un "
+                    "courriel à l'adresse de son compte et confirme le mandat sur le site, après connexion ; "
+                    "jusque-là le mandat est en attente (`confirmed_at` vide) et ne permet aucun dépôt. Même "
+                    "formulaire et mêmes règles que le site. Les écoles de conduite inscrivent leurs élèves par "
+                    "/api/v1/students/. Droit « file ».",
+        request=s.MandateRequestSerializer,
+        responses={201: s.MandateSerializer, **errors(400, 401, 403, 404, 409, 422)},
+        examples=[
+            OpenApiExample("Demande de mandat", request_only=True, value={
+                "email": "camille.roux@exemple.fr", "given_names": "Camille", "family_name": "ROUX",
+                "procedures": ["changement-titulaire", "cession"], "months": 6}),
+            OpenApiExample("Mandat en attente de confirmation", response_only=True, status_codes=["201"], value={
+                "id": 31, "citizen": "Camille ROUX", "procedures": ["changement-titulaire", "cession"],
+                "consent_method": "electronic", "valid_from": "2026-11-10T09:30:00+01:00",
+                "valid_until": "2027-05-10T09:30:00+02:00", "confirmed_at": None, "revoked_at": None}),
+        ],
+        tags=["Mandats"],
+    ),
 )
 class MandateList(ApiView):
+    required_scopes = {"GET": "read", "POST": "file"}
     serializer_class = s.MandateSerializer
 
     def get(self, request):
         mandates = Mandate.objects.filter(organisation=self.organisation).select_related("citizen").order_by(
             "-created_at", "-pk")
         return Response(s.MandateSerializer(mandates, many=True).data)
+
+    def post(self, request):
+        if self.organisation.kind != PRO_AUTO:
+            raise Http404("Réservé aux professionnels de l'automobile")
+        given = s.MandateRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)  # the shape (a list is a list); the web form checks the rest
+        form = ProMandateForm(_as_form_data(given.validated_data),
+                              procedures=vehicles.mandate_procedures())
+        if not form.is_valid():
+            raise Problem("validation", "La demande de mandat n'est pas valide : voyez « errors ».",
+                          errors=form_errors(form))
+        cleaned = form.cleaned_data
+        try:
+            mandate = vehicles.request_mandate(
+                self.organisation, staff=request.user, email=cleaned["email"], given_names=cleaned["given_names"],
+                family_name=cleaned["family_name"], procedures=cleaned["procedures"], months=cleaned["months"],
+            )
+        except vehicles.MandateRequestRefused as refusal:
+            raise Problem("action-refusee", refusal.reason) from None
+        return Response(s.MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)
+
+
+def _as_form_data(data):
+    """The serializer's values as the web form's POST data (a list as repeated values)."""
+    form_data = QueryDict(mutable=True)
+    for name, value in data.items():
+        if isinstance(value, list):
+            form_data.setlist(name, [str(item) for item in value])
+        else:
+            form_data[name] = str(value)
+    return form_data
 
 
 @extend_schema(
@@ -55,8 +110,9 @@ class StudentEnrolment(ApiView):
         school = self.organisation
         if school.kind != AUTO_ECOLE:
             raise Http404("Réservé aux écoles de conduite")
-        data = request.data
-        form = StudentMandateForm(data, procedures=licences.school_procedures())
+        given = s.StudentSerializer(data=request.data)
+        given.is_valid(raise_exception=True)  # the shape (a JSON number is no address); the web form checks the rest
+        form = StudentMandateForm(_as_form_data(given.validated_data), procedures=licences.school_procedures())
         if not form.is_valid():
             raise Problem("validation", "L'inscription n'est pas valide : voyez « errors ».",
                           errors=form_errors(form))

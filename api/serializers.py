@@ -83,6 +83,12 @@ class FileDetailSerializer(FileSerializer):
         return EventSerializer(self.context["events"], many=True).data
 
 
+class SubmittedFileSerializer(FileDetailSerializer):
+    code_de_cession = serializers.CharField(required=False, help_text=(
+        "Déclaration de cession seulement : le code de cession à remettre à l'acquéreur, donné une seule fois "
+        "(et à une nouvelle requête avec le même Idempotency-Key), jamais par une lecture du dossier."))
+
+
 class DocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     source = serializers.ChoiceField(choices=[("generated", "Produit par le portail"), ("uploaded", "Pièce jointe")])
@@ -175,6 +181,15 @@ class QuoteSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=5000, help_text="La réponse à la demande de complément.")
     file = serializers.FileField(required=False, help_text="Une pièce jointe, facultative.")
+
+
+class MandateRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="Adresse du compte du client sur le portail : il y reçoit la demande.")
+    given_names = serializers.CharField(max_length=150)
+    family_name = serializers.CharField(max_length=150)
+    procedures = serializers.ListField(child=serializers.CharField(), allow_empty=False,
+                                       help_text="Démarches confiées : cession, changement-titulaire…")
+    months = serializers.ChoiceField(choices=[1, 6, 12], default=6, help_text="Durée du mandat, en mois.")
 
 
 class StudentSerializer(serializers.Serializer):

@@ -65,8 +65,6 @@ def parse_args():
     parser.add_argument("--keep", action="store_true", help="keep the database and the run's files")
     parser.add_argument("--only-api", action="store_true",
                         help="measure only the API's file detail against the bare DRF view (about a minute)")
-    parser.add_argument("--only-api", action="store_true",
-                        help="measure only the API's file detail against the bare DRF view (about a minute)")
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: letters, digits and _ only")

@@ -170,8 +170,17 @@ def reaches_own_name(application, user):
     return (
         in_own_name(application)
         and second_factor_passed(user)
-        and ANY_MEMBER.memberships(user, organisation_id=application.organisation_id).exists()
+        and is_member(user, application.organisation_id)
     )
+
+
+def is_member(user, organisation_id):
+    """Return whether `user` is an active member of the organisation. An API key's authentication has just checked
+    its creator's membership of the key's organisation (`api.services.key_for`) and says so on the request's user
+    (`checked_memberships`): not asked twice in one request."""
+    if organisation_id in getattr(user, "checked_memberships", ()):
+        return True
+    return ANY_MEMBER.memberships(user, organisation_id=organisation_id).exists()
 
 
 class Applicant(AccessRole):
@@ -224,7 +233,7 @@ class Filer(AccessRole):
         return (
             valid
             and mandate.valid_from <= now <= mandate.valid_until
-            and ANY_MEMBER.memberships(user, organisation_id=application.organisation_id).exists()
+            and is_member(user, application.organisation_id)
         )
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organisation
+from core.dates import add_years
 from titles import services
 from titles.demo_support import citizen, date_back, demo_agent, fill_and_submit, mandate
 from titles.models import Application
@@ -62,6 +63,12 @@ VEHICLES = {
                "numero_formule": "2015DW60281", "first_registration_date": "2015-10-12", "make": "RENAULT",
                "model_name": "SCENIC", "category": Category.VP, "energy": Energy.GO, "fiscal_horsepower": 6},
 }
+
+# The car the README's API examples sell and register again (README « API des professionnels »): Patrick COLIN's
+# C3, two years old (no contrôle technique yet), in no demo file, sold through the API to Julien FAURE.
+README_VEHICLE = {"owner": "patrick", "registration_number": "GH-254-PR", "vin": "VF7SXHMZ6PW254807",
+                  "numero_formule": "2024GH25480", "make": "CITROEN", "model_name": "C3", "category": Category.VP,
+                  "energy": Energy.ES, "fiscal_horsepower": 4}
 
 # What the agent does after the submission.
 WAITING = ()
@@ -138,6 +145,8 @@ def make_files(stdout):
         oldest = max(spec["age"] for spec in FILES if spec["who"] == key)
         mandates[key] = mandate(client, garage, staff, PROCEDURES, now - datetime.timedelta(days=oldest + 3))
     vehicles = {key: register(spec, clients[spec["owner"]]) for key, spec in VEHICLES.items()}
+    two_years_ago = add_years(timezone.localdate(now), -2).isoformat()
+    register({**README_VEHICLE, "first_registration_date": two_years_ago}, clients[README_VEHICLE["owner"]])
     codes = {}
     for n, spec in enumerate(FILES):
         make_file(spec, clients[spec["who"]], mandates[spec["who"]], vehicles[spec["vehicle"]], staff, agent, now,

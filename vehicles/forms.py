@@ -390,3 +390,22 @@ class DuplicataReasonForm(VehicleStepForm):
         if cleaned.get("reason") != DuplicataReason.VOL:
             cleaned["police_reference"] = ""
         return cleaned
+
+
+class ProMandateForm(DsfrBaseForm):
+    """A professionnel de l'automobile asks a client for a mandate; the client confirms it on the web."""
+
+    email = EmailField(label="Adresse électronique du client",
+                       help_text="Celle de son compte sur le portail : il y reçoit la demande de mandat.")
+    given_names = forms.CharField(label="Prénoms du client", max_length=150)
+    family_name = forms.CharField(label="Nom du client", max_length=150)
+    procedures = forms.MultipleChoiceField(label="Démarches confiées", widget=forms.CheckboxSelectMultiple)
+    months = forms.TypedChoiceField(label="Durée du mandat", coerce=int, initial=6, choices=[
+        (1, "1 mois"), (6, "6 mois"), (12, "1 an")])
+
+    def __init__(self, *args, procedures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["procedures"].choices = [(procedure.code, procedure.label) for procedure in procedures]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

@@ -60,6 +60,13 @@ class DeadlineReminder(VehicleEmail):
     subject = "Rappel — {deadline_display} : {what}"
 
 
+class MandateRequest(VehicleEmail):
+    """To a professional's client: it asks for a mandate; one click (signed in) confirms it."""
+
+    template = "mandate_request"
+    subject = "{organisation} vous demande un mandat pour vos démarches de carte grise"
+
+
 def my_vehicles_url():
     return absolute(reverse("vehicles:my_vehicles"))
 

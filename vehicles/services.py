@@ -8,14 +8,21 @@ The register itself (cessions, transfers, addresses, duplicatas, certificates, e
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import add_months
+from core.exceptions import Refused
 from core.formats import french_date
+from journal.enums import Action
 from titles import services as titles_services
+from titles.enums import ConsentMethod
+from titles.models import Mandate
+from titles.registry import registry
 from vehicles import notifications, selectors
-from vehicles.enums import REMIND_BEFORE
+from vehicles.enums import PRO_AUTO, PROCEDURE_CODES, REMIND_BEFORE
 from vehicles.models import Cession, Vehicle, VehicleFile
 
 
@@ -93,3 +100,48 @@ def send_deadline_reminders(now=None):
                 ).send(key=f"vehicles:reminder:{item.key}:{person.pk}", to=person.email)
             sent += email is not None
     return sent
+
+
+# --- Mandates a professional asks for ------------------------------------------------------------------------------
+
+
+class MandateRequestRefused(Refused):
+    """A mandate a professional may not ask for; `reason` is the French message."""
+
+
+def mandate_procedures():
+    """The vehicle procedures a professionnel de l'automobile may file under a mandate."""
+    procedures = [registry.get(code) for code in PROCEDURE_CODES if code in registry]
+    return [procedure for procedure in procedures if PRO_AUTO in procedure.filers]
+
+
+@transaction.atomic(durable=True)
+def request_mandate(organisation, *, staff, email, given_names, family_name, procedures, months):
+    """Ask a client for a mandate over `procedures`, for `months`: the mandate waits for the client's confirmation
+    on the web (`titles:confirm_mandate`, from the e-mail or their space) and opens nothing before it; until then
+    the professional sees only the name it typed (`Mandate.declared_name`). Used by the pro space's page and the
+    API. Raise MandateRequestRefused when the organisation is not habilitated or no account has this address (the
+    client opens one, with FranceConnect, first). Return the mandate."""
+    if not organisation.is_validated:
+        raise MandateRequestRefused("not-habilitated", "L'habilitation de votre entreprise n'est pas encore validée "
+                                                       "par la préfecture : vous ne pouvez pas encore demander de "
+                                                       "mandat.")
+    client = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if client is None:
+        raise MandateRequestRefused("no-account", "Aucun compte du portail n'utilise cette adresse : votre client "
+                                                  "crée d'abord son compte (par exemple avec FranceConnect), puis "
+                                                  "vous lui demandez le mandat.")
+    now = timezone.now()
+    mandate = Mandate.objects.create(
+        citizen=client, organisation=organisation, procedures=list(procedures),
+        consent_method=ConsentMethod.ELECTRONIC, valid_from=now, valid_until=add_months(now, months),
+        created_by=staff, declared_name=f"{given_names} {family_name}".strip(),
+    )
+    titles_services.journal_mandate(Action.MANDATE_CREATED, mandate, actor=staff, in_force=False)
+    notifications.MandateRequest(
+        client=client, organisation=organisation.name, valid_until=mandate.valid_until,
+        labels=[registry.get(code).label for code in procedures if code in registry],
+        url=notifications.absolute(reverse("titles:confirm_mandate", kwargs={"token": mandate.token})),
+        mandates_url=notifications.absolute(reverse("titles:mandates")),
+    ).send(key=f"vehicles:mandate-request:{mandate.pk}", to=client.email)
+    return mandate

@@ -12,5 +12,6 @@ urlpatterns = [
     path("cessions/<str:reference>/exemplaire/", views.seller_copy, name="seller_copy"),
     path("acquisition/", views.acquisition, name="acquisition"),
     path("pro/", views.pro_operations, name="pro"),
+    path("pro/mandat/", views.request_mandate, name="request_mandate"),
     path("pro/achat/", achat.start_purchase, name="start_purchase"),
 ]

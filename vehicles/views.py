@@ -34,6 +34,7 @@ from vehicles.enums import (
     PROCEDURE_CODES,
 )
 from vehicles.formats import FormatError, display_code, parse_registration
+from vehicles.forms import ProMandateForm
 from vehicles.models import Cession, Holder, Vehicle
 from vehicles.permissions import CAR_TRADE
 from vehicles.procedures import ACCUSE_CESSION, SESSION_CODES
@@ -236,3 +237,32 @@ def pro_operations(request):
         "stock": achat.stock_of(organisations),
         "breadcrumb_data": {"current": "Opérations du professionnel"},
     })
+
+
+@member_required(CAR_TRADE)
+def request_mandate(request):
+    """Ask a client for a mandate (cerfa 13757 in its electronic form): the client confirms it on the web."""
+    organisations = [organisation for organisation in request.organisations if organisation.is_validated]
+    chosen = request.POST.get("organisation") or request.GET.get("organisation")
+    organisation = next((o for o in organisations if str(o.pk) == chosen), organisations[0] if organisations else None)
+    form = ProMandateForm(request.POST or None, procedures=services.mandate_procedures())
+    if organisation is None:
+        form.add_error(None, "L'habilitation de votre entreprise n'est pas encore validée par la préfecture : vous ne "
+                             "pouvez pas encore demander de mandat.")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.request_mandate(organisation, staff=request.user, email=data["email"],
+                                     given_names=data["given_names"], family_name=data["family_name"],
+                                     procedures=data["procedures"], months=data["months"])
+        except services.MandateRequestRefused as refusal:
+            form.add_error(None, refusal.reason)
+        else:
+            messages.success(request, f"Un courriel est envoyé à {data['email']} : le mandat prend effet dès que "
+                                      "votre client le confirme.")
+            return redirect("vehicles:pro")
+    return render(request, "vehicles/pro_mandate.html", {
+        "form": form, "organisations": organisations, "organisation": organisation,
+        "breadcrumb_data": {"links": [{"url": reverse("vehicles:pro"), "title": "Opérations du professionnel"}],
+                            "current": "Demander un mandat"},
+    }, status=400 if request.method == "POST" and form.errors else 200)

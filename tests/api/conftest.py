@@ -11,8 +11,8 @@ from accounts.enums import Role
 from api import services as api_services
 from tests.factories import MembershipFactory, OrganisationFactory
 from titles.enums import ConsentMethod
-from titles.models import Mandate
-from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE
+from titles.models import Mandate, RoutingRule
+from vehicles.enums import CESSION, CHANGEMENT_TITULAIRE, VEHICLE
 
 ALL_SCOPES = ("read", "file", "documents")
 
@@ -35,6 +35,14 @@ def make_org(name, *, kind="pro_auto", scopes=ALL_SCOPES):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {new.full_key}")
     return SimpleNamespace(organisation=organisation, manager=manager, key=new.api_key, full_key=new.full_key,
                            client=client)
+
+
+@pytest.fixture
+def cert(db):
+    """The CERT every vehicle file is routed to."""
+    cert = OrganisationFactory(cert=True, name="CERT de Nîmes")
+    RoutingRule.objects.create(title=VEHICLE, departement="", cert=cert)
+    return cert
 
 
 @pytest.fixture

@@ -57,3 +57,36 @@ def test_the_schema_documents_429_on_every_operation(garage):
     schema = garage.client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     operations = [op for item in schema["paths"].values() for op in item.values() if isinstance(op, dict)]
     assert operations and all("429" in op["responses"] for op in operations)
+
+
+REDIS_CACHE = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/14"},
+               "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def test_both_rates_are_counted_in_one_redis_round_trip(garage):
+    """Against the real Redis: the counters `api-rate:<rate>:<key id>`, both in one pipeline (one round trip)."""
+    from django_redis import get_redis_connection
+    from redis.client import Pipeline
+
+    with override_settings(CACHES=REDIS_CACHE, API_THROTTLE_RATES={"burst": "2/minute", "sustained": "100/hour"}):
+        redis = get_redis_connection("default")
+        keys = [f"api-rate:{rate}:{garage.key.pk}" for rate in ("burst", "sustained")]
+        redis.delete(*keys)
+        executed = []
+        original = Pipeline.execute
+
+        def spy(pipe, *args, **kwargs):
+            executed.append(len(pipe.command_stack))
+            return original(pipe, *args, **kwargs)
+
+        try:
+            Pipeline.execute = spy
+            assert [garage.client.get("/api/v1/mandates/").status_code for _ in range(3)] == [200, 200, 429]
+        finally:
+            Pipeline.execute = original
+        refused = garage.client.get("/api/v1/mandates/")
+        assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+        assert executed == [6, 6, 6]  # one round trip per call: SET NX, INCR, TTL for each rate
+        assert int(redis.get(keys[0])) == 4 and int(redis.get(keys[1])) == 4
+        assert 3500 < redis.ttl(keys[1]) <= 3600
+        redis.delete(*keys)
