@@ -517,3 +517,19 @@ class ConsentCodeFailure(models.Model):
 
     def __str__(self):
         return f"Code erroné de {self.mediateur} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
+class StatisticsSnapshot(models.Model):
+    """The public statistics (`titles.stats`) as last computed by the periodic task `titles.tasks.refresh_statistics`
+    (every 5 minutes): `/statistiques/` reads this row instead of aggregating a million files per hit. `data` is the
+    pickled figures; only the portal writes it."""
+
+    name = models.CharField(max_length=40, unique=True)
+    computed_at = models.DateTimeField("calculé le")
+    data = models.BinaryField()
+
+    class Meta:
+        verbose_name = "instantané des statistiques"
+
+    def __str__(self):
+        return f"{self.name} ({self.computed_at:%d/%m/%Y %H:%M})"

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from titles import services
+from titles import services, stats
 from titles.enums import DocumentStatus
 from titles.events import record_event
 from titles.models import Application, GeneratedDocument
@@ -162,3 +162,10 @@ def requeue_pending(older_than_seconds=60):
 def clean_up_drafts():
     """Daily: remind the owners of drafts about to expire, delete those that expired."""
     return {"reminded": services.remind_stale_drafts(), "deleted": services.delete_stale_drafts()}
+
+
+@shared_task
+def refresh_statistics():
+    """Recompute the public statistics' snapshot (`titles.stats.refresh_snapshot`), every 5 minutes from beat."""
+    dashboard, _history = stats.refresh_snapshot()
+    return str(dashboard.now)
