@@ -22,7 +22,7 @@ from identity.enums import MAIRIE
 from licences.apps import AUTO_ECOLE
 from licences.models import Licence, LicenceCategory, LicenceFile
 from portal.copy_rows import Table, next_id, reset_sequence
-from titles.enums import DocumentStatus
+from titles.enums import DocumentStatus, Filer
 from titles.models import (
     CROCKFORD,
     Application,
@@ -248,9 +248,25 @@ class Loader:
             self.agents_by_cert[cert].append(pk)
             users.append((pk, UNUSABLE, f"agent-volume-{pk}@volume.test", "Agent", f"Volume {index + 1}", self.now))
             memberships.append((start[Membership] + index, pk, cert, Role.AGENT))
+        # One staff member for every other organisation: the filer of the files only a professional may file.
+        self.filers_by_kind = {}
+        for index, row in enumerate(rows[plan.certs:]):
+            pk = start[User] + plan.agents + index
+            organisation, kind = row[0], row[1]
+            self.filers_by_kind.setdefault(kind, []).append((organisation, pk))
+            users.append((pk, UNUSABLE, f"pro-volume-{pk}@volume.test", "Claude", f"Pro {index + 1}", self.now))
+            memberships.append((start[Membership] + plan.agents + index, pk, organisation, Role.STAFF))
         self.tally(User, self.user_table().copy(cursor, users))
         self.tally(Membership, Table(Membership, ["id", "user", "organisation", "role"]).copy(cursor, memberships))
-        self.first_citizen = start[User] + plan.agents
+        self.first_citizen = start[User] + len(users)
+
+    def filer(self, procedure, index, citizen):
+        """Return (organisation, filed_by) of a file: the citizen's own, unless only a professional may file it."""
+        if Filer.CITIZEN in procedure.filers:
+            return None, citizen
+        kind = next(kind for kind in procedure.filers if kind in self.filers_by_kind)
+        choices = self.filers_by_kind[kind]
+        return choices[index % len(choices)]
 
     @staticmethod
     def user_table():
@@ -290,6 +306,9 @@ class Loader:
             agents = self.agents_by_cert[cert]
             agent = agents[index % len(agents)] if agents else None
             path = PATHS[status]
+            organisation, filed_by = self.filer(procedure, index, citizen)
+            # The citizen's side acts as the applicant, or as the professional who filed for them.
+            side = (filed_by, Actor.FILER, organisation) if organisation else (citizen, Actor.APPLICANT, None)
             at = created
             submitted = decided = None
             previous = Status.DRAFT
@@ -300,11 +319,11 @@ class Loader:
                     submitted = at
                 if name in DECIDING:
                     decided = at
-                who, role = (agent, Actor.AGENT) if actor == Actor.AGENT else (citizen, Actor.APPLICANT)
+                who, role, acting_organisation = (agent, Actor.AGENT, cert) if actor == Actor.AGENT else side
                 events.append(
                     (event_id, application, name, who, role, previous, TARGETS[name],
                      {"reason": "Motif indiqué par l'agent."} if name in ("reject", "request_info") else {},
-                     True, at, cert if role == Actor.AGENT else None)
+                     True, at, acting_organisation)
                 )
                 event_id += 1
                 previous = TARGETS[name]
@@ -334,7 +353,7 @@ class Loader:
                      submitted, submitted)
                 )
             applications.append(
-                (application, reference, procedure.code, procedure.title, citizen, citizen, status,
+                (application, reference, procedure.code, procedure.title, citizen, filed_by, organisation, status,
                  cert if status != Status.DRAFT else None,
                  agent if status not in (Status.DRAFT, Status.SUBMITTED, Status.WITHDRAWN) else None,
                  procedure.fee_cents, created, at, submitted, decided)
@@ -353,7 +372,8 @@ class Loader:
         self.copy(cursor, Vehicle, Table(Vehicle, vehicle_fields), vehicles)
         self.copy(cursor, Holder, Table(Holder, ["id", "vehicle", "user", "family_name", "given_names", "since"]),
                   holders)
-        application_fields = ["id", "reference", "procedure_code", "title", "applicant", "filed_by", "status", "cert",
+        application_fields = ["id", "reference", "procedure_code", "title", "applicant", "filed_by", "organisation",
+                              "status", "cert",
                               "assigned_to", "fee_cents", "created_at", "updated_at", "submitted_at", "decided_at"]
         self.copy(cursor, Application, Table(Application, application_fields), applications)
         event_fields = ["id", "application", "kind", "actor", "actor_role", "from_status", "to_status", "payload",

@@ -50,7 +50,7 @@ def test_load_volume_counts_consistency_and_pages(client):
     assert Licence.objects.count() == FILES
     assert Organisation.objects.count() == 12
     assert Membership.objects.filter(role="agent").count() == 4
-    assert User.objects.count() == FILES + 4
+    assert User.objects.count() == FILES + 4 + 10  # citizens, agents, a member of each other organisation
     events = ApplicationEvent.objects.count()
     assert 8 * FILES <= events <= 12 * FILES
     # Every procedure and every status is there.
@@ -92,4 +92,12 @@ def test_load_volume_counts_consistency_and_pages(client):
 
     document = GeneratedDocument.objects.filter(application=application).get()
     assert client.get(reverse("titles:verify", args=[document.verification_code])).status_code == 200
+
+    # The agent's page of a file of every procedure (those only a professional files carry its organisation).
+    for procedure in registry.all():
+        application = (Application.objects.filter(procedure_code=procedure.code, cert=application.cert)
+                       .exclude(status=Status.DRAFT).first())
+        if application is not None:
+            page = client.get(reverse("backoffice:file", args=[application.reference]))
+            assert page.status_code == 200, procedure.code
     connection.close()
