@@ -113,11 +113,11 @@ class Service:
             return log_file.read()
 
 
-def celery_worker(env, var_dir, queues):
+def celery_worker(env, var_dir, queues, concurrency=1):
     def ready(service):
         return b" ready." in service.log_since_start()
 
-    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
+    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", f"--concurrency={concurrency}",
                "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
                "--without-mingle", "--without-gossip", "--without-heartbeat", "--include", "bench.procedure"]
     return Service("celery worker", command, env, var_dir / "worker.log", ready)

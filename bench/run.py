@@ -16,7 +16,6 @@ database and files are removed (unless --keep). Results: a table on stdout and b
 
 import argparse
 import datetime
-import io
 import json
 import os
 import platform
@@ -31,7 +30,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench import scale
+from bench import filing, scale
 from bench.processes import (
     BASE_DIR,
     bench_env,
@@ -77,6 +76,7 @@ def parse_args():
     parser.add_argument("--only-api", action="store_true",
                         help="measure only the API's file detail against the bare DRF view (about a minute)")
     scale.add_arguments(parser)
+    filing.add_arguments(parser)
     args = parser.parse_args()
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database: letters, digits and _ only")
@@ -120,33 +120,13 @@ def clear_redis(url):
     return client.info("server")["redis_version"]
 
 
-def jpeg_upload():
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (600, 400), "white").save(buffer, "JPEG")
-    return SimpleUploadedFile("piece.jpg", buffer.getvalue(), content_type="image/jpeg")
-
-
 def submit(count, user):
     """File `count` applications for `user` through the services: their PDF and e-mail tasks go to Redis."""
-    from bench.procedure import BenchProcedure
     from titles import services
-    from titles.payments import EmbeddedIssuer
-    from titles.registry import registry
-    from titles.uploads import clean_upload
 
-    procedure = registry.get(BenchProcedure.code)
-    issuer = EmbeddedIssuer()
     applications = []
     for _ in range(count):
-        application = services.create_draft(procedure, applicant=user, filed_by=user)
-        services.save_step(application, "details", {"motive": "loss", "event_date": "2026-11-01"})
-        services.add_document(application, kind="identity", clean_file=clean_upload(jpeg_upload()), uploaded_by=user)
-        number = issuer.buy(amount_cents=procedure.fee_cents, buyer=user)
-        services.record_payment(application, timbre_number=number, amount_cents=procedure.fee_cents,
-                                issuer=issuer.name, actor=user)
+        application = filing.prepare_draft(user)
         applications.append(services.apply_transition(application, "submit", actor=user).application)
     return applications
 
@@ -465,6 +445,14 @@ def main():
         from accounts.models import User
 
         cleanup.callback(connections.close_all)
+        if args.filing:
+            report["filing"] = filing.measure(args, env, var_dir, log)
+            filing.print_table(report["filing"], args.filing_workers)
+            OUT_DIR.mkdir(parents=True, exist_ok=True)
+            out = OUT_DIR / f"filing-{datetime.datetime.now().strftime('%Y-%m-%dT%H-%M-%S')}.json"
+            out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+            print(f"written: {out.relative_to(BASE_DIR)}")
+            return 0 if all(filing.ok(row) for row in report["filing"].values()) else 1
         if args.only_api:
             server = gunicorn(env, var_dir, port)
             cleanup.callback(server.stop)
