@@ -85,7 +85,9 @@ def main():
     agent_cookies = sessions(agent, 4, device)
     files = queue_files(agent, device)
     # Citizens with a file under review at the agent's CERT: their Mon espace, their tracking page, the agent's page.
-    sample = list(files.filter(status=Status.IN_REVIEW).select_related("applicant").order_by("pk")[:SAMPLE])
+    # (Files a professional filed are the professional's to track: their citizen may not see them.)
+    sample = list(files.filter(status=Status.IN_REVIEW, organisation__isnull=True).select_related("applicant")
+                  .order_by("pk")[:SAMPLE])
     citizen_cookies = [sessions(application.applicant, 1)[0] for application in sample]
     codes = list(GeneratedDocument.objects.filter(application__in=[a.pk for a in sample])
                  .values_list("verification_code", flat=True))
