@@ -104,13 +104,16 @@ class Plan:
     agents: int
 
     @classmethod
-    def for_files(cls, files):
+    def for_files(cls, files, certs=None):
+        """Scale the national figures down to `files`; `certs` fixes the number of CERTs instead (the scale bench
+        loads every volume with the country's 50, so that its pages show as many centres at 10 k as at 1 M)."""
         scale = files / NATIONAL_FILES
+        certs = certs or max(2, round(NATIONAL_CERTS * scale))
         return cls(
             files=files,
-            organisations=max(12, round(NATIONAL_ORGANISATIONS * scale)),
-            certs=max(2, round(NATIONAL_CERTS * scale)),
-            agents=max(4, round(NATIONAL_AGENTS * scale)),
+            organisations=max(12, certs + 10, round(NATIONAL_ORGANISATIONS * scale)),
+            certs=certs,
+            agents=max(4, certs, round(NATIONAL_AGENTS * scale)),
         )
 
     @property
@@ -396,8 +399,8 @@ class Loader:
         self.tally(model, table.copy(cursor, rows))
 
 
-def load(files, *, seed=16, stdout=None):
+def load(files, *, certs=None, seed=16, stdout=None):
     """Load `files` files and everything around them (see the module's docstring); return the rows per model."""
     if files < 1:
         raise VolumeError("Indiquez un nombre de dossiers supérieur à zéro.")
-    return Loader(Plan.for_files(files), seed=seed, stdout=stdout).run()
+    return Loader(Plan.for_files(files, certs), seed=seed, stdout=stdout).run()

@@ -15,6 +15,7 @@ figure. The page reads the figures from a snapshot a periodic task refreshes eve
 import datetime
 import pickle
 import statistics
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -136,6 +137,8 @@ class Dashboard:
     window_days: int = WINDOW_DAYS
     min_sample: int = MIN_SAMPLE
     refresh_minutes: int = SNAPSHOT_SECONDS // 60
+    # Names this computation: the page's rendered tables are cached under it.
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def dashboard(now=None):

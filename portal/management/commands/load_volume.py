@@ -13,17 +13,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--files", type=int, required=True, help="nombre de dossiers (1000000 : volume national)")
+        parser.add_argument("--certs", type=int, default=None,
+                            help="nombre de CERT (par défaut : 50 au volume national, à proportion en dessous)")
         parser.add_argument("--seed", type=int, default=16, help="graine du tirage (même graine, mêmes données)")
 
-    def handle(self, *args, files, seed, **options):
-        plan = Plan.for_files(files)
+    def handle(self, *args, files, certs, seed, **options):
+        plan = Plan.for_files(files, certs)
         self.stdout.write(
             f"Chargement de {plan.files} dossiers, {plan.citizens} usagers, {plan.vehicles} véhicules, "
             f"{plan.agents} agents dans {plan.certs} CERT, {plan.organisations} organisations…"
         )
         started = time.monotonic()
         try:
-            counts = load(files, seed=seed, stdout=self.stdout)
+            counts = load(files, certs=certs, seed=seed, stdout=self.stdout)
         except VolumeError as error:
             raise CommandError(str(error)) from error
         for model, count in sorted(counts.items()):
