@@ -27,6 +27,9 @@ def test_the_plan_scales_the_national_volume_down():
     assert (national.organisations, national.agents, national.vehicles) == (5_000, 200, 2_000_000)
     small = Plan.for_files(FILES)
     assert (small.organisations, small.agents, small.certs, small.vehicles) == (12, 4, 2, 4000)
+    # The scale bench loads every volume with the country's 50 CERTs, each with an agent.
+    fixed = Plan.for_files(10_000, certs=50)
+    assert (fixed.certs, fixed.agents, fixed.organisations) == (50, 50, 60)
 
 
 @pytest.mark.skipif(on_postgres, reason="the refusal is SQLite's")
