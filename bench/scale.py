@@ -1,12 +1,13 @@
 """The scale benchmark (`bench/run.sh --scale`, issue 16): the same pages over 10 k and over 1 M files, side by side
 in one run; p50/p95 of each, and the ratio p95(1 M) / p95(10 k), goal ≤ 1.2 (flat cost).
 
-The two databases are loaded beforehand by `manage.py load_volume` (`--scale-small` / `--scale-large`, about
-15 s and 25–45 min on this machine); the bench migrates them (the queue's indexes), then for each in turn: clears
-its Redis database, opens sessions and picks targets (bench/scale_targets.py, which also refreshes the statistics'
-snapshot and EXPLAINs the queue's query), serves the portal with gunicorn (-w 4 -k sync, production settings) and
-measures every scenario with wrk for `--duration` seconds at `--scale-connections` connections: a moderate load, so
-that the latency says what the data costs rather than how long requests queue.
+The two databases are loaded beforehand by `manage.py load_volume` (`--scale-small` / `--scale-large`: about
+15 s and 20 min on this machine; load 10 k with `--certs 50`, the country's number, so both show as many centres).
+The bench migrates them (the queue's indexes), then for each in turn: clears its Redis database, opens sessions and
+picks targets (bench/scale_targets.py, which also refreshes the statistics' snapshot and EXPLAINs the queue's
+query), serves the portal with gunicorn (-w 4 -k sync, production settings) and measures every scenario with wrk
+for `--duration` seconds at `--scale-connections` connections: a moderate load, so that the latency says what the
+data costs rather than how long requests queue.
 """
 
 import copy
