@@ -61,6 +61,16 @@ def bench_json(output):
     raise SystemExit(f"No result in:\n{output[-3000:]}")
 
 
+def collect_static(env, log):
+    """Collect the static files when they changed since the last time (DEBUG off needs the manifest)."""
+    manifest = BASE_DIR / "staticfiles" / "staticfiles.json"
+    lock = BASE_DIR / "requirements.lock"
+    newest = max(path.stat().st_mtime for path in [lock, *(BASE_DIR / "static").rglob("*")])
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        log("collectstatic (DEBUG off needs the manifest; about a minute, only when static files changed)")
+        run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
+
+
 class Service:
     """A long-running subprocess in its own process group, stopped with SIGTERM (then SIGKILL)."""
 
@@ -103,11 +113,11 @@ class Service:
             return log_file.read()
 
 
-def celery_worker(env, var_dir, queues):
+def celery_worker(env, var_dir, queues, concurrency=1):
     def ready(service):
         return b" ready." in service.log_since_start()
 
-    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
+    command = [str(BIN / "celery"), "-A", "portal", "worker", "--pool=prefork", f"--concurrency={concurrency}",
                "-Q", ",".join(queues), "-l", "info", "-n", f"bench-{os.getpid()}@%h",
                "--without-mingle", "--without-gossip", "--without-heartbeat", "--include", "bench.procedure"]
     return Service("celery worker", command, env, var_dir / "worker.log", ready)

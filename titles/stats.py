@@ -9,11 +9,13 @@ PostgreSQL has ``percentile_cont``, SQLite has none, so a SQL version would mean
 tests one. The window bounds the rows (one per decided file, four columns), the dashboard is cached for a few
 minutes, and ``statistics.quantiles(method="inclusive")`` interpolates exactly as PostgreSQL's ``percentile_cont``
 does, so moving the aggregation into PostgreSQL later (or into a table refreshed by a periodic task) changes no
-figure.
+figure. The page reads the figures from a snapshot a periodic task refreshes every 5 minutes (`current_figures`).
 """
 
 import datetime
+import pickle
 import statistics
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -21,7 +23,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, Min, Outer
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
-from titles.models import Application, ApplicationEvent
+from titles.models import Application, ApplicationEvent, StatisticsSnapshot
 from titles.registry import registry
 from titles.workflow import DECIDED_STATUSES, Status
 
@@ -29,7 +31,8 @@ WINDOW_DAYS = 30
 # Below this many decided files, a median says nothing: the procedure's default delay is used instead.
 MIN_SAMPLE = 5
 CACHE_KEY = "titles:stats:dashboard"
-CACHE_SECONDS = 300
+# How often titles.tasks.refresh_statistics recomputes the figures (CELERY_BEAT_SCHEDULE reads it too).
+SNAPSHOT_SECONDS = 300
 UNROUTED = "Non orienté"
 ALL_CERTS = "Ensemble des centres"
 
@@ -133,7 +136,9 @@ class Dashboard:
     certs: list
     window_days: int = WINDOW_DAYS
     min_sample: int = MIN_SAMPLE
-    refresh_minutes: int = CACHE_SECONDS // 60
+    refresh_minutes: int = SNAPSHOT_SECONDS // 60
+    # Names this computation: the page's rendered tables are cached under it.
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def dashboard(now=None):
@@ -197,8 +202,8 @@ def dashboard(now=None):
 
 
 def cached_dashboard():
-    """Return the dashboard computed at most CACHE_SECONDS ago (a public page must not read the window each hit)."""
-    return cache.get_or_set(CACHE_KEY, dashboard, CACHE_SECONDS)
+    """Return the dashboard of the current snapshot (`current_figures`)."""
+    return current_figures()[0]
 
 
 # --- History: the backlog week by week and the median delay month by month (`/statistiques/`'s charts) ---------
@@ -211,7 +216,6 @@ def cached_dashboard():
 
 HISTORY_WEEKS = 12
 HISTORY_MONTHS = 12
-HISTORY_CACHE_KEY = "titles:stats:history"
 
 
 @dataclass
@@ -341,5 +345,47 @@ def history(now=None):
 
 
 def cached_history():
-    """Return the history computed at most CACHE_SECONDS ago."""
-    return cache.get_or_set(HISTORY_CACHE_KEY, history, CACHE_SECONDS)
+    """Return the history of the current snapshot (`current_figures`)."""
+    return current_figures()[1]
+
+
+# --- The snapshot: the figures computed every 5 minutes by Celery beat, read by the page ---------------------------
+#
+# At a million files the two aggregates above take seconds: no request should pay them. The periodic task
+# `titles.tasks.refresh_statistics` (CELERY_BEAT_SCHEDULE, every SNAPSHOT_SECONDS) stores them in one row; the page
+# reads that row (kept a minute in each process's cache). Should beat stop, a page that finds the row older than
+# SNAPSHOT_STALE computes it again itself, one process at a time (the others serve the stale row meanwhile).
+
+SNAPSHOT_NAME = "statistiques"
+SNAPSHOT_STALE = datetime.timedelta(minutes=15)
+READ_CACHE_SECONDS = 60
+REFRESH_LOCK_KEY = "titles:stats:refreshing"
+
+
+def refresh_snapshot(now=None):
+    """Compute the dashboard and the history, store them as the snapshot, and return them."""
+    now = now or timezone.now()
+    figures = (dashboard(now), history(now))
+    StatisticsSnapshot.objects.update_or_create(
+        name=SNAPSHOT_NAME, defaults={"computed_at": now, "data": pickle.dumps(figures)}
+    )
+    cache.set(CACHE_KEY, (now, figures), READ_CACHE_SECONDS)
+    cache.delete(REFRESH_LOCK_KEY)
+    return figures
+
+
+def current_figures(now=None):
+    """Return (dashboard, history) from the snapshot, computing it here when it is missing or older than
+    SNAPSHOT_STALE."""
+    now = now or timezone.now()
+    cached = cache.get(CACHE_KEY)
+    if cached is not None and now - cached[0] <= SNAPSHOT_STALE:
+        return cached[1]
+    row = StatisticsSnapshot.objects.filter(name=SNAPSHOT_NAME).first()
+    if row is not None and now - row.computed_at <= SNAPSHOT_STALE:
+        figures = pickle.loads(row.data)  # noqa: S301 (written by the portal's own task only)
+        cache.set(CACHE_KEY, (row.computed_at, figures), READ_CACHE_SECONDS)
+        return figures
+    if row is not None and not cache.add(REFRESH_LOCK_KEY, True, 120):
+        return pickle.loads(row.data)  # noqa: S301 (another process is computing it: serve the stale figures)
+    return refresh_snapshot(now)

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from titles import cards, services
+from titles import cards, services, stats
 from titles.enums import DocumentStatus
 from titles.events import record_event
 from titles.models import Application, GeneratedDocument
@@ -178,3 +178,10 @@ def requeue_card_refunds():
     for payment_id in pending:
         refund_card_payment.delay(payment_id)
     return len(pending)
+
+
+@shared_task
+def refresh_statistics():
+    """Recompute the public statistics' snapshot (`titles.stats.refresh_snapshot`), every 5 minutes from beat."""
+    dashboard, _history = stats.refresh_snapshot()
+    return str(dashboard.now)

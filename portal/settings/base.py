@@ -235,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "api-purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "api-retry-due-webhooks": {"task": "api.tasks.retry_due_webhooks", "schedule": 300.0},
+    # /statistiques/ reads a snapshot of its figures (titles.stats.SNAPSHOT_SECONDS).
+    "titles-refresh-statistics": {"task": "titles.tasks.refresh_statistics", "schedule": 300.0},
+    # Card refunds a broker outage or a killed worker left pending (titles.cards).
+    "titles-requeue-card-refunds": {"task": "titles.tasks.requeue_card_refunds", "schedule": 60.0},
 }
 
 # E-mail: every e-mail, Django's own included, is an outbox row sent by a worker after commit (notifications/);

@@ -20,7 +20,6 @@ from titles.backoffice_services import agent_certs, files_for_agent
 from titles.models import Annotation, Application, ApplicationEvent, GeneratedDocument, RoutingRule
 from titles.uploads import clean_upload
 from titles.workflow import Status
-from titles.www.backoffice import views as backoffice
 
 pytestmark = pytest.mark.django_db
 
@@ -150,20 +149,6 @@ def test_queue_is_oldest_first_and_filters(verified_client, procedure, cert, age
     # A filter value that does not exist is a 400 with the form's message, not a crash.
     response = client.get(QUEUE, {"status": "nimporte"})
     assert response.status_code == 400 and "Sélectionnez un choix valide" in response.content.decode()
-
-
-def test_queue_is_paginated_with_the_filters_kept(monkeypatch, verified_client, procedure, cert, agent, citizen):
-    monkeypatch.setattr(backoffice, "PER_PAGE", 2)
-    files = [submit(procedure, citizen) for _ in range(5)]
-    for days, application in zip((50, 40, 30, 20, 10), files, strict=True):
-        age(application, days)
-    client = verified_client(agent)
-    page = client.get(QUEUE, {"age": "15"}).content.decode()
-    assert "fr-pagination" in page and "?age=15&amp;page=2" in page
-    assert files[0].reference in page and files[2].reference not in page
-    page = client.get(QUEUE, {"age": "15", "page": "2"}).content.decode()
-    assert files[2].reference in page and files[3].reference in page and files[0].reference not in page
-    assert 'aria-current="page" title="Page 2"' in page
 
 
 def test_queue_query_count_is_constant(verified_client, procedure, cert, agent, citizen, django_assert_max_num_queries,

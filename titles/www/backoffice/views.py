@@ -9,13 +9,13 @@ CSRF-protected.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.pagination import InvalidCursor, KeysetPaginator
 from titles import permissions, services
 from titles.backoffice_services import add_annotation, apply_to_each, files_for_agent
 from titles.enums import DocumentStatus, InfoRequestReason
@@ -33,6 +33,8 @@ from titles.www.backoffice.forms import (
 )
 
 PER_PAGE = 50
+# The queue's position in its URL (core/pagination.py).
+CURSOR = "curseur"
 # DSFR badge of each status, as the agent reads it (the citizen's wording is in titles.presentation).
 STATUS_TONES = {
     Status.SUBMITTED: "new",
@@ -99,10 +101,18 @@ def _render_queue(request, bulk_form, status=200):
         status = 400
     files = (
         filters.apply(_files(request), user=request.user, now=now)
+        .filter(submitted_at__isnull=False)
         .select_related("applicant", "cert", "assigned_to", "organisation")
-        .order_by("submitted_at", "pk")
     )
-    page = Paginator(files, PER_PAGE).get_page(request.GET.get("page"))
+    # Oldest first, by keyset (core/pagination.py): the same cost on every page, and no row skipped or shown twice
+    # when files arrive while the agent pages through.
+    paginator = KeysetPaginator(files, keys=("submitted_at", "pk"), per_page=PER_PAGE)
+    cursor_error = ""
+    try:
+        page = paginator.page(request.GET.get(CURSOR))
+    except InvalidCursor as error:
+        cursor_error, status = error.message, 400
+        page = paginator.page(None)
     for application in page:
         application.age_days = (now - application.submitted_at).days if application.submitted_at else None
         application.tone = STATUS_TONES.get(application.status, "")
@@ -113,7 +123,7 @@ def _render_queue(request, bulk_form, status=200):
         {
             "filters": filters,
             "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            "cursor_error": cursor_error,
             "bulk_form": bulk_form,
             "checked": set(bulk_form.data.getlist("dossiers")) if bulk_form.is_bound else set(),
             "certs": request.organisations,

@@ -1,0 +1,144 @@
+"""The scale benchmark (`bench/run.sh --scale`, issue 16): the same pages over 10 k and over 1 M files, side by side
+in one run; p50/p95 of each, and the ratio p95(1 M) / p95(10 k), goal ≤ 1.2 (flat cost).
+
+The two databases are loaded beforehand by `manage.py load_volume` (`--scale-small` / `--scale-large`: about
+15 s and 20 min on this machine; load 10 k with `--certs 50`, the country's number, so both show as many centres).
+The bench migrates them (the queue's indexes), then for each in turn: clears its Redis database, opens sessions and
+picks targets (bench/scale_targets.py, which also refreshes the statistics' snapshot and EXPLAINs the queue's
+query), serves the portal with gunicorn (-w 4 -k sync, production settings) and measures every scenario with wrk
+for `--duration` seconds at `--scale-connections` connections: a moderate load, so that the latency says what the
+data costs rather than how long requests queue.
+"""
+
+import copy
+import datetime
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import load
+from bench.processes import BASE_DIR, bench_env, bench_json, collect_static, free_port, gunicorn, run
+
+GOAL = 1.2
+OUT_DIR = BASE_DIR / "bench" / "out"
+
+
+def add_arguments(parser):
+    group = parser.add_argument_group("scale (issue 16)")
+    group.add_argument("--scale", action="store_true", help="run the 10 k / 1 M scale benchmark only")
+    group.add_argument("--scale-small", default="scale_10k", help="database loaded with load_volume --files 10000")
+    group.add_argument("--scale-large", default="scale_1m", help="database loaded with load_volume --files 1000000")
+    group.add_argument("--scale-connections", type=int, default=4, help="wrk connections per scenario")
+
+
+def log(message):
+    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def clear_redis(url):
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+
+
+def measure(args, generator, port, targets, var_dir, name, seconds):
+    if generator == "python":
+        return load.run("127.0.0.1", port, targets, connections=args.scale_connections, seconds=seconds)
+    targets_file = var_dir / f"targets-{name}.txt"
+    targets_file.write_text("".join(f"{path} {cookie}\n" for path, cookie in targets))
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{args.scale_connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(BASE_DIR / "bench" / "wrk.lua"), f"http://127.0.0.1:{port}", "--", str(targets_file)],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout
+    return bench_json(output)
+
+
+def measure_database(args, generator, label, database, var_dir):
+    port = free_port()
+    scoped = copy.copy(args)
+    scoped.database = database
+    env = bench_env(scoped, var_dir, port)
+    log(f"{label}: migrate {database}")
+    run([sys.executable, "manage.py", "migrate", "--noinput"], env)
+    collect_static(env, log)
+    clear_redis(args.redis)
+    log(f"{label}: sessions, targets, statistics snapshot, EXPLAIN")
+    setup = bench_json(run([sys.executable, "-m", "bench.scale_targets"], env))
+    server = gunicorn(env, var_dir, port)
+    server.start()
+    results = {}
+    try:
+        for name, targets in setup["targets"].items():
+            measure(args, generator, port, targets, var_dir, name, 1)  # warm-up: templates, caches, buffers
+            result = measure(args, generator, port, targets, var_dir, name, args.duration)
+            results[name] = result
+            log(f"{label} {name:18} {result['rps']:7.1f} req/s  p50 {result['latency_ms']['p50']:7.1f} ms  "
+                f"p95 {result['latency_ms']['p95']:7.1f} ms  errors {sum(result['errors'].values())}")
+    finally:
+        server.stop()
+    return {"database": database, "files": setup["files"], "page_reached": setup["page_reached"],
+            "explain": setup["explain"], "results": results}
+
+
+def scenario_key(name):
+    """Page-50 scenarios are named after the page reached (a smaller queue has fewer pages): compare them."""
+    return "queue_page_n" if name.startswith("queue_page_") else name
+
+
+def print_table(small, large):
+    print()
+    print(f"{'scenario':20} {'p50 ' + small['label']:>11} {'p95 ' + small['label']:>11} "
+          f"{'p50 ' + large['label']:>11} {'p95 ' + large['label']:>11}   {'p95 ratio':>9}  goal ≤ {GOAL}")
+    small_results = {scenario_key(k): (k, v) for k, v in small["results"].items()}
+    ratios = {}
+    for name, result in large["results"].items():
+        key = scenario_key(name)
+        if key not in small_results:
+            continue
+        small_name, small_result = small_results[key]
+        p95_small, p95_large = small_result["latency_ms"]["p95"], result["latency_ms"]["p95"]
+        ratio = p95_large / p95_small if p95_small else float("inf")
+        ratios[key] = round(ratio, 2)
+        label = name if small_name == name else f"{small_name}/{name.removeprefix('queue_')}"
+        errors = sum(small_result["errors"].values()) + sum(result["errors"].values())
+        print(f"{label:20} {small_result['latency_ms']['p50']:9.1f}ms {p95_small:9.1f}ms "
+              f"{result['latency_ms']['p50']:9.1f}ms {p95_large:9.1f}ms   {ratio:9.2f}  "
+              f"{'met' if ratio <= GOAL else 'NOT met'}{f' ({errors} errors)' if errors else ''}")
+    print(f"\n{small['label']}: {small['files']} files, {large['label']}: {large['files']} files; "
+          f"queue page {small['page_reached']} / {large['page_reached']} (50 files per page)")
+    print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the queue's query (default filter, first page) at {large['label']}:")
+    for line in large["explain"]:
+        print("  " + line)
+    return ratios
+
+
+def label_for(files):
+    return f"{files / 1_000_000:g}M" if files >= 1_000_000 else f"{files / 1000:g}k"
+
+
+def main(args, generator):
+    var_dir = Path(tempfile.mkdtemp(prefix="portal-scale-"))
+    started = time.monotonic()
+    try:
+        small = measure_database(args, generator, "small", args.scale_small, var_dir)
+        large = measure_database(args, generator, "large", args.scale_large, var_dir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(var_dir, ignore_errors=True)
+    small["label"], large["label"] = label_for(small["files"]), label_for(large["files"])
+    ratios = print_table(small, large)
+    report = {"started_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+              "duration": args.duration, "connections": args.scale_connections, "load_generator": generator,
+              "small": small, "large": large, "p95_ratios": ratios, "goal": GOAL,
+              "total_seconds": round(time.monotonic() - started, 1)}
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"scale-{datetime.datetime.now().strftime('%Y-%m-%dT%H-%M-%S')}.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"written: {out.relative_to(BASE_DIR)}")
+    return 0 if all(ratio <= GOAL for ratio in ratios.values()) else 1

@@ -1,0 +1,106 @@
+"""`manage.py load_volume`: the counts it promises, data the portal reads as its own (statuses matching events,
+sequences reset), and the pages of an agent and a citizen rendering over it. PostgreSQL only (COPY)."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import Membership, Organisation, User
+from licences.models import Licence
+from portal.volume import PATHS, TARGETS, Plan
+from tests.conftest import give_static_code
+from titles.models import Application, ApplicationEvent, GeneratedDocument
+from titles.registry import registry
+from titles.workflow import Status
+from vehicles.models import Holder, Vehicle
+
+FILES = 2000
+on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_the_plan_scales_the_national_volume_down():
+    national = Plan.for_files(1_000_000)
+    assert (national.organisations, national.agents, national.vehicles) == (5_000, 200, 2_000_000)
+    small = Plan.for_files(FILES)
+    assert (small.organisations, small.agents, small.certs, small.vehicles) == (12, 4, 2, 4000)
+    # The scale bench loads every volume with the country's 50 CERTs, each with an agent.
+    fixed = Plan.for_files(10_000, certs=50)
+    assert (fixed.certs, fixed.agents, fixed.organisations) == (50, 50, 60)
+
+
+@pytest.mark.skipif(on_postgres, reason="the refusal is SQLite's")
+@pytest.mark.django_db
+def test_refused_on_sqlite_in_french():
+    with pytest.raises(CommandError, match="ne fonctionne qu'avec PostgreSQL"):
+        call_command("load_volume", files=10, stdout=io.StringIO())
+    assert not Application.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not on_postgres, reason="needs PostgreSQL (DATABASE_URL=postgres://…): the loader uses COPY")
+@pytest.mark.django_db(transaction=True)
+def test_load_volume_counts_consistency_and_pages(client):
+    out = io.StringIO()
+    call_command("load_volume", files=FILES, stdout=out)
+    assert "Volume chargé" in out.getvalue()
+
+    assert Application.objects.count() == FILES
+    assert Vehicle.objects.count() == Holder.objects.count() == 2 * FILES
+    assert Licence.objects.count() == FILES
+    assert Organisation.objects.count() == 12
+    assert Membership.objects.filter(role="agent").count() == 4
+    assert User.objects.count() == FILES + 4 + 10  # citizens, agents, a member of each other organisation
+    events = ApplicationEvent.objects.count()
+    assert 8 * FILES <= events <= 12 * FILES
+    # Every procedure and every status is there.
+    assert set(Application.objects.values_list("procedure_code", flat=True)) == {p.code for p in registry.all()}
+    assert set(Application.objects.values_list("status", flat=True)) == set(Status.values)
+
+    # Each file's last transition event leads to its status, and a file has one event per transition on its path.
+    for application in Application.objects.order_by("?")[:200]:
+        transitions = list(application.events.exclude(kind="message").order_by("created_at", "pk"))
+        assert [e.kind for e in transitions] == [name for name, _ in PATHS[application.status]]
+        if transitions:
+            assert transitions[-1].to_status == application.status == TARGETS[transitions[-1].kind]
+            assert application.submitted_at == transitions[0].created_at
+        else:
+            assert application.status == Status.DRAFT and application.submitted_at is None
+        assert (application.cert_id is None) == (application.status == Status.DRAFT)
+
+    # The sequences follow the loaded ids: the ORM creates rows after them.
+    created = Organisation.objects.create(kind="cert", name="Après le volume")
+    assert created.pk > max(Organisation.objects.exclude(pk=created.pk).values_list("pk", flat=True))
+
+    # The pages read the loaded data: the citizen's Mon espace and file, the agent's queue and file, verification.
+    application = Application.objects.filter(status=Status.IN_REVIEW).select_related("applicant").first()
+    client.force_login(application.applicant)
+    page = client.get(reverse("titles:dashboard"))
+    assert page.status_code == 200 and application.reference in page.content.decode()
+    assert client.get(reverse("titles:detail", args=[application.reference])).status_code == 200
+
+    agent = application.assigned_to
+    device = give_static_code(agent)
+    client.force_login(agent)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    queue = client.get(reverse("backoffice:queue"))
+    assert queue.status_code == 200
+    assert "dossier" in queue.content.decode()
+    assert client.get(reverse("backoffice:file", args=[application.reference])).status_code == 200
+
+    document = GeneratedDocument.objects.filter(application=application).get()
+    assert client.get(reverse("titles:verify", args=[document.verification_code])).status_code == 200
+
+    # The agent's page of a file of every procedure (those only a professional files carry its organisation).
+    for procedure in registry.all():
+        application = (Application.objects.filter(procedure_code=procedure.code, cert=application.cert)
+                       .exclude(status=Status.DRAFT).first())
+        if application is not None:
+            page = client.get(reverse("backoffice:file", args=[application.reference]))
+            assert page.status_code == 200, procedure.code
+    connection.close()
