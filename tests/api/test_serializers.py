@@ -11,7 +11,7 @@ from api import serializers as s
 from tests.api.conftest import make_mandate
 from tests.conftest import verified
 from tests.factories import MembershipFactory, UserFactory
-from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle
+from tests.vehicles.conftest import buyer_draft, declare_cession, make_vehicle, pay_and_submit
 from titles import services
 from titles.models import Application, ApplicationEvent
 from titles.registry import registry
@@ -54,7 +54,7 @@ def files_in_every_state(garage, cert, agent):
     bought = buyer_draft(buyer, vehicle, code, filed_by=garage.manager, organisation=organisation,
                          mandate=make_mandate(buyer, organisation))
     ready = Application.objects.get(pk=bought.pk)
-    services.apply_transition(ready, "submit", actor=verified(garage.manager))
+    pay_and_submit(ready, verified(garage.manager))
     submitted = Application.objects.get(pk=bought.pk)
     services.apply_transition(submitted, "take", actor=agent)
     services.apply_transition(Application.objects.get(pk=bought.pk), "request_info", actor=agent,
@@ -81,7 +81,7 @@ def test_a_new_event_shows_at_once_through_the_api(garage, cert, agent):
     _, code = declare_cession(seller, vehicle, buyer=buyer)
     application = buyer_draft(buyer, vehicle, code, filed_by=garage.manager, organisation=garage.organisation,
                               mandate=make_mandate(buyer, garage.organisation))
-    services.apply_transition(application, "submit", actor=verified(garage.manager))
+    pay_and_submit(application, verified(garage.manager))
     url = f"/api/v1/files/{application.reference}/"
     first = garage.client.get(url).json()
     assert first["timeline"][-1]["kind"] == "submit"
