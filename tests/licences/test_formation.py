@@ -156,7 +156,7 @@ def test_a_training_the_register_does_not_allow_is_refused(
     licence_with(student, *rows)
     _, response = file_training(staff_client(teacher), student, school, {
         **step, "trained_on": "2026-03-05", "trainer": "Mme Petit"}, issue_code, django_capture_on_commit_callbacks)
-    assert response.status_code == 200 and message in response.content.decode()
+    assert response.status_code == 422 and message in response.content.decode()
 
 
 def test_am_from_14_years_creates_the_neph_and_the_category(
