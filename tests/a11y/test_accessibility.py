@@ -210,3 +210,47 @@ def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
     assert failures == [], "\n" + "\n".join(failures) + f"\n(screenshots in {tmp_path})"
     assert results[0]["steps"][-1]["step"] == "filed: the file's page"
     assert results[1]["steps"][-1]["step"] == "code de cession"
+
+
+def narrow_pages(base_url):
+    """The pages issue 14 saw clipped at 320 px: a file's page with its timeline (history numbers), the pré-demande
+    summary (its number and QR code); and Mon espace, where the files are listed."""
+    from tests.identity.conftest import fill, pay
+
+    waiting = Application.objects.filter(status=Status.NEEDS_INFO).select_related("applicant").first()
+    applicant = User.objects.get(email="usager2@demo.test")
+    pre_demande = services.create_draft(registry.get("passeport-pre-demande"), applicant=applicant,
+                                        filed_by=applicant)
+    pay(fill(pre_demande))
+    services.apply_transition(pre_demande, "submit", actor=applicant)
+    targets = [
+        ("320 px : dossier et son historique", f"/dossiers/{waiting.reference}/", session_of(waiting.applicant.email)),
+        ("320 px : récapitulatif de la pré-demande", f"/identite/dossiers/{pre_demande.reference}/",
+         session_of(applicant.email)),
+        ("320 px : historique du dossier de pré-demande", f"/dossiers/{pre_demande.reference}/",
+         session_of(applicant.email)),
+        ("320 px : mon espace", "/mon-espace/", session_of(applicant.email)),
+    ]
+    return [{"name": name, "url": base_url + path, "cookies": cookies, "submitEmpty": False, "width": 320}
+            for name, path, cookies in targets]
+
+
+def test_nothing_is_cut_or_scrolls_sideways_at_320_px(demo, live_server, tmp_path):
+    """WCAG 1.4.10 (reflow): at 320 CSS px wide, no horizontal scroll and no element cut or out of the screen."""
+    targets = narrow_pages(live_server.url)
+    spec = tmp_path / "pages.json"
+    spec.write_text(json.dumps(targets))
+    run = subprocess.run(["node", str(AUDIT), str(spec)], cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.split("AXE_JSON ", 1)[1])
+    problems = []
+    for target, page in zip(targets, results, strict=True):
+        if page["status"] != 200 or page["url"] != target["url"]:
+            problems.append(f"{page['name']}: HTTP {page['status']} at {page['url']}")
+        overflow = page["overflow"]
+        assert overflow["clientWidth"] == 320
+        if overflow["scrollWidth"] > overflow["clientWidth"]:
+            problems.append(f"{page['name']}: scrolls sideways ({overflow['scrollWidth']} px)")
+        problems += [f"{page['name']}: {problem}" for problem in overflow["problems"]]
+    assert problems == [], "\n" + "\n".join(problems)
