@@ -46,9 +46,9 @@ async function journey(browser, name, run) {
   await page.setViewport({ width: 1280, height: 900 });
   const steps = [];
   const reach = async (what, check) => {
-    await page.waitForFunction(check.test ? () => true : check, { timeout: 15000 }).catch(() => null);
+    const matches = check.test ? (url) => check.test(url) : check;
     const title = await page.title();
-    if (check.test && !check.test(page.url())) {
+    if (!matches(page.url())) {
       const errors = await page.evaluate(() =>
         [...document.querySelectorAll(".fr-error-text, .fr-alert--error")].map((e) => `${e.id}: ${e.innerText.trim()}`).join(" | "),
       );
@@ -125,12 +125,20 @@ async function journey(browser, name, run) {
       const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10000 }), page.keyboard.press("Space")]);
       await chooser.accept([path]); // the system's file dialog, which the keyboard drives outside the page
     },
-    async signIn(email, password) {
+    async signIn(email, password, secondFactor = null) {
       await page.goto(`${spec.base}/compte/connexion/`, { waitUntil: "load" });
       await k.field("username", email);
       await k.field("password", password);
       await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
-      await reach("signed in", /\/mon-espace\//);
+      if (secondFactor) await k.secondFactorIfAsked(secondFactor);
+      await reach("signed in", (url) => !/\/compte\/(connexion|second-facteur)\//.test(url));
+    },
+    async secondFactorIfAsked(code) {
+      // A professional's space asks for the second factor (a back-up code, typed like one of the authenticator's).
+      if (!/\/compte\/second-facteur\//.test(page.url())) return;
+      await reach("second factor", /\/compte\/second-facteur\//);
+      await k.field("token", code);
+      await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
     },
     button: (text) => (f) => (f.tag === "button" || f.type === "submit") && f.text.includes(text),
     link: (href) => (f) => f.tag === "a" && f.href.includes(href),
@@ -181,6 +189,26 @@ const JOURNEYS = {
     await k.reach("recap", /\/recapitulatif\//);
     await k.press(k.button("Déposer"), "file");
     await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
+  },
+  // A driving school enrols a student (electronic mandate): from the staff's sign-in, second factor included, to
+  // the school's space that lists the student waiting to confirm.
+  "auto-ecole": async (k) => {
+    const [email, password, code] = spec.accounts.autoecole;
+    await k.signIn(email, password, code);
+    await k.page.goto(`${spec.base}/permis/auto-ecole/`, { waitUntil: "load" }); // the address typed in the bar
+    await k.secondFactorIfAsked(code);
+    await k.reach("school space", /\/permis\/auto-ecole\/$/);
+    await k.press(k.link("/permis/auto-ecole/eleves/nouveau/"), "Inscrire un nouvel élève");
+    await k.reach("new student", /\/permis\/auto-ecole\/eleves\/nouveau\//);
+    await k.field("email", spec.student.email);
+    await k.field("given_names", spec.student.givenNames);
+    await k.field("family_name", spec.student.familyName);
+    await k.date("birth_date", spec.student.birthDate);
+    await k.radio("consent_method", "electronic");
+    await k.press(k.button("Enregistrer le mandat"), "save the mandate");
+    await k.reach("school space, the student listed", /\/permis\/auto-ecole\/\?ecole=\d+$/);
+    const listed = await k.page.evaluate((name) => document.body.innerText.includes(name), spec.student.familyName);
+    if (!listed) throw new Error(`${spec.student.familyName} not listed on the school's space`);
   },
   // Sell a car: from sign-in to the page that shows the code de cession.
   cession: async (k) => {

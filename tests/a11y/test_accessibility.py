@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from PIL import Image
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, DEMO_STATIC_CODES
 from accounts.models import User
 from titles import services
 from titles.models import Application, AssistedSession
@@ -176,12 +176,17 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
 
 
 KEYBOARD = BASE_DIR / "tests" / "a11y" / "keyboard-journeys.mjs"
-JOURNEYS = ["permis-perte", "cession"]
+# The journeys of issue 14 driven with the keyboard only, each its own test (a failure names it); the last step
+# each must reach. Not yet scripted: the passeport pré-demande with its mairie appointment, the médiateur's session
+# and the buyer's changement de titulaire after the cession (the carte grise payment is moving to a bank card step).
+JOURNEYS = {
+    "permis-perte": "filed: the file's page",
+    "cession": "code de cession",
+    "auto-ecole": "school space, the student listed",
+}
 
 
-def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
-    """Lose a permis and sell a car, from sign-in to the confirmation, with Tab, Enter, Space, arrows and typing
-    only, the focus visible at every stop (tests/a11y/keyboard-journeys.mjs)."""
+def run_journey(name, live_server, tmp_path):
     scan = tmp_path / "scan.jpg"
     Image.new("RGB", (800, 600), "white").save(scan, "JPEG")
     today = timezone.localdate()
@@ -189,27 +194,39 @@ def test_the_journeys_run_with_the_keyboard_only(demo, live_server, tmp_path):
         "base": live_server.url,
         "upload": str(scan),
         "screenshots": str(tmp_path),  # where a journey that stops leaves a picture of the page
-        "journeys": JOURNEYS,
-        "accounts": {"usager": ["usager@demo.test", DEMO_PASSWORD]},
+        "journeys": [name],
+        "accounts": {
+            "usager": ["usager@demo.test", DEMO_PASSWORD],
+            "autoecole": ["autoecole@demo.test", DEMO_PASSWORD, DEMO_STATIC_CODES[0]],
+        },
         "lostOn": (today - datetime.timedelta(days=3)).isoformat(),
         "soldOn": (today - datetime.timedelta(days=1)).isoformat(),
         "permisDocuments": [d.kind for d in registry.get("permis-perte").documents if d.required],
         # usager@demo.test's vehicles in the demo (vehicles/demo.py): what proves each is theirs.
         "vehicles": {"GD-482-ZP": {"formule": "2019CK04715"}, "7412 XB 83": {"date": "2008-11-05"}},
         "cessionButton": "Déclarer la vente ou le don",
+        "student": {"email": "lea.nouvelle@exemple.test", "givenNames": "Léa", "familyName": "NOUVELLE",
+                    "birthDate": (today - datetime.timedelta(days=365 * 17 + 30)).isoformat()},
     }
     path = tmp_path / "journeys.json"
     path.write_text(json.dumps(spec))
     run = subprocess.run(["node", str(KEYBOARD), str(path)], cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
                          env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
     assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(run.stdout.split("KEYBOARD_JSON ", 1)[1])
-    assert [journey["name"] for journey in results] == JOURNEYS
-    failures = [f"{journey['name']}: {journey['error']} (after {[s['step'] for s in journey['steps']]})"
-                for journey in results if journey["error"]]
-    assert failures == [], "\n" + "\n".join(failures) + f"\n(screenshots in {tmp_path})"
-    assert results[0]["steps"][-1]["step"] == "filed: the file's page"
-    assert results[1]["steps"][-1]["step"] == "code de cession"
+    [result] = json.loads(run.stdout.split("KEYBOARD_JSON ", 1)[1])
+    assert result["name"] == name
+    return result
+
+
+@pytest.mark.parametrize("name", list(JOURNEYS))
+def test_the_journey_runs_with_the_keyboard_only(name, demo, live_server, tmp_path):
+    """From sign-in (second factor included for a professional) to the journey's last page, with Tab, Enter,
+    Space, arrows and typing only, the focus visible at every stop (tests/a11y/keyboard-journeys.mjs)."""
+    result = run_journey(name, live_server, tmp_path)
+    assert result["error"] is None, (
+        f"{name}: {result['error']} (after {[s['step'] for s in result['steps']]}; screenshot in {tmp_path})"
+    )
+    assert result["steps"][-1]["step"] == JOURNEYS[name]
 
 
 def narrow_pages(base_url):
