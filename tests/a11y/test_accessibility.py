@@ -7,9 +7,11 @@ for the professionals), under the portal's CSP (a script or style it refuses fai
 WCAG 2.1 A/AA rules and reports what fails. Needs Chromium and the npm packages (`make test` installs the npm ones;
 `.ci/run` installs Chromium); skipped otherwise, saying so.
 
-axe checks what a machine can check (contrast, names, labels, structure, ARIA): about a third of the RGAA's
-criteria. Two journeys also run with the keyboard only, the focus visible at every stop
-(tests/a11y/keyboard-journeys.mjs). The rest (alternatives, readability, the other journeys) is a human audit's.
+Also audited: the login, signup, second-factor and auto-école forms sent empty, the pré-demande and its mairie
+appointment page, the kiosk pages. axe checks what a machine can check (contrast, names, labels, structure, ARIA):
+about a third of the RGAA's criteria. Journeys also run with the keyboard only, the focus visible at every stop
+(tests/a11y/keyboard-journeys.mjs), and some pages at 320 px wide (reflow). The rest (alternatives, readability,
+the other journeys) is a human audit's.
 """
 
 import datetime
@@ -71,6 +73,13 @@ def session_of(email):
         session = client.session
         session["otp_device_id"] = device.persistent_id
         session.save()
+    return [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
+
+
+def before_second_factor(email):
+    """The session cookie of a demo professional signed in with the password only (the second factor asked)."""
+    client = Client()
+    client.force_login(User.objects.get(email=email))
     return [{"name": "sessionid", "value": client.cookies["sessionid"].value}]
 
 
@@ -143,7 +152,24 @@ def pages(base_url):
         ("garage", "/vehicules/pro/", session_of("garage@demo.test")),
         ("mairie", "/identite/mairie/", session_of("mairie@demo.test")),
     ]
-    targets = [(*target, False) for target in targets] + wizard_pages("usager2@demo.test") + mediation_pages()
+    targets = [(*target, False) for target in targets]
+    school = session_of("autoecole@demo.test")
+    filed = filed_pre_demande("usager@demo.test")
+    usager = session_of("usager@demo.test")
+    targets += [
+        ("anonyme : connexion envoyée vide (erreurs)", "/compte/connexion/", [], True),
+        ("anonyme : inscription envoyée vide (erreurs)", "/compte/inscription/", [], True),
+        ("anonyme : appareil partagé", "/appareil-partage/", [], False),
+        ("anonyme : fin de session sur un appareil partagé", "/appareil-partage/termine/", [], False),
+        ("auto-école : nouvel élève", "/permis/auto-ecole/eleves/nouveau/", school, False),
+        ("auto-école : nouvel élève envoyé vide (erreurs)", "/permis/auto-ecole/eleves/nouveau/", school, True),
+        ("usager : pré-demande déposée", f"/identite/dossiers/{filed.reference}/", usager, False),
+        ("usager : rendez-vous en mairie", f"/identite/dossiers/{filed.reference}/rendez-vous/", usager, False),
+        ("agent : second facteur", "/compte/second-facteur/", before_second_factor("agent@demo.test"), False),
+        ("agent : second facteur envoyé vide (erreurs)", "/compte/second-facteur/",
+         before_second_factor("agent@demo.test"), True),
+    ]
+    targets += wizard_pages("usager2@demo.test") + mediation_pages()
     return [
         {"name": name, "url": base_url + path, "cookies": cookies, "submitEmpty": empty}
         for name, path, cookies, empty in targets
@@ -158,7 +184,7 @@ def test_the_main_pages_pass_axe_wcag_21_aa(demo, live_server, tmp_path):
                          env={"PATH": "/usr/bin:/bin", "CHROMIUM": CHROMIUM, "HOME": str(tmp_path)})
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(run.stdout.split("AXE_JSON ", 1)[1])
-    assert len(results) == len(targets) > 60
+    assert len(results) == len(targets) > 70
     problems = []
     for target, page in zip(targets, results, strict=True):
         if target["submitEmpty"]:  # the form re-rendered with its errors, in place, with a 4xx
@@ -229,17 +255,24 @@ def test_the_journey_runs_with_the_keyboard_only(name, demo, live_server, tmp_pa
     assert result["steps"][-1]["step"] == JOURNEYS[name]
 
 
+def filed_pre_demande(email):
+    """A passeport pré-demande filed by the demo user `email` (its summary and appointment pages)."""
+    from tests.identity.conftest import fill, pay
+
+    applicant = User.objects.get(email=email)
+    application = services.create_draft(registry.get("passeport-pre-demande"), applicant=applicant,
+                                        filed_by=applicant)
+    pay(fill(application))
+    services.apply_transition(application, "submit", actor=applicant)
+    return application
+
+
 def narrow_pages(base_url):
     """The pages issue 14 saw clipped at 320 px: a file's page with its timeline (history numbers), the pré-demande
     summary (its number and QR code); and Mon espace, where the files are listed."""
-    from tests.identity.conftest import fill, pay
-
     waiting = Application.objects.filter(status=Status.NEEDS_INFO).select_related("applicant").first()
     applicant = User.objects.get(email="usager2@demo.test")
-    pre_demande = services.create_draft(registry.get("passeport-pre-demande"), applicant=applicant,
-                                        filed_by=applicant)
-    pay(fill(pre_demande))
-    services.apply_transition(pre_demande, "submit", actor=applicant)
+    pre_demande = filed_pre_demande(applicant.email)
     targets = [
         ("320 px : dossier et son historique", f"/dossiers/{waiting.reference}/", session_of(waiting.applicant.email)),
         ("320 px : récapitulatif de la pré-demande", f"/identite/dossiers/{pre_demande.reference}/",
