@@ -210,6 +210,37 @@ const JOURNEYS = {
     const listed = await k.page.evaluate((name) => document.body.innerText.includes(name), spec.student.familyName);
     if (!listed) throw new Error(`${spec.student.familyName} not listed on the school's space`);
   },
+  // A médiateur's session (the citizen already gave the code from their e-mail): from the médiateur's sign-in,
+  // second factor included, to a démarche started for the citizen (the banner names whom they help), then the end
+  // of the session.
+  mediation: async (k) => {
+    const [email, password, code] = spec.accounts.mediateur;
+    await k.signIn(email, password, code);
+    await k.page.goto(`${spec.base}/mediation/`, { waitUntil: "load" }); // the address typed in the bar
+    await k.secondFactorIfAsked(code);
+    await k.reach("console", /\/mediation\/$/);
+    await k.press(k.link(`/mediation/seance/${spec.session.pk}/`), "the running session");
+    await k.reach("session", /\/mediation\/seance\/\d+\/$/);
+    await k.press(k.link(`/demarches/permis-perte/?seance=${spec.session.pk}`), "a démarche with the citizen");
+    await k.reach("start page for the citizen", /\/demarches\/permis-perte\//);
+    await k.radio("what", "lost");
+    await k.radio("licence_state", "no");
+    await k.press(k.button("Commencer"), "start button");
+    await k.reach("declaration", /\/etape\/declaration\//);
+    const banner = await k.page.evaluate((name) => document.body.innerText.includes(name), spec.session.citizen);
+    if (!banner) throw new Error(`the page does not say the démarche is ${spec.session.citizen}'s`);
+    await k.date("lost_on", spec.lostOn);
+    await k.field("lost_place", "Toulon");
+    await k.field("circumstances", "Perdu lors d'un déménagement.");
+    await k.check("sworn");
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("photo", /\/etape\/photo\//);
+    await k.page.goto(`${spec.base}/mediation/seance/${spec.session.pk}/`, { waitUntil: "load" });
+    await k.press(k.button("Terminer la séance"), "end the session");
+    await k.reach("session ended", /\/mediation\/$/);
+    const ended = await k.page.evaluate(() => document.body.innerText.includes("La séance est terminée"));
+    if (!ended) throw new Error("the console does not say the session is over");
+  },
   // Sell a car: from sign-in to the page that shows the code de cession.
   cession: async (k) => {
     const [email, password] = spec.accounts.usager;
