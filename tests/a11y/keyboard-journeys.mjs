@@ -140,6 +140,24 @@ async function journey(browser, name, run) {
       await k.field("token", code);
       await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
     },
+    async fill(values) {
+      // Each field with the keyboard action its kind takes, in the order of `values` (the page's order).
+      for (const [name, value] of Object.entries(values)) {
+        if (value === null || value === false || value === "") continue;
+        const kind = await page.$eval(`[name='${name}']`, (el) => (el.tagName === "SELECT" ? "select" : el.type));
+        if (kind === "radio") await k.radio(name, String(value));
+        else if (kind === "checkbox") await k.check(name);
+        else if (kind === "date") await k.date(name, value);
+        else if (kind === "select") {
+          let focus = await k.tabTo((f) => f.name === name, `select ${name}`);
+          for (let i = 0; i < 300 && focus.value !== String(value); i++) {
+            await page.keyboard.press("ArrowDown");
+            focus = await page.evaluate(describeFocus);
+          }
+          if (focus.value !== String(value)) throw new Error(`select ${name}=${value} not reached`);
+        } else await k.field(name, String(value));
+      }
+    },
     button: (text) => (f) => (f.tag === "button" || f.type === "submit") && f.text.includes(text),
     link: (href) => (f) => f.tag === "a" && f.href.includes(href),
   };
@@ -154,7 +172,54 @@ async function journey(browser, name, run) {
   }
 }
 
+// The payment step of a démarche (a timbre fiscal bought on the page). Kept in one place: the carte grise's payment
+// is moving to a bank card step at the end of the démarche, and its journey will call another function here.
+async function payTimbre(k) {
+  await k.press(k.button("Payer"), "buy the timbre");
+  for (let i = 0; i < 2 && /\/paiement\//.test(k.page.url()); i++) {
+    // Bought: the timbre's number waits to be used, then the page offers to go on (issue 14 has it move on).
+    await k.press(
+      (f) => k.button("Utiliser ce timbre")(f) || (f.tag === "a" && f.text.startsWith("Continuer")),
+      "use the timbre bought",
+    );
+  }
+}
+
 const JOURNEYS = {
+  // A passeport pré-demande, then an appointment in a mairie: from sign-in to the pré-demande's page with its slot.
+  "passeport-pre-demande": async (k) => {
+    const [email, password] = spec.accounts.usager;
+    await k.signIn(email, password);
+    await k.page.goto(`${spec.base}/demarches/passeport-pre-demande/`, { waitUntil: "load" });
+    await k.reach("start page", /\/demarches\/passeport-pre-demande\//);
+    await k.fill(spec.passeport.eligibility);
+    await k.press(k.button("Commencer"), "start button");
+    for (let i = 0; i < 12 && !/\/recapitulatif\//.test(k.page.url()); i++) {
+      const url = k.page.url();
+      const slug = (url.match(/\/etape\/([\w-]+)\//) || [])[1];
+      if (slug && spec.passeport.steps[slug]) {
+        await k.reach(`step ${slug}`, /\/etape\//);
+        await k.fill(spec.passeport.steps[slug]);
+        await k.press(k.button("Continuer"), `next after ${slug}`);
+      } else if (/\/paiement\//.test(url)) {
+        await k.reach("payment", /\/paiement\//);
+        await payTimbre(k);
+      } else throw new Error(`unexpected page ${url}`);
+    }
+    await k.reach("recap", /\/recapitulatif\//);
+    await k.press(k.button("Déposer"), "file");
+    await k.reach("filed", /\/dossiers\/[A-Z0-9]+\/$/);
+    if (!/\/identite\//.test(k.page.url())) {
+      await k.press(k.link("/identite/dossiers/"), "the pré-demande's page");
+    }
+    await k.reach("pré-demande", /\/identite\/dossiers\/[A-Z0-9]+\/$/);
+    await k.press(k.link("/rendez-vous/"), "Prendre rendez-vous");
+    await k.reach("appointment", /\/rendez-vous\/$/);
+    await k.press((f) => f.tag === "button" && f.name === "slot", "the first free slot");
+    await k.reach("appointment booked", /\/identite\/dossiers\/[A-Z0-9]+\/$/);
+    const booked = await k.page.evaluate(() => document.body.innerText.includes("Changer de rendez-vous"));
+    if (!booked) throw new Error("no appointment shown on the pré-demande's page");
+  },
   // Lose a permis: from sign-in to the file's page once filed.
   "permis-perte": async (k) => {
     const [email, password] = spec.accounts.usager;
@@ -178,14 +243,7 @@ const JOURNEYS = {
     for (const name of spec.permisDocuments) await k.upload(name, spec.upload);
     await k.press(k.button("Continuer"), "next");
     await k.reach("payment", /\/paiement\//);
-    await k.press(k.button("Payer"), "buy the timbre");
-    for (let i = 0; i < 2 && /\/paiement\//.test(k.page.url()); i++) {
-      // Bought: the timbre's number waits to be used, then the page offers to go on (issue 14 has it move on).
-      await k.press(
-        (f) => k.button("Utiliser ce timbre")(f) || (f.tag === "a" && f.text.startsWith("Continuer")),
-        "use the timbre bought",
-      );
-    }
+    await payTimbre(k);
     await k.reach("recap", /\/recapitulatif\//);
     await k.press(k.button("Déposer"), "file");
     await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
