@@ -185,6 +185,41 @@ async function payTimbre(k) {
   }
 }
 
+// The carte grise's payment, after the pièces: today the taxes paid as a timbre on the payment step. The lead adapts
+// this one function when the payment becomes a bank card step at the end of the démarche.
+async function payCarteGrise(k) {
+  await k.reach("payment", /\/paiement\//);
+  await payTimbre(k);
+}
+
+// The seller's declaration of a sale, from sign-in to the code de cession; returns the plate and the code read on
+// the page (the buyer gets them from the seller).
+async function declareCession(k, buyerEmail) {
+  const [email, password] = spec.accounts.usager;
+  await k.signIn(email, password);
+  await k.press(k.link("/vehicules/"), "Mes véhicules");
+  await k.reach("my vehicles", /\/vehicules\/$/);
+  await k.press(k.button(spec.cessionButton), "declare the sale of the first vehicle");
+  await k.reach("declaration", /\/vehicules\/cessions\/[A-Z0-9]+\/$/);
+  // The vehicle's own proof: its numéro de formule, or for an old-format card the certificate's date.
+  const plate = await k.page.$eval("[name='vehicule-registration_number']", (input) => input.value);
+  const proof = spec.vehicles[plate];
+  if (!proof) throw new Error(`unknown vehicle ${plate}`);
+  if (proof.formule) await k.field("vehicule-numero_formule", proof.formule);
+  else await k.date("vehicule-certificate_date", proof.date);
+  await k.date("cession-sold_on", spec.soldOn);
+  await k.time("cession-sold_time", "10:30");
+  await k.field("cession-mileage", "84210");
+  await k.radio("acquereur-buyer_kind", "person");
+  await k.field("acquereur-family_name", spec.buyer.familyName);
+  await k.field("acquereur-given_names", spec.buyer.givenNames);
+  if (buyerEmail) await k.field("acquereur-email", buyerEmail);
+  await k.press(k.button("Déclarer"), "declare");
+  await k.reach("code de cession", /\/vehicules\/cessions\/[A-Z0-9]+\/code\//);
+  const code = await k.page.$eval("#code-de-cession", (el) => el.innerText.trim());
+  return { plate, code };
+}
+
 const JOURNEYS = {
   // A passeport pré-demande, then an appointment in a mairie: from sign-in to the pré-demande's page with its slot.
   "passeport-pre-demande": async (k) => {
@@ -301,26 +336,39 @@ const JOURNEYS = {
   },
   // Sell a car: from sign-in to the page that shows the code de cession.
   cession: async (k) => {
-    const [email, password] = spec.accounts.usager;
-    await k.signIn(email, password);
-    await k.press(k.link("/vehicules/"), "Mes véhicules");
-    await k.reach("my vehicles", /\/vehicules\/$/);
-    await k.press(k.button(spec.cessionButton), "declare the sale of the first vehicle");
-    await k.reach("declaration", /\/vehicules\/cessions\/[A-Z0-9]+\/$/);
-    // The vehicle's own proof: its numéro de formule, or for an old-format card the certificate's date.
-    const plate = await k.page.$eval("[name='vehicule-registration_number']", (input) => input.value);
-    const proof = spec.vehicles[plate];
-    if (!proof) throw new Error(`unknown vehicle ${plate}`);
-    if (proof.formule) await k.field("vehicule-numero_formule", proof.formule);
-    else await k.date("vehicule-certificate_date", proof.date);
-    await k.date("cession-sold_on", spec.soldOn);
-    await k.time("cession-sold_time", "10:30");
-    await k.field("cession-mileage", "84210");
-    await k.radio("acquereur-buyer_kind", "person");
-    await k.field("acquereur-family_name", "MARTIN");
-    await k.field("acquereur-given_names", "Paul");
-    await k.press(k.button("Déclarer"), "declare");
-    await k.reach("code de cession", /\/vehicules\/cessions\/[A-Z0-9]+\/code\//);
+    await declareCession(k, null);
+  },
+  // Sell a car and change its holder: the seller declares the sale (the buyer's e-mail given), the buyer signs in
+  // on the same computer, opens the acquisition with the code de cession, and files the changement de titulaire.
+  "changement-titulaire": async (k) => {
+    const [buyerEmail, buyerPassword] = spec.accounts.acquereur;
+    const { plate, code } = await declareCession(k, buyerEmail);
+    await k.page.deleteCookie(...(await k.page.cookies())); // the seller leaves; the buyer sits down
+    await k.signIn(buyerEmail, buyerPassword);
+    // The link of the invitation e-mail, typed in the browser's bar.
+    await k.page.goto(`${spec.base}/vehicules/acquisition/?immatriculation=${encodeURIComponent(plate)}`,
+                      { waitUntil: "load" });
+    await k.reach("acquisition", /\/vehicules\/acquisition\//);
+    await k.press(k.button("Commencer le changement de titulaire"), "start the changement de titulaire");
+    await k.reach("vehicle", /\/etape\/vehicule\//);
+    await k.field("code_de_cession", code);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("new holder", /\/etape\/titulaire\//);
+    await k.fill(spec.titulaire.address);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("contrôle technique", /\/etape\/controle\//);
+    // A vehicle past its first contrôle: the date of the last one (the demo's vehicles are old enough).
+    if (await k.page.$("[name='ct_date']")) await k.date("ct_date", spec.titulaire.ctOn);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("documents", /\/pieces\//);
+    // Every pièce the page asks for (the CT report among them when the contrôle is due).
+    const files = await k.page.$$eval("main input[type=file]", (inputs) => inputs.map((input) => input.name));
+    for (const name of files) await k.upload(name, spec.upload);
+    await k.press(k.button("Continuer"), "next");
+    await payCarteGrise(k);
+    await k.reach("recap", /\/recapitulatif\//);
+    await k.press(k.button("Déposer"), "file");
+    await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
   },
 };
 
