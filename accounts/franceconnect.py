@@ -16,12 +16,14 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -35,6 +37,8 @@ ACR_LEVELS = ("eidas1", "eidas2", "eidas3")
 # Claims an ID token must carry (OpenID Connect Core 2); PyJWT checks ``exp`` only when it is there.
 ID_TOKEN_REQUIRED_CLAIMS = ("sub", "exp", "iat")
 LOGOUT_STATE_COOKIE = "fc_logout_state"
+# Where to land after FranceConnect's end-session when it is not the ordinary « déconnecté » page (the kiosk's end).
+LOGOUT_NEXT_COOKIE = "fc_logout_next"
 
 # Callback errors FranceConnect sends back to redirect_uri, in the words a citizen understands.
 CALLBACK_ERROR_MESSAGES = {
@@ -253,6 +257,24 @@ def end_session(request):
     return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{query}", state
 
 
+def logout_everywhere(request, then=None):
+    """Close the local session, then FranceConnect's when the user came through it; return the redirect.
+
+    With FranceConnect: to its end-session endpoint (id_token_hint, state, post_logout_redirect_uri = our registered
+    callback), which brings the browser back to `then` (a path of the site) or to the « déconnecté » page. Without:
+    straight to `then` or that page."""
+    url, state = end_session(request)
+    logout(request)
+    if not state:
+        return redirect(then or url)
+    response = redirect(url)
+    cookie = {"max_age": 600, "httponly": True, "samesite": "Lax", "secure": request.is_secure()}
+    response.set_signed_cookie(LOGOUT_STATE_COOKIE, state, **cookie)
+    if then:
+        response.set_signed_cookie(LOGOUT_NEXT_COOKIE, then, **cookie)
+    return response
+
+
 def provider_logout_url(request):
     """Return the end-session URL (the library's OIDC_OP_LOGOUT_URL_METHOD hook)."""
     return end_session(request)[0]
@@ -267,6 +289,9 @@ def logout_callback(request):
     else:
         logger.info("FranceConnect logout callback with an unexpected state")
         messages.info(request, "Vous êtes déconnecté de ce portail.")
-    response = redirect("accounts:logged_out")
+    then = request.get_signed_cookie(LOGOUT_NEXT_COOKIE, default=None, max_age=600)
+    allowed = then and url_has_allowed_host_and_scheme(then, {request.get_host()}, request.is_secure())
+    response = redirect(then if allowed else "accounts:logged_out")
     response.delete_cookie(LOGOUT_STATE_COOKIE)
+    response.delete_cookie(LOGOUT_NEXT_COOKIE)
     return response

@@ -3,13 +3,13 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout, update_session_auth_hash
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -20,14 +20,15 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import forms, notifications, throttling
-from accounts.franceconnect import LOGOUT_STATE_COOKIE, end_session
+from accounts.franceconnect import logout_everywhere
 from accounts.tokens import email_verification_token
 from core import qrcode
+from core.http import FormErrorsStatus, render_form
 
 logger = logging.getLogger(__name__)
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(FormErrorsStatus, auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = forms.LoginForm
     redirect_authenticated_user = True
@@ -54,18 +55,11 @@ class LoginView(auth_views.LoginView):
 @require_POST
 def logout_view(request):
     """Close the local session, then FranceConnect's when the user came through it."""
-    url, state = end_session(request)
-    logout(request)
-    response = redirect(url)
-    if state:
-        response.set_signed_cookie(
-            LOGOUT_STATE_COOKIE, state, max_age=600, httponly=True, samesite="Lax", secure=request.is_secure()
-        )
-    return response
+    return logout_everywhere(request)
 
 
 def logged_out(request):
-    return render(request, "accounts/logged_out.html")
+    return render_form(request, "accounts/logged_out.html")
 
 
 def signup(request):
@@ -85,8 +79,8 @@ def signup(request):
                 holder = form.existing_holder()
         if holder is not None and throttling.allow_account_email(request, "signup-attempt", holder.email):
             notifications.send_signup_attempt_email(holder)
-        return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
-    return render(request, "accounts/signup.html", {"form": form})
+        return render_form(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
+    return render_form(request, "accounts/signup.html", {"form": form})
 
 
 def verify_email(request, uidb64, token):
@@ -99,7 +93,7 @@ def verify_email(request, uidb64, token):
         messages.info(request, "Votre adresse est déjà confirmée. Vous pouvez vous connecter.")
         return redirect("accounts:login")
     if user is None or not email_verification_token.check_token(user, token):
-        return render(request, "accounts/verify_email_invalid.html", status=400)
+        return render_form(request, "accounts/verify_email_invalid.html", status=400)
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
     messages.success(request, "Votre adresse électronique est confirmée. Vous pouvez maintenant vous connecter.")
@@ -118,8 +112,8 @@ def resend_verification(request):
         )
         if user and allowed:
             notifications.send_verification_email(user)
-        return render(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
-    return render(request, "accounts/resend_verification.html", {"form": form})
+        return render_form(request, "accounts/signup_done.html", {"email": form.cleaned_data["email"]})
+    return render_form(request, "accounts/resend_verification.html", {"form": form})
 
 
 @login_required
@@ -144,7 +138,7 @@ def account(request):
             form.save()
             messages.success(request, "Vos informations sont enregistrées.")
             return redirect("accounts:account")
-    return render(
+    return render_form(
         request,
         "accounts/account.html",
         {
@@ -156,7 +150,7 @@ def account(request):
     )
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(FormErrorsStatus, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     form_class = forms.PortalPasswordChangeForm
     success_url = reverse_lazy("accounts:account")
@@ -167,7 +161,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(FormErrorsStatus, auth_views.PasswordResetView):
     """Django's own e-mail, written to the outbox by the e-mail backend like any other (never sent in the request)."""
 
     template_name = "accounts/password_reset.html"
@@ -193,7 +187,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(FormErrorsStatus, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     form_class = forms.PortalSetPasswordForm
     success_url = reverse_lazy("accounts:login")
@@ -227,7 +221,7 @@ def otp_verify(request):
             request.session.cycle_key()
             return redirect(_next_url(request))
         form.add_error("token", "Ce code n'est pas valide. Vérifiez l'heure de votre téléphone et réessayez.")
-    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
+    return render_form(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
 @login_required
@@ -251,7 +245,7 @@ def otp_setup(request):
             return redirect(_next_url(request))
         form.add_error("token", "Ce code n'est pas valide. Scannez à nouveau le QR code et saisissez le code affiché.")
     qr_svg = qrcode.qr_svg(device.config_url, error="M", scale=4, title="QR code à scanner")
-    return render(
+    return render_form(
         request,
         "accounts/otp_setup.html",
         {"form": form, "qr_svg": qr_svg, "secret": b32encode(device.bin_key).decode(), "next": _next_url(request)},

@@ -3,7 +3,7 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -13,6 +13,7 @@ from api import services, webhooks
 from api.enums import KEY_LABELS, DeliveryStatus
 from api.forms import NewEndpointForm, NewKeyForm
 from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from core.http import render_form
 from titles.permissions import Staff, member_required
 
 MANAGERS = Staff(kinds=tuple(KEY_LABELS), roles=(Role.MANAGER,),
@@ -40,7 +41,7 @@ def keys(request):
         new_key = services.create_key(organisation, name=form.cleaned_data["name"],
                                       scopes=form.cleaned_data["scopes"], by=request.user)
         form = NewKeyForm()
-    return render(request, "api/keys.html", {
+    return render_form(request, "api/keys.html", {
         "organisation": organisation,
         "organisations": request.organisations,
         "keys": ApiKey.objects.filter(organisation=organisation).select_related("created_by", "revoked_by"),
@@ -81,7 +82,7 @@ def endpoints(request):
         .select_related("endpoint")
         .order_by("-created_at", "-pk")[:LOG_SIZE]
     )
-    return render(request, "api/webhooks.html", {
+    return render_form(request, "api/webhooks.html", {
         "organisation": organisation,
         "organisations": request.organisations,
         "endpoints": WebhookEndpoint.objects.filter(organisation=organisation, disabled_at__isnull=True),

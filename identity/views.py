@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from core.formats import french_date
+from core.http import render_form
 from identity import selectors, services
 from identity.forms import BookingForm, CancelForm, DepositForm, LookupForm, SlotFilterForm
 from identity.models import Mairie, PreDemande, Slot
@@ -66,7 +67,7 @@ def pre_demande(request, reference):
     application = _application(request, reference)
     context = application.procedure.pre_demande_context(application, request.user)
     context["breadcrumb_data"] = _breadcrumb(application, f"Pré-demande {application.pre_demande.number_display}")
-    return render(request, "identity/pre_demande.html", context)
+    return render_form(request, "identity/pre_demande.html", context)
 
 
 @login_required
@@ -98,7 +99,7 @@ def appointment(request, reference):
         commune, week = filters.cleaned_data["commune"], filters.cleaned_data["semaine"]
     context.update(selectors.slot_listing(application, commune=commune, week=week), filters=filters, commune=commune,
                    breadcrumb_data=_breadcrumb(application, "Prendre rendez-vous"))
-    return render(request, "identity/appointment.html", context, status=status)
+    return render_form(request, "identity/appointment.html", context, status=status)
 
 
 @login_required
@@ -119,7 +120,7 @@ def cancel(request, reference):
                                       f"est valable jusqu'au {expires_on}.")
         return redirect("identity:pre_demande", reference=application.reference)
     context.update(form=form, breadcrumb_data=_breadcrumb(application, "Annuler le rendez-vous"))
-    return render(request, "identity/cancel.html", context, status=400 if form.errors else 200)
+    return render_form(request, "identity/cancel.html", context, status=400 if form.errors else 200)
 
 
 def mairies(request):
@@ -127,7 +128,7 @@ def mairies(request):
     filters = SlotFilterForm(request.GET or None)
     commune = filters.cleaned_data["commune"] if filters.is_bound and filters.is_valid() else ""
     items = Mairie.objects.equipped().matching(commune).order_by("departement", "city", "name")
-    return render(request, "identity/mairies.html", {
+    return render_form(request, "identity/mairies.html", {
         "mairies": items, "filters": filters, "commune": commune,
         "breadcrumb_data": {"current": "Mairies équipées pour la carte d'identité et le passeport"},
     })
@@ -175,7 +176,7 @@ def desk(request):
     for slot in appointments:
         slot.holder_name = slot.application.procedure.holder_name(slot.application)
         slot.is_deposited = hasattr(slot.application.pre_demande, "deposit")
-    return render(request, "identity/mairie/desk.html", {
+    return render_form(request, "identity/mairie/desk.html", {
         "form": form, "appointments": appointments, "mairies": request.organisations, "today": today,
         "breadcrumb_data": {"current": "Dispositif de recueil"},
     }, status=400 if form.errors else 200)
@@ -226,4 +227,4 @@ def mairie_file(request, number):
         breadcrumb_data={"links": [{"url": reverse("identity:desk"), "title": "Dispositif de recueil"}],
                          "current": f"Pré-demande {pre_demande.number_display}"},
     )
-    return render(request, "identity/mairie/file.html", context, status=400 if form.errors else 200)
+    return render_form(request, "identity/mairie/file.html", context, status=400 if form.errors else 200)

@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
+from core.http import render_form
 from licences import selectors, services
 from licences.enums import AUTO_ECOLE
 from licences.forms import StudentMandateForm, StudentPasswordForm, TransferRequestForm
@@ -42,7 +43,7 @@ def school_space(request):
     """The school's students: their files and what each is waiting for, the mandates, the pending transfers."""
     school, schools = _school(request)
     space = selectors.school_space(school, user=request.user)
-    return render(request, "licences/school_space.html", {
+    return render_form(request, "licences/school_space.html", {
         "school": school, "schools": schools, **space,
         "breadcrumb_data": {"current": "Espace école de conduite"},
     })
@@ -72,7 +73,7 @@ def new_student(request):
                 messages.success(request, f"Un courriel est envoyé à {data['email']} : le mandat prend effet "
                                           "dès que l'élève le confirme.")
             return redirect(f"{reverse('licences:school_space')}?ecole={school.pk}")
-    return render(request, "licences/new_student.html", {
+    return render_form(request, "licences/new_student.html", {
         "school": school, "form": form,
         "breadcrumb_data": {"links": [_space_link()], "current": "Nouvel élève"},
     }, status=400 if request.method == "POST" and form.errors else 200)
@@ -93,7 +94,7 @@ def request_transfer(request):
             messages.success(request, "La demande de transfert est envoyée à l'élève : le dossier vous sera confié "
                                       "dès qu'il l'aura confirmée.")
             return redirect(f"{reverse('licences:school_space')}?ecole={school.pk}")
-    return render(request, "licences/transfer_request.html", {
+    return render_form(request, "licences/transfer_request.html", {
         "school": school, "form": form,
         "breadcrumb_data": {"links": [_space_link()], "current": "Reprendre le dossier d'un élève"},
     }, status=400 if request.method == "POST" and form.errors else 200)
@@ -110,7 +111,7 @@ def student_mandate(request, token):
     context = {"mandate": mandate, "pending": pending, "other_person": other_person,
                "labels": [registry.get(code).label for code in mandate.procedures if code in registry]}
     if not pending or other_person:
-        return render(request, "licences/student_mandate.html", context)
+        return render_form(request, "licences/student_mandate.html", context)
     if not services.needs_password(student):
         confirm_url = reverse("titles:confirm_mandate", kwargs={"token": token})
         if request.user.is_authenticated:
@@ -128,7 +129,7 @@ def student_mandate(request, token):
         messages.success(request, f"Votre compte est ouvert et vous avez donné mandat à {mandate.organisation.name}. "
                                   "Vous suivrez ici chaque dossier déposé en votre nom.")
         return redirect("titles:dashboard")
-    return render(request, "licences/student_mandate.html", {**context, "form": form},
+    return render_form(request, "licences/student_mandate.html", {**context, "form": form},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -153,4 +154,4 @@ def transfer_confirm(request, token):
                 messages.success(request, f"Votre dossier est désormais suivi par {transfer.to_organisation.name}."
                                  if decision == "confirm" else "Vous avez refusé le transfert : rien ne change.")
             return redirect("titles:detail", reference=transfer.application.reference)
-    return render(request, "licences/transfer_confirm.html", {"transfer": transfer})
+    return render_form(request, "licences/transfer_confirm.html", {"transfer": transfer})

@@ -10,11 +10,14 @@ browser's cache, and « Terminer et tout effacer » signs out and asks the brows
 import re
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.core import signing
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
+
+from accounts.franceconnect import logout_everywhere
+from core.http import render_form
 
 COOKIE = "appareil_partage"
 SALT = "portal.kiosk"
@@ -94,20 +97,30 @@ def shared_device_page(request):
             return response
         target = "mediation:console" if request.POST.get("suite") == "console" else "accounts:login"
         return mark(redirect(target), request)
-    return render(request, "portal/kiosk.html", {"idle_minutes": idle_seconds() // 60})
+    return render_form(request, "portal/kiosk.html", {"idle_minutes": idle_seconds() // 60})
+
+
+def _clear_site(request, response):
+    """Ask the browser to clear this site's cache and storage, and expire every cookie of the site but the device's
+    mark and those `response` sets (FranceConnect's logout state)."""
+    # Not "cookies": it would also erase the mark, and the next person would get an ordinary, unprotected device.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    for name in request.COOKIES:
+        if name != COOKIE and name not in response.cookies:
+            response.delete_cookie(name, samesite="Lax")
+    add_never_cache_headers(response)
+    return response
 
 
 @require_POST
 def end_and_clear(request):
-    """« Terminer et tout effacer »: sign out, ask the browser to clear this site's cache and storage, expire every
-    cookie of the site but the device's mark, and say where the person's documents are."""
-    logout(request)
-    # The page names nobody: the next person at this computer may read it.
-    response = render(request, "portal/kiosk_ended.html")
-    # Not "cookies": it would also erase the mark, and the next person would get an ordinary, unprotected device.
-    response["Clear-Site-Data"] = '"cache", "storage"'
-    for name in request.COOKIES:
-        if name != COOKIE:
-            response.delete_cookie(name, samesite="Lax")
-    add_never_cache_headers(response)
-    return response
+    """« Terminer et tout effacer »: sign out (of FranceConnect too when the person came through it: its
+    end-session brings the browser back), clear what the site left in the browser, and land on the page that says
+    where the person's documents are."""
+    return _clear_site(request, logout_everywhere(request, then=reverse("kiosk_ended")))
+
+
+def ended(request):
+    """Where « Terminer et tout effacer » lands: the session is over, and where the documents are. The page names
+    nobody: the next person at this computer may read it."""
+    return _clear_site(request, render_form(request, "portal/kiosk_ended.html"))

@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("appareil-partage/", kiosk.shared_device_page, name="kiosk"),
     path("appareil-partage/terminer/", kiosk.end_and_clear, name="kiosk_end"),
+    path("appareil-partage/termine/", kiosk.ended, name="kiosk_ended"),
     path("compte/", include("accounts.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("admin/", admin.site.urls),

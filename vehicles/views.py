@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.http import render_form
 from titles import filing
 from titles import services as titles_services
 from titles.enums import DocumentStatus
@@ -59,7 +60,7 @@ def my_vehicles(request):
         Prefetch("cessions", queryset=Cession.objects.code_valid().select_related("application"),
                  to_attr="open_cessions"),
     )
-    return render(request, "vehicles/my_vehicles.html", {
+    return render_form(request, "vehicles/my_vehicles.html", {
         "vehicles": vehicles,
         "to_buy": selectors.cessions_to_buy(request.user),
         "deadlines": selectors.deadlines(user=request.user),
@@ -116,7 +117,7 @@ def declare_cession(request, reference):
                 return redirect(procedure.after_submit_url(request, outcome))
     if forms is None:  # the page, or the submission refused: the forms as typed
         forms = [(step, make_form(step)) for step in procedure.steps]
-    return render(request, "vehicles/declare_cession.html", {
+    return render_form(request, "vehicles/declare_cession.html", {
         "application": application, "procedure": procedure, "forms": forms,
         "breadcrumb_data": _breadcrumb("Déclarer la cession", _my_vehicles_link()),
     }, status=400 if request.method == "POST" else 200)
@@ -152,7 +153,7 @@ def cession_code(request, reference):
     documents = list(application.generated_documents.all())
     accuse = next((d for d in documents if d.kind == ACCUSE_CESSION.kind), None)
     declarant = _declarant_role(request, application) is not None
-    return render(request, "vehicles/cession_code.html", {
+    return render_form(request, "vehicles/cession_code.html", {
         "application": application, "cession": cession, "code": display_code(code) if code else "",
         "documents": documents, "declarant": declarant,
         "copy_pending": declarant and accuse is not None and accuse.status == DocumentStatus.PENDING,
@@ -199,7 +200,7 @@ def acquisition(request):
         return redirect(wizard_steps(application)[0].url)
     cessions = [c for c in selectors.cessions_to_buy(request.user)
                 if not plate or c.vehicle.registration_number == plate]
-    return render(request, "vehicles/acquisition.html", {
+    return render_form(request, "vehicles/acquisition.html", {
         "plate": plate, "cessions": cessions, "procedure": registry.get(CHANGEMENT_TITULAIRE),
         "breadcrumb_data": _breadcrumb("Acheter un véhicule d'occasion", _my_vehicles_link()),
     })
@@ -229,7 +230,7 @@ def pro_operations(request):
             for code in pro_codes if code in mandate.procedures
         ]
         mandates.append(mandate)
-    return render(request, "vehicles/pro.html", {
+    return render_form(request, "vehicles/pro.html", {
         "organisations": organisations,
         "habilitated": [organisation for organisation in organisations if organisation.is_validated],
         "applications": applications,
@@ -261,7 +262,7 @@ def request_mandate(request):
             messages.success(request, f"Un courriel est envoyé à {data['email']} : le mandat prend effet dès que "
                                       "votre client le confirme.")
             return redirect("vehicles:pro")
-    return render(request, "vehicles/pro_mandate.html", {
+    return render_form(request, "vehicles/pro_mandate.html", {
         "form": form, "organisations": organisations, "organisation": organisation,
         "breadcrumb_data": {"links": [{"url": reverse("vehicles:pro"), "title": "Opérations du professionnel"}],
                             "current": "Demander un mandat"},

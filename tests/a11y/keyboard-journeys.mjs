@@ -46,9 +46,9 @@ async function journey(browser, name, run) {
   await page.setViewport({ width: 1280, height: 900 });
   const steps = [];
   const reach = async (what, check) => {
-    await page.waitForFunction(check.test ? () => true : check, { timeout: 15000 }).catch(() => null);
+    const matches = check.test ? (url) => check.test(url) : check;
     const title = await page.title();
-    if (check.test && !check.test(page.url())) {
+    if (!matches(page.url())) {
       const errors = await page.evaluate(() =>
         [...document.querySelectorAll(".fr-error-text, .fr-alert--error")].map((e) => `${e.id}: ${e.innerText.trim()}`).join(" | "),
       );
@@ -125,12 +125,38 @@ async function journey(browser, name, run) {
       const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 10000 }), page.keyboard.press("Space")]);
       await chooser.accept([path]); // the system's file dialog, which the keyboard drives outside the page
     },
-    async signIn(email, password) {
+    async signIn(email, password, secondFactor = null) {
       await page.goto(`${spec.base}/compte/connexion/`, { waitUntil: "load" });
       await k.field("username", email);
       await k.field("password", password);
       await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
-      await reach("signed in", /\/mon-espace\//);
+      if (secondFactor) await k.secondFactorIfAsked(secondFactor);
+      await reach("signed in", (url) => !/\/compte\/(connexion|second-facteur)\//.test(url));
+    },
+    async secondFactorIfAsked(code) {
+      // A professional's space asks for the second factor (a back-up code, typed like one of the authenticator's).
+      if (!/\/compte\/second-facteur\//.test(page.url())) return;
+      await reach("second factor", /\/compte\/second-facteur\//);
+      await k.field("token", code);
+      await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.keyboard.press("Enter")]);
+    },
+    async fill(values) {
+      // Each field with the keyboard action its kind takes, in the order of `values` (the page's order).
+      for (const [name, value] of Object.entries(values)) {
+        if (value === null || value === false || value === "") continue;
+        const kind = await page.$eval(`[name='${name}']`, (el) => (el.tagName === "SELECT" ? "select" : el.type));
+        if (kind === "radio") await k.radio(name, String(value));
+        else if (kind === "checkbox") await k.check(name);
+        else if (kind === "date") await k.date(name, value);
+        else if (kind === "select") {
+          let focus = await k.tabTo((f) => f.name === name, `select ${name}`);
+          for (let i = 0; i < 300 && focus.value !== String(value); i++) {
+            await page.keyboard.press("ArrowDown");
+            focus = await page.evaluate(describeFocus);
+          }
+          if (focus.value !== String(value)) throw new Error(`select ${name}=${value} not reached`);
+        } else await k.field(name, String(value));
+      }
     },
     button: (text) => (f) => (f.tag === "button" || f.type === "submit") && f.text.includes(text),
     link: (href) => (f) => f.tag === "a" && f.href.includes(href),
@@ -146,7 +172,96 @@ async function journey(browser, name, run) {
   }
 }
 
+// The payment step of a démarche (a timbre fiscal bought on the page). Kept in one place: the carte grise's payment
+// is moving to a bank card step at the end of the démarche, and its journey will call another function here.
+async function payTimbre(k) {
+  await k.press(k.button("Payer"), "buy the timbre");
+  for (let i = 0; i < 2 && /\/paiement\//.test(k.page.url()); i++) {
+    // Bought: the timbre's number waits to be used, then the page offers to go on (issue 14 has it move on).
+    await k.press(
+      (f) => k.button("Utiliser ce timbre")(f) || (f.tag === "a" && f.text.startsWith("Continuer")),
+      "use the timbre bought",
+    );
+  }
+}
+
+// The carte grise's payment, after the pièces: today the taxes paid as a timbre on the payment step. The lead adapts
+// this one function when the payment becomes a bank card step at the end of the démarche.
+// The carte grise's taxes: paid by card at the last step, after the recap; paying files the démarche (issue 13).
+async function payCarteGrise(k) {
+  await k.reach("recap", /\/recapitulatif\//);
+  await k.press(k.link("/paiement/"), "go on to the payment");
+  await k.reach("payment and filing", /\/paiement\//);
+  await k.field("number", spec.card.number);
+  await k.field("expiry", spec.card.expiry);
+  await k.field("cvc", spec.card.cvc);
+  await k.field("holder", spec.card.holder);
+  await k.press(k.button("Payer"), "pay and file");
+}
+
+// The seller's declaration of a sale, from sign-in to the code de cession; returns the plate and the code read on
+// the page (the buyer gets them from the seller).
+async function declareCession(k, buyerEmail) {
+  const [email, password] = spec.accounts.usager;
+  await k.signIn(email, password);
+  await k.press(k.link("/vehicules/"), "Mes véhicules");
+  await k.reach("my vehicles", /\/vehicules\/$/);
+  await k.press(k.button(spec.cessionButton), "declare the sale of the first vehicle");
+  await k.reach("declaration", /\/vehicules\/cessions\/[A-Z0-9]+\/$/);
+  // The vehicle's own proof: its numéro de formule, or for an old-format card the certificate's date.
+  const plate = await k.page.$eval("[name='vehicule-registration_number']", (input) => input.value);
+  const proof = spec.vehicles[plate];
+  if (!proof) throw new Error(`unknown vehicle ${plate}`);
+  if (proof.formule) await k.field("vehicule-numero_formule", proof.formule);
+  else await k.date("vehicule-certificate_date", proof.date);
+  await k.date("cession-sold_on", spec.soldOn);
+  await k.time("cession-sold_time", "10:30");
+  await k.field("cession-mileage", "84210");
+  await k.radio("acquereur-buyer_kind", "person");
+  await k.field("acquereur-family_name", spec.buyer.familyName);
+  await k.field("acquereur-given_names", spec.buyer.givenNames);
+  if (buyerEmail) await k.field("acquereur-email", buyerEmail);
+  await k.press(k.button("Déclarer"), "declare");
+  await k.reach("code de cession", /\/vehicules\/cessions\/[A-Z0-9]+\/code\//);
+  const code = await k.page.$eval("#code-de-cession", (el) => el.innerText.trim());
+  return { plate, code };
+}
+
 const JOURNEYS = {
+  // A passeport pré-demande, then an appointment in a mairie: from sign-in to the pré-demande's page with its slot.
+  "passeport-pre-demande": async (k) => {
+    const [email, password] = spec.accounts.usager;
+    await k.signIn(email, password);
+    await k.page.goto(`${spec.base}/demarches/passeport-pre-demande/`, { waitUntil: "load" });
+    await k.reach("start page", /\/demarches\/passeport-pre-demande\//);
+    await k.fill(spec.passeport.eligibility);
+    await k.press(k.button("Commencer"), "start button");
+    for (let i = 0; i < 12 && !/\/recapitulatif\//.test(k.page.url()); i++) {
+      const url = k.page.url();
+      const slug = (url.match(/\/etape\/([\w-]+)\//) || [])[1];
+      if (slug && spec.passeport.steps[slug]) {
+        await k.reach(`step ${slug}`, /\/etape\//);
+        await k.fill(spec.passeport.steps[slug]);
+        await k.press(k.button("Continuer"), `next after ${slug}`);
+      } else if (/\/paiement\//.test(url)) {
+        await k.reach("payment", /\/paiement\//);
+        await payTimbre(k);
+      } else throw new Error(`unexpected page ${url}`);
+    }
+    await k.reach("recap", /\/recapitulatif\//);
+    await k.press(k.button("Déposer"), "file");
+    await k.reach("filed", /\/dossiers\/[A-Z0-9]+\/$/);
+    if (!/\/identite\//.test(k.page.url())) {
+      await k.press(k.link("/identite/dossiers/"), "the pré-demande's page");
+    }
+    await k.reach("pré-demande", /\/identite\/dossiers\/[A-Z0-9]+\/$/);
+    await k.press(k.link("/rendez-vous/"), "Prendre rendez-vous");
+    await k.reach("appointment", /\/rendez-vous\/$/);
+    await k.press((f) => f.tag === "button" && f.name === "slot", "the first free slot");
+    await k.reach("appointment booked", /\/identite\/dossiers\/[A-Z0-9]+\/$/);
+    const booked = await k.page.evaluate(() => document.body.innerText.includes("Changer de rendez-vous"));
+    if (!booked) throw new Error("no appointment shown on the pré-demande's page");
+  },
   // Lose a permis: from sign-in to the file's page once filed.
   "permis-perte": async (k) => {
     const [email, password] = spec.accounts.usager;
@@ -170,14 +285,7 @@ const JOURNEYS = {
     for (const name of spec.permisDocuments) await k.upload(name, spec.upload);
     await k.press(k.button("Continuer"), "next");
     await k.reach("payment", /\/paiement\//);
-    await k.press(k.button("Payer"), "buy the timbre");
-    for (let i = 0; i < 2 && /\/paiement\//.test(k.page.url()); i++) {
-      // Bought: the timbre's number waits to be used, then the page offers to go on (issue 14 has it move on).
-      await k.press(
-        (f) => k.button("Utiliser ce timbre")(f) || (f.tag === "a" && f.text.startsWith("Continuer")),
-        "use the timbre bought",
-      );
-    }
+    await payTimbre(k);
     await k.reach("recap", /\/recapitulatif\//);
     await k.press(k.button("Déposer"), "file");
     await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
@@ -202,38 +310,93 @@ const JOURNEYS = {
     await k.reach("documents", /\/pieces\//);
     for (const name of spec.duplicataDocuments) await k.upload(name, spec.upload);
     await k.press(k.button("Continuer"), "next");
-    await k.reach("recap", /\/recapitulatif\//);
-    await k.press(k.link("/paiement/"), "go on to the payment");
-    await k.reach("payment and filing", /\/paiement\//);
-    await k.field("number", spec.card.number);
-    await k.field("expiry", spec.card.expiry);
-    await k.field("cvc", spec.card.cvc);
-    await k.field("holder", spec.card.holder);
-    await k.press(k.button("Payer"), "pay and file");
+    await payCarteGrise(k);
     await k.reach("paid and filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
+  },
+  // A driving school enrols a student (electronic mandate): from the staff's sign-in, second factor included, to
+  // the school's space that lists the student waiting to confirm.
+  "auto-ecole": async (k) => {
+    const [email, password, code] = spec.accounts.autoecole;
+    await k.signIn(email, password, code);
+    await k.page.goto(`${spec.base}/permis/auto-ecole/`, { waitUntil: "load" }); // the address typed in the bar
+    await k.secondFactorIfAsked(code);
+    await k.reach("school space", /\/permis\/auto-ecole\/$/);
+    await k.press(k.link("/permis/auto-ecole/eleves/nouveau/"), "Inscrire un nouvel élève");
+    await k.reach("new student", /\/permis\/auto-ecole\/eleves\/nouveau\//);
+    await k.field("email", spec.student.email);
+    await k.field("given_names", spec.student.givenNames);
+    await k.field("family_name", spec.student.familyName);
+    await k.date("birth_date", spec.student.birthDate);
+    await k.radio("consent_method", "electronic");
+    await k.press(k.button("Enregistrer le mandat"), "save the mandate");
+    await k.reach("school space, the student listed", /\/permis\/auto-ecole\/\?ecole=\d+$/);
+    const listed = await k.page.evaluate((name) => document.body.innerText.includes(name), spec.student.familyName);
+    if (!listed) throw new Error(`${spec.student.familyName} not listed on the school's space`);
+  },
+  // A médiateur's session (the citizen already gave the code from their e-mail): from the médiateur's sign-in,
+  // second factor included, to a démarche started for the citizen (the banner names whom they help), then the end
+  // of the session.
+  mediation: async (k) => {
+    const [email, password, code] = spec.accounts.mediateur;
+    await k.signIn(email, password, code);
+    await k.page.goto(`${spec.base}/mediation/`, { waitUntil: "load" }); // the address typed in the bar
+    await k.secondFactorIfAsked(code);
+    await k.reach("console", /\/mediation\/$/);
+    await k.press(k.link(`/mediation/seance/${spec.session.pk}/`), "the running session");
+    await k.reach("session", /\/mediation\/seance\/\d+\/$/);
+    await k.press(k.link(`/demarches/permis-perte/?seance=${spec.session.pk}`), "a démarche with the citizen");
+    await k.reach("start page for the citizen", /\/demarches\/permis-perte\//);
+    await k.radio("what", "lost");
+    await k.radio("licence_state", "no");
+    await k.press(k.button("Commencer"), "start button");
+    await k.reach("declaration", /\/etape\/declaration\//);
+    const banner = await k.page.evaluate((name) => document.body.innerText.includes(name), spec.session.citizen);
+    if (!banner) throw new Error(`the page does not say the démarche is ${spec.session.citizen}'s`);
+    await k.date("lost_on", spec.lostOn);
+    await k.field("lost_place", "Toulon");
+    await k.field("circumstances", "Perdu lors d'un déménagement.");
+    await k.check("sworn");
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("photo", /\/etape\/photo\//);
+    await k.page.goto(`${spec.base}/mediation/seance/${spec.session.pk}/`, { waitUntil: "load" });
+    await k.press(k.button("Terminer la séance"), "end the session");
+    await k.reach("session ended", /\/mediation\/$/);
+    const ended = await k.page.evaluate(() => document.body.innerText.includes("La séance est terminée"));
+    if (!ended) throw new Error("the console does not say the session is over");
   },
   // Sell a car: from sign-in to the page that shows the code de cession.
   cession: async (k) => {
-    const [email, password] = spec.accounts.usager;
-    await k.signIn(email, password);
-    await k.press(k.link("/vehicules/"), "Mes véhicules");
-    await k.reach("my vehicles", /\/vehicules\/$/);
-    await k.press(k.button(spec.cessionButton), "declare the sale of the first vehicle");
-    await k.reach("declaration", /\/vehicules\/cessions\/[A-Z0-9]+\/$/);
-    // The vehicle's own proof: its numéro de formule, or for an old-format card the certificate's date.
-    const plate = await k.page.$eval("[name='vehicule-registration_number']", (input) => input.value);
-    const proof = spec.vehicles[plate];
-    if (!proof) throw new Error(`unknown vehicle ${plate}`);
-    if (proof.formule) await k.field("vehicule-numero_formule", proof.formule);
-    else await k.date("vehicule-certificate_date", proof.date);
-    await k.date("cession-sold_on", spec.soldOn);
-    await k.time("cession-sold_time", "10:30");
-    await k.field("cession-mileage", "84210");
-    await k.radio("acquereur-buyer_kind", "person");
-    await k.field("acquereur-family_name", "MARTIN");
-    await k.field("acquereur-given_names", "Paul");
-    await k.press(k.button("Déclarer"), "declare");
-    await k.reach("code de cession", /\/vehicules\/cessions\/[A-Z0-9]+\/code\//);
+    await declareCession(k, null);
+  },
+  // Sell a car and change its holder: the seller declares the sale (the buyer's e-mail given), the buyer signs in
+  // on the same computer, opens the acquisition with the code de cession, and files the changement de titulaire.
+  "changement-titulaire": async (k) => {
+    const [buyerEmail, buyerPassword] = spec.accounts.acquereur;
+    const { plate, code } = await declareCession(k, buyerEmail);
+    await k.page.deleteCookie(...(await k.page.cookies())); // the seller leaves; the buyer sits down
+    await k.signIn(buyerEmail, buyerPassword);
+    // The link of the invitation e-mail, typed in the browser's bar.
+    await k.page.goto(`${spec.base}/vehicules/acquisition/?immatriculation=${encodeURIComponent(plate)}`,
+                      { waitUntil: "load" });
+    await k.reach("acquisition", /\/vehicules\/acquisition\//);
+    await k.press(k.button("Commencer le changement de titulaire"), "start the changement de titulaire");
+    await k.reach("vehicle", /\/etape\/vehicule\//);
+    await k.field("code_de_cession", code);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("new holder", /\/etape\/titulaire\//);
+    await k.fill(spec.titulaire.address);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("contrôle technique", /\/etape\/controle\//);
+    // A vehicle past its first contrôle: the date of the last one (the demo's vehicles are old enough).
+    if (await k.page.$("[name='ct_date']")) await k.date("ct_date", spec.titulaire.ctOn);
+    await k.press(k.button("Continuer"), "next");
+    await k.reach("documents", /\/pieces\//);
+    // Every pièce the page asks for (the CT report among them when the contrôle is due).
+    const files = await k.page.$$eval("main input[type=file]", (inputs) => inputs.map((input) => input.name));
+    for (const name of files) await k.upload(name, spec.upload);
+    await k.press(k.button("Continuer"), "next");
+    await payCarteGrise(k);
+    await k.reach("filed: the file's page", /\/dossiers\/[A-Z0-9]+\/$/);
   },
 };
 

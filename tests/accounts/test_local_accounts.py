@@ -54,7 +54,7 @@ def test_signup_errors_are_french_and_keep_what_was_typed(client):
         },
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Les deux mots de passe ne sont pas identiques" in html
     assert 'value="Valjean"' in html
 

@@ -84,7 +84,7 @@ def test_spraying_forty_accounts_from_one_ip_is_slowed_not_locked(client, clock,
     responses = [login(client, victim.email, "Printemps2026!") for victim in victims]
 
     threshold = settings.LOGIN_SPRAY_ACCOUNTS
-    assert [response.status_code for response in responses[:threshold]] == [200] * threshold
+    assert [response.status_code for response in responses[:threshold]] == [422] * threshold
     assert all(WRONG in text(response) for response in responses[:threshold])
     # From then on, no password is even checked until the IP has waited.
     assert [response.status_code for response in responses[threshold:]] == [429] * (40 - threshold)
@@ -95,7 +95,7 @@ def test_spraying_forty_accounts_from_one_ip_is_slowed_not_locked(client, clock,
 
     # The wait grows with each new account tried.
     clock.shift(datetime.timedelta(seconds=2))
-    assert login(client, victims[threshold].email, "Été2026!").status_code == 200
+    assert login(client, victims[threshold].email, "Été2026!").status_code == 422
     response = login(client, victims[threshold + 1].email, "Été2026!")
     assert response.status_code == 429 and "2 secondes" in text(response)
 
@@ -110,7 +110,7 @@ def test_spraying_forty_accounts_from_one_ip_is_slowed_not_locked(client, clock,
     clock.shift(datetime.timedelta(seconds=settings.LOGIN_SPRAY_WINDOW))
     other = UserFactory()
     response = login(client, other.email, "mauvais")
-    assert response.status_code == 200 and WRONG in text(response) and WAIT not in text(response)
+    assert response.status_code == 422 and WRONG in text(response) and WAIT not in text(response)
     assert login(client, other.email, PASSWORD).status_code == 302
 
 
@@ -119,7 +119,7 @@ def test_people_of_a_point_numerique_mistyping_their_own_password_are_not_slowed
     for person in people:
         for _ in range(3):  # one account tried again is not spraying (django-axes watches that)
             response = login(client, person.email, "faute de frappe")
-            assert response.status_code == 200 and WRONG in text(response)
+            assert response.status_code == 422 and WRONG in text(response)
         assert login(client, person.email, PASSWORD).status_code == 302
         client.logout()
 

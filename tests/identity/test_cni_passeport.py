@@ -51,7 +51,7 @@ def test_one_pre_demande_one_appointment_one_deposit_for_both_titles(
     # A motive of the passeport alone is not offered for both.
     response = client.post(step_url(application, "motif"), {"beneficiary": "self", "motif": "pages_visas",
                                                              "current_title_valid_until": "2030-01-01"})
-    assert response.status_code == 200 and "pages_visas n’en fait pas partie" in response.content.decode()
+    assert response.status_code == 422 and "pages_visas n’en fait pas partie" in response.content.decode()
     assert "pages de visas" not in response.content.decode()
     response = fill_steps(client, citizen, application)
     payment_url = reverse("titles:payment", kwargs={"reference": application.reference})

@@ -52,7 +52,7 @@ def test_passeport_journey(client, citizen, cert, mairies, slots, django_capture
     # A landline for the SMS is refused, with the French message, and what was typed is kept.
     response = client.post(step_url(application, "coordonnees"), {**as_post(STEPS["coordonnees"]),
                                                                   "mobile": "04 94 12 34 56"})
-    assert response.status_code == 200 and "numéro de mobile français" in response.content.decode()
+    assert response.status_code == 422 and "numéro de mobile français" in response.content.decode()
     response = client.post(step_url(application, "coordonnees"), {**as_post(STEPS["coordonnees"]),
                                                                   "mobile": "+33 6 12 34 56 78"})
     payment_url = reverse("titles:payment", kwargs={"reference": application.reference})
@@ -123,7 +123,7 @@ def test_passeport_journey(client, citizen, cert, mairies, slots, django_capture
     assert Slot.objects.get(application=application) == slots["hyeres"]
     assert "déplacé" in mail.outbox[-1].body
     cancel_url = reverse("identity:cancel", kwargs={"reference": application.reference})
-    assert client.post(cancel_url, {}).status_code == 400  # not confirmed
+    assert client.post(cancel_url, {}).status_code == 422  # not confirmed
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(cancel_url, {"confirm": "on"}).url == pre_demande_url
     assert not Slot.objects.filter(application=application).exists()
@@ -141,7 +141,7 @@ def test_cni_for_a_child_needs_no_payment_and_says_the_child_comes(client, citiz
     child = {**STEPS["etat_civil"], "given_names": "Léo", "birth_date": years_ago(13)}
     # A child must be a minor.
     response = client.post(step_url(application, "etat_civil"), as_post({**child, "birth_date": years_ago(19)}))
-    assert response.status_code == 200 and "Une personne majeure fait sa pré-demande elle-même" in \
+    assert response.status_code == 422 and "Une personne majeure fait sa pré-demande elle-même" in \
         response.content.decode()
     client.post(step_url(application, "etat_civil"), as_post(child))
     for slug in ("filiation", "nationalite"):
@@ -179,7 +179,7 @@ def test_the_renewal_asks_for_the_current_title(client, citizen, cert):
     start(client, PASSEPORT)
     application = Application.objects.get(applicant=citizen)
     response = client.post(step_url(application, "motif"), as_post({**STEPS["motif"], "motif": "renouvellement"}))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Indiquez la date de fin de validité du titre actuel." in response.content.decode()
 
 

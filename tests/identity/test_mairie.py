@@ -63,7 +63,7 @@ def test_lookup_by_number_or_by_the_qr_code(citizen, mairie_agent, staff_client,
     # A wrong check character is caught before any search; an unknown valid number is "not found".
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     response = client.get(desk_url(numero=wrong))
-    assert response.status_code == 400 and "n&#x27;est pas valide" in response.content.decode()
+    assert response.status_code == 422 and "n&#x27;est pas valide" in response.content.decode()
     unknown = new_public_code(10)
     assert "Aucune pré-demande ne correspond" in client.get(desk_url(numero=unknown)).content.decode()
 
@@ -88,7 +88,7 @@ def test_deposit_then_the_cert_takes_it(citizen, mairie_agent, staff_client, age
     # Pièces missing: refused, nothing recorded.
     response = client.post(url, {"mairie": mairies["toulon"].pk, "holder_present": "on",
                                  "fingerprints_taken": "on", "pieces": ["photo"]})
-    assert response.status_code == 400 and "sans" in response.content.decode()
+    assert response.status_code == 422 and "sans" in response.content.decode()
     assert not Deposit.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"mairie": mairies["toulon"].pk, "holder_present": "on",
@@ -126,7 +126,7 @@ def test_fingerprints_are_required_from_12_and_not_asked_before(citizen, mairie_
     pieces = ["photo", "domicile", "identite_parent"]
     response = client.post(file_url(twelve), {"mairie": mairies["toulon"].pk, "holder_present": "on",
                                               "pieces": pieces})
-    assert response.status_code == 400 and "obligatoire à partir de 12 ans" in response.content.decode()
+    assert response.status_code == 422 and "obligatoire à partir de 12 ans" in response.content.decode()
     with pytest.raises(AppointmentRefused) as refused:
         services.record_deposit(twelve.pre_demande, agent=mairie_agent, mairie=mairies["toulon"],
                                 fingerprints_taken=False, pieces=pieces)

@@ -78,7 +78,7 @@ def test_a_minor_cannot_file_for_themself(client, citizen):
     client.force_login(citizen)
     minor = {**STEPS["etat_civil"], "birth_date": (timezone.localdate() - datetime.timedelta(days=365 * 16))}
     response = client.post(step_url(application, "etat_civil"), as_post(minor))
-    assert response.status_code == 200 and "la pré-demande est faite par un parent" in response.content.decode()
+    assert response.status_code == 422 and "la pré-demande est faite par un parent" in response.content.decode()
 
 
 def test_filiation_needs_both_parents_unless_one_only_is_established():

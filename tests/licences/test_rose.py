@@ -49,7 +49,7 @@ def test_the_paper_licence_is_exchanged_and_the_register_switches_at_delivery(
     licence = paper_licence(citizen)
     application, step_url = start(client, citizen)
     response = client.post(step_url, {**STEP, "neph": "051234567891"})
-    assert response.status_code == 200 and "n&#x27;est pas celui de votre permis" in response.content.decode()
+    assert response.status_code == 422 and "n&#x27;est pas celui de votre permis" in response.content.decode()
     response = client.post(step_url, {**STEP, "issued_on": "2014-01-02"})
     assert "au format carte : il n&#x27;y a rien à échanger" in response.content.decode()
     response = client.post(step_url, STEP)

@@ -99,7 +99,7 @@ def test_a_school_enrols_a_new_student_who_confirms_from_the_email(
     page = client.get(path).content.decode()
     assert "Ouvrir mon compte et donner mandat" in page and "Inscription au permis de conduire" in page
     response = client.post(path, {"new_password1": "un-secret-tres-long-2026", "new_password2": "autre chose"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     response = client.post(path, {"new_password1": "un-secret-tres-long-2026",
                                   "new_password2": "un-secret-tres-long-2026"})
     assert response.url == reverse("titles:dashboard")
@@ -155,7 +155,7 @@ def test_a_paper_mandate_is_in_force_at_once_and_the_student_is_told(
         staff_client, school, staff, django_capture_on_commit_callbacks):
     school_client = staff_client(staff)
     response = school_client.post(NEW_STUDENT, student_form(consent_method="paper"))
-    assert response.status_code == 400 and "doit être signé et conservé" in response.content.decode()
+    assert response.status_code == 422 and "doit être signé et conservé" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = school_client.post(NEW_STUDENT, student_form(consent_method="paper", paper_kept="on"))
     assert response.status_code == 302
@@ -242,7 +242,7 @@ def test_a_paper_mandate_cannot_file_loss_or_theft(code, staff_client, school, s
     # The school's form refuses to record it…
     response = staff_client(staff).post(NEW_STUDENT, student_form(consent_method="paper", paper_kept="on",
                                                                       procedures=[Code.INSCRIPTION, code]))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Un mandat papier ne permet pas la démarche" in response.content.decode()
     # …the procedure refuses it…
     mandate = mandate_for(citizen, school, procedures=[code], method=ConsentMethod.PAPER)
@@ -324,7 +324,7 @@ def test_a_school_not_yet_validated_cannot_enrol(staff_client, db):
     pending = OrganisationFactory(not_validated=True)
     member = MembershipFactory(organisation=pending).user
     response = staff_client(member).post(NEW_STUDENT, student_form())
-    assert response.status_code == 400 and "pas encore validé" in response.content.decode()
+    assert response.status_code == 422 and "pas encore validé" in response.content.decode()
     assert not Mandate.objects.exists()
 
 
@@ -401,7 +401,7 @@ def test_a_file_under_a_paper_mandate_is_never_transferred(staff_client, school,
     application = filed_by_school(citizen, school, staff, paper, issue_code=issue_code)
     response = staff_client(other_staff).post(TRANSFER, {"reference": application.reference,
                                                             "family_name": citizen.family_name})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "mandat papier : il ne peut pas être transféré" in response.content.decode()
     assert not SchoolTransfer.objects.exists()
 

@@ -98,13 +98,17 @@ def test_end_and_clear_signs_out_clears_the_site_and_says_where_the_documents_ar
     mark_device(client)
     client.force_login(citizen)
     response = client.post(reverse("kiosk_end"))
+    assert response.status_code == 302 and response.url == reverse("kiosk_ended")
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert response.cookies["sessionid"]["max-age"] == 0
+    assert COOKIE not in response.cookies  # the device stays marked for the next person
+    response = client.get(response.url)
     assert response.status_code == 200
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert "Mon espace" in page and "courriel" in page and citizen.email not in page
-    assert response.cookies["sessionid"]["max-age"] == 0
-    assert COOKIE not in response.cookies  # the device stays marked for the next person
+    assert COOKIE not in response.cookies
     follow = client.get(reverse("titles:dashboard"))
     assert follow.status_code == 302 and reverse("accounts:login") in follow.url
 
@@ -120,3 +124,12 @@ def test_the_mediateur_console_offers_to_mark_the_device(verified_client):
     response = client.post(reverse("kiosk"), {"suite": "console"})
     assert response.url == reverse("mediation:console") and COOKIE in response.cookies
     assert "Cet ordinateur est marqué comme partagé" in client.get(reverse("mediation:console")).content.decode()
+
+
+def test_the_end_page_clears_the_browser_without_a_session(client):
+    """Reached again (the browser's history): still nothing kept, nobody named, the mark kept."""
+    mark_device(client)
+    client.cookies["preference"] = "x"
+    response = client.get(reverse("kiosk_ended"))
+    assert response.status_code == 200 and response["Clear-Site-Data"] == '"cache", "storage"'
+    assert response.cookies["preference"]["max-age"] == 0 and COOKIE not in response.cookies

@@ -78,7 +78,7 @@ def test_agent_sees_only_their_certs_queue_and_files(verified_client, procedure,
     assert client.get(file_url(elsewhere, "generated_file", pk=receipt.pk)).status_code == 404
     # Asking for the other CERT's file in a bulk action changes nothing.
     response = client.post(BULK, {"action": "take", "dossiers": [elsewhere.reference]})
-    assert response.status_code == 400
+    assert response.status_code == 422
     elsewhere.refresh_from_db()
     assert elsewhere.status == Status.SUBMITTED
 
@@ -148,7 +148,7 @@ def test_queue_is_oldest_first_and_filters(verified_client, procedure, cert, age
     assert references({"status": "accepted"}) == [middle.reference]
     # A filter value that does not exist is a 400 with the form's message, not a crash.
     response = client.get(QUEUE, {"status": "nimporte"})
-    assert response.status_code == 400 and "Sélectionnez un choix valide" in response.content.decode()
+    assert response.status_code == 422 and "Sélectionnez un choix valide" in response.content.decode()
 
 
 def test_queue_query_count_is_constant(verified_client, procedure, cert, agent, citizen, django_assert_max_num_queries,
@@ -216,7 +216,7 @@ def test_annotation_is_private_and_audited(client, verified_client, submitted, a
 
     verified_client(agent)
     response = client.post(file_url(submitted, "annotate"), {"annotation-body": ""})
-    assert response.status_code == 400 and Annotation.objects.count() == 1
+    assert response.status_code == 422 and Annotation.objects.count() == 1
 
 
 def test_information_request_answered_by_the_citizen(client, verified_client, submitted, agent,
@@ -267,7 +267,7 @@ def test_decision_and_title_steps(client, verified_client, submitted, agent, dja
 
     client.post(file_url(submitted, "transition", name="produce"))
     response = client.post(file_url(submitted, "transition", name="send"), {"send-tracking": ""})
-    assert response.status_code == 400 and "Ce champ est obligatoire" in response.content.decode()
+    assert response.status_code == 422 and "Ce champ est obligatoire" in response.content.decode()
     client.post(file_url(submitted, "transition", name="send"), {"send-tracking": " 8R00112233445 "})
     client.post(file_url(submitted, "transition", name="deliver"))
     submitted.refresh_from_db()
@@ -286,7 +286,7 @@ def test_reject_needs_a_reason_shown_to_the_citizen(client, verified_client, sub
     verified_client(agent)
     client.post(file_url(submitted, "transition", name="take"))
     response = client.post(file_url(submitted, "transition", name="reject"), {"reject-reason": "  "})
-    assert response.status_code == 400 and "Indiquez le motif du refus." in response.content.decode()
+    assert response.status_code == 422 and "Indiquez le motif du refus." in response.content.decode()
     submitted.refresh_from_db()
     assert submitted.status == Status.IN_REVIEW
     client.post(file_url(submitted, "transition", name="reject"), {"reject-reason": "Permis jamais délivré."})
@@ -360,7 +360,7 @@ def test_bulk_information_request(client, verified_client, procedure, cert, agen
     verified_client(agent)
     data = {"action": "request_info", "dossiers": [f.reference for f in files]}
     response = client.post(BULK, {**data, "reason": "", "message": ""})
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert "Choisissez le motif" in page and "Indiquez ce qui est attendu" in page
     assert all(f'value="{f.reference}" checked' in page for f in files)  # the selection is kept

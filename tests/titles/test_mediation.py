@@ -48,7 +48,7 @@ def test_assisted_filing_logs_both_names_and_stops_at_the_end(
     consent_url, code = open_session(client, citizen, django_capture_on_commit_callbacks)
     assert mail.outbox[-1].to == [citizen.email]
     wrong = "000000" if code != "000000" else "111111"
-    assert client.post(consent_url, {"code": wrong}).status_code == 400
+    assert client.post(consent_url, {"code": wrong}).status_code == 422
     response = client.post(consent_url, {"code": code})
     session_url = response.url
     page = client.get(session_url).content.decode()
@@ -139,7 +139,7 @@ def test_consent_code_locks_after_five_wrong_tries(
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         client.post(consent_url, {"code": wrong})
-    assert client.post(consent_url, {"code": code}).status_code == 400
+    assert client.post(consent_url, {"code": code}).status_code == 422
 
 
 # Defect 2.6: the citizen ends a session, deactivation ends access, one open session per citizen and limited code
@@ -247,12 +247,12 @@ def test_one_open_session_per_citizen(verified_client, mediateur, place, citizen
         client = verified_client(mediateur)
         open_session(client, citizen, django_capture_on_commit_callbacks)
         response = client.post(console, {"email": citizen.email})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "Vous avez déjà une séance ouverte ou en attente de code" in response.content.decode()
 
         client = verified_client(second)
         response = client.post(console, {"email": citizen.email})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "déjà une séance d&#x27;accompagnement ouverte ou en attente" in response.content.decode()
         assert AssistedSession.objects.filter(citizen=citizen).count() == 1
     # The code is valid 15 minutes: a session left waiting frees the citizen then.
@@ -271,7 +271,7 @@ def test_consent_codes_are_limited_per_mediateur_and_per_hour(
             consent_url, code = open_session(client, UserFactory(), django_capture_on_commit_callbacks)
             wrong = "000000" if code != "000000" else "111111"
             for _ in range(5):
-                assert client.post(consent_url, {"code": wrong}).status_code == 400
+                assert client.post(consent_url, {"code": wrong}).status_code == 422
     with time_machine.travel(START + datetime.timedelta(minutes=50), tick=False):
         client = verified_client(mediateur)
         citizen = UserFactory()
@@ -371,7 +371,7 @@ def test_an_email_over_254_characters_is_a_form_error_in_french(verified_client,
     email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".fr"
     assert len(email) > 254
     response = verified_client(mediateur).post(reverse("mediation:console"), {"email": email})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "L&#x27;adresse électronique compte 254 caractères au plus." in response.content.decode()
     assert not AssistedSession.objects.exists()
 

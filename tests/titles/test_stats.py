@@ -273,7 +273,7 @@ def test_the_page_draws_the_charts_with_their_tables(client, known_times, proced
 
 def test_an_unknown_procedure_is_a_french_400(client, frozen):
     response = client.get(reverse("statistics"), {"demarche": "nope"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Cette démarche n&#x27;existe pas" in response.content.decode()
 
 

@@ -29,7 +29,7 @@ def test_full_journey(client, procedure, cert, agent, citizen, django_capture_on
     assert "Étape 1 sur 4" in page
     # Bad input: French errors, what was typed is kept.
     response = client.post(step_url, {"motive": "loss", "event_date": "31/02/2026"})
-    assert response.status_code == 200 and "Saisissez une date valide" in response.content.decode()
+    assert response.status_code == 422 and "Saisissez une date valide" in response.content.decode()
     response = client.post(step_url, {"motive": "loss", "event_date": "2026-11-02", "enregistrer": "1"})
     assert response.url == reverse("titles:dashboard")
     assert "Brouillons à reprendre" in client.get(reverse("titles:dashboard")).content.decode()
@@ -115,7 +115,7 @@ def test_hostile_uploads_get_a_french_4xx_and_keep_the_rest(client, procedure, c
     ]
     for upload in cases:
         response = client.post(url, {"identity": upload})
-        assert response.status_code == 400, upload.name
+        assert response.status_code == 422, upload.name
         assert "fr-error-text" in response.content.decode() or "fr-input-group--error" in response.content.decode()
     assert not application.documents.exists()
 

@@ -109,11 +109,11 @@ def test_a_declined_card_says_so_keeps_what_was_typed_but_the_number_and_charges
     assert draft.status == Status.DRAFT and not Payment.objects.exists() and CountingProvider.charges == []
 
 
-def test_a_card_the_form_refuses_is_a_400_with_french_messages(client, draft, buyer, frozen):
+def test_a_card_the_form_refuses_is_a_422_with_french_messages(client, draft, buyer, frozen):
     client.force_login(buyer)
     response = client.post(payment_url(draft), card_form(number="4242 4242 4242 4241", expiry="10/26", cvc="1"))
     errors = response.context["form"].errors
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "pas valide" in errors["number"][0] and "expirée" in errors["expiry"][0]
     assert "3 chiffres" in errors["cvc"][0] and not Payment.objects.exists()
     assert "11/26" not in str(errors)  # November 2026 is still valid the 27th

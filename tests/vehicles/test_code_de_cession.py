@@ -66,7 +66,7 @@ def test_wrong_plate_or_code_get_the_same_message(client, seller, buyer, vehicle
     ]
     messages = set()
     for response in answers:
-        assert response.status_code == 200
+        assert response.status_code == 422
         page = response.content.decode()
         assert "ne correspondent pas" in page
         messages.add(page[page.find("ne correspondent pas") - 80:page.find("ne correspondent pas") + 200])
@@ -90,7 +90,7 @@ def test_five_wrong_codes_lock_that_account_on_that_plate_not_the_buyer(client, 
         assert len(alerts) == 1 and vehicle.registration_number in alerts[0].body_text
         # That account is held back on that plate, whatever it types…
         response = post_code(client, url, vehicle.registration_number, code)
-        assert response.status_code == 200 and "depuis votre compte : par sécurité, réessayez dans une heure" in (
+        assert response.status_code == 422 and "depuis votre compte : par sécurité, réessayez dans une heure" in (
             response.content.decode())
         # …but the buyer, with the right code, goes through at once.
         application, buyer_url = start(client, buyer)
@@ -140,7 +140,7 @@ def test_attempts_are_limited_per_account(client, seller, buyer, cert):
             assert "ne correspondent pas" in post_code(client, url, plate, new_public_code(12)).content.decode()
         assert CodeAttempt.objects.filter(user=buyer, success=False).count() == 20
         response = post_code(client, url, vehicles[0].registration_number, new_public_code(12))
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert "infructueux depuis votre compte" in response.content.decode()
     with time_machine.travel(NOON + datetime.timedelta(minutes=61), tick=False):
         client.force_login(buyer)

@@ -78,7 +78,7 @@ def test_a_wrong_formule_is_one_generic_french_error_and_the_lockout_holds(clien
     application, step_url = start(client, buyer)
     for _ in range(FAILURES_PER_ACCOUNT_AND_VEHICLE):
         response = client.post(step_url, known(vehicle, numero_formule="2023KR04716"))
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert "ne correspondent à aucun véhicule du registre" in response.content.decode()
     assert CodeAttempt.objects.filter(user=buyer, vehicle=vehicle, success=False).count() == 5
     # Locked for this vehicle from this account, even with the right formule: the CSA is no oracle.

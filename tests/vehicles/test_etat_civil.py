@@ -105,7 +105,7 @@ def test_the_typed_name_must_differ_from_the_printed_one(client, seller, vehicle
     step2 = client.post(response.url, owner(vehicle)).url
     response = client.post(step2, {"reason": "name", "new_family_name": "dubois",
                                    "new_given_names": "Angela Claire Louise", "changed_on": "2020-01-01"})
-    assert response.status_code == 200 and "sont déjà ceux inscrits" in response.content.decode()
+    assert response.status_code == 422 and "sont déjà ceux inscrits" in response.content.decode()
 
 
 @time_machine.travel(NOON, tick=False)
@@ -161,7 +161,7 @@ def test_removing_needs_a_cotitulaire_on_the_card(client, seller, vehicle, cert)
     response = client.post(reverse("vehicles:start_for_vehicle", args=[vehicle.pk, COTITULAIRE]))
     step2 = client.post(response.url, owner(vehicle)).url
     response = client.post(step2, {"operation": "remove", "reason": "separation"})
-    assert response.status_code == 200 and "Aucun cotitulaire ne figure" in response.content.decode()
+    assert response.status_code == 422 and "Aucun cotitulaire ne figure" in response.content.decode()
 
 
 def test_an_fni_vehicle_moves_to_siv_with_a_cpi_and_keeps_its_number_on_withdrawal(

@@ -57,7 +57,7 @@ def test_seller_declares_buyer_registers_with_the_code(client, seller, buyer, ve
     }
     # A wrong numéro de formule: the one generic message, nothing registered.
     response = client.post(declare_url, {**form, "vehicule-numero_formule": "2023KR04716"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "ne correspondent à aucun véhicule" in response.content.decode()
     assert not Cession.objects.exists()
 

@@ -73,7 +73,7 @@ def test_a_buyer_email_over_254_characters_is_a_form_error_in_french(client, sel
     client.force_login(seller)
     response = client.post(reverse("titles:step", kwargs={"reference": application.reference, "slug": "acquereur"}),
                            {"buyer_kind": "person", "family_name": "Martin", "given_names": "Paul", "email": email})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "L&#x27;adresse électronique compte 254 caractères au plus." in response.content.decode()
     application.refresh_from_db()
     assert "acquereur" not in application.data
@@ -120,7 +120,7 @@ def test_an_older_vehicle_needs_its_controle_technique_at_the_pieces_step(client
         assert "Obligatoire pour ce véhicule, qui a plus de 4 ans" in page
         response = client.post(documents_url, {"identity": jpeg_upload(), "proof_of_address": jpeg_upload(),
                                                "driving_licence": jpeg_upload()})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.context["form"].errors["controle_technique"]
         assert not application.documents.filter(kind="controle_technique").exists()
         response = client.post(documents_url, {"controle_technique": jpeg_upload(), "identity": jpeg_upload(),

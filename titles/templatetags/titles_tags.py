@@ -1,11 +1,11 @@
 from dataclasses import dataclass
 
 from django import template
-from django.forms import BaseForm
 
 from accounts.enums import ASSISTING_ORGANISATION_KINDS
 from accounts.models import Organisation
 from core import formats, opening_hours
+from core.http import refused_forms
 from titles.www.citizen import access
 
 register = template.Library()
@@ -75,23 +75,24 @@ def form_errors(context):
     validated here."""
     errors, seen = [], set()
     for scope in context.dicts:
-        for value in _forms_in(scope.values()):
-            if id(value) in seen or not getattr(value, "_errors", None):
+        for value in refused_forms(scope.values()):
+            if id(value) in seen:
                 continue
             seen.add(id(value))
             for name, messages in value.errors.items():
                 field = value.fields.get(name)
-                anchor = value[name].id_for_label if field is not None else ""
+                anchor = _anchor(value[name]) if field is not None else ""
                 label = f"{field.label} : " if field is not None and field.label else ""
                 errors.extend(FormError(f"{label}{message}", anchor or "") for message in messages)
     return errors
 
 
-def _forms_in(values, depth=2):
-    """Yield the forms among `values`, and in the lists and tuples among them (a page's forms may come as
-    `[(transition, form), …]`)."""
-    for value in values:
-        if isinstance(value, BaseForm):
-            yield value
-        elif depth and isinstance(value, list | tuple):
-            yield from _forms_in(value, depth - 1)
+def _anchor(bound_field):
+    """The id the summary links to: the field's own, or for a group of radios or checkboxes (whose label is a
+    legend, not tied to one input) the first option's, so that following the link lands in the group."""
+    if bound_field.id_for_label:
+        return bound_field.id_for_label
+    widget = bound_field.field.widget
+    if bound_field.auto_id and getattr(widget, "input_type", None) in ("radio", "checkbox"):
+        return widget.id_for_label(bound_field.auto_id, 0)
+    return ""

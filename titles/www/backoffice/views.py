@@ -10,11 +10,12 @@ CSRF-protected.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.http import render_form
 from core.pagination import InvalidCursor, KeysetPaginator
 from titles import permissions, services
 from titles.backoffice_services import add_annotation, apply_to_each, files_for_agent
@@ -117,7 +118,7 @@ def _render_queue(request, bulk_form, status=200):
         application.age_days = (now - application.submitted_at).days if application.submitted_at else None
         application.tone = STATUS_TONES.get(application.status, "")
     _label_statuses(list(page))
-    return render(
+    return render_form(
         request,
         "backoffice/queue.html",
         {
@@ -192,7 +193,7 @@ def _count(files):
 def file_detail(request, reference):
     """One file as the agent sees it: identity, filer, data, documents, full timeline, messages, notes, actions."""
     application = _file(request, reference)
-    return render(request, "backoffice/file.html", _file_context(application))
+    return render_form(request, "backoffice/file.html", _file_context(application))
 
 
 def _file_context(application, **bound):
@@ -235,7 +236,7 @@ def _file_context(application, **bound):
 
 def _file_with_errors(request, application, **bound):
     """Re-render the file's page with the bound form in error (what the agent typed is kept)."""
-    return render(request, "backoffice/file.html", _file_context(application, **bound), status=400)
+    return render_form(request, "backoffice/file.html", _file_context(application, **bound), status=400)
 
 
 def _file_url(application, anchor=""):

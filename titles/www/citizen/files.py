@@ -4,10 +4,11 @@ information, a message, the withdrawal, and the downloads."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.http import render_form
 from titles import page_cache, services
 from titles.enums import DocumentStatus, PaymentMethod, PaymentStatus
 from titles.forms import AnswerForm, MessageForm, WithdrawForm
@@ -69,7 +70,7 @@ def _may_withdraw(application, procedure, roles):
 def detail(request, reference):
     """One file: its status and what is expected, timeline, documents, messages."""
     application = applicant_side_file(request, reference, fingerprinted=True)
-    return render(request, "titles/detail.html", _detail_context(request, application))
+    return render_form(request, "titles/detail.html", _detail_context(request, application))
 
 
 @login_required
@@ -112,7 +113,7 @@ def post_message(request, reference):
 
 def _detail_with_form(request, application, **forms):
     """Re-render the file's page with the bound form, so what the user typed is kept and errors show."""
-    return render(request, "titles/detail.html", _detail_context(request, application, **forms), status=400)
+    return render_form(request, "titles/detail.html", _detail_context(request, application, **forms), status=400)
 
 
 @login_required
@@ -125,7 +126,7 @@ def withdraw(request, reference):
             services.delete_draft(application)
             messages.success(request, "Le brouillon est supprimé.")
             return redirect("titles:dashboard")
-        return render(request, "titles/withdraw.html", {"application": application, "form": WithdrawForm()})
+        return render_form(request, "titles/withdraw.html", {"application": application, "form": WithdrawForm()})
     # A refund is promised only for what was paid: a timbre on a file not yet instructed (refund_timbres), a card
     # payment on any way out (refund_card_payments).
     paid = application.payments.filter(status=PaymentStatus.PAID)
@@ -140,7 +141,7 @@ def withdraw(request, reference):
         else:
             messages.success(request, "Votre demande est retirée.")
         return redirect("titles:detail", reference=application.reference)
-    return render(request, "titles/withdraw.html",
+    return render_form(request, "titles/withdraw.html",
                   {"application": application, "form": form, "refund": refund, "card": card})
 
 

@@ -8,10 +8,11 @@ queryset (404 otherwise), validate a form, call one service, map a refusal to a 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.http import render_form
 from titles import services
 from titles.models import Application, AssistedSession, Mandate
 from titles.presentation import status_summary
@@ -57,7 +58,7 @@ def dashboard(request):
     }
     for application in applications:
         application.summary = status_summary(application)
-    return render(
+    return render_form(
         request,
         "titles/dashboard.html",
         {
@@ -96,12 +97,12 @@ def end_assisted_session_link(request, token):
     the citizen's address only, is the authority: the person may not be signed in on this device."""
     session = services.session_from_end_link(token)
     if session is None:
-        return render(request, "titles/assisted_session_end.html", {"session": None}, status=404)
+        return render_form(request, "titles/assisted_session_end.html", {"session": None}, status=404)
     ended_now = False
     if request.method == "POST" and session.ended_at is None:
         session = services.end_assisted_session(session, by=session.citizen)
         ended_now = True
-    return render(
+    return render_form(
         request,
         "titles/assisted_session_end.html",
         {
@@ -122,7 +123,9 @@ def mandates(request):
             files=Count("organisation__applications", filter=Q(organisation__applications__applicant=request.user))
         )
     )
-    return render(request, "titles/mandates.html", {"mandates": items, "breadcrumb_data": {"current": "Mes mandats"}})
+    return render_form(
+        request, "titles/mandates.html", {"mandates": items, "breadcrumb_data": {"current": "Mes mandats"}}
+    )
 
 
 @login_required
@@ -160,4 +163,4 @@ def confirm_mandate(request, token):
             messages.success(request, f"Vous avez donné mandat à {mandate.organisation.name}.")
             return redirect("titles:mandates")
     labels = [registry.get(code).label for code in mandate.procedures if code in registry]
-    return render(request, "titles/mandate_confirm.html", {"mandate": mandate, "labels": labels}, status=status)
+    return render_form(request, "titles/mandate_confirm.html", {"mandate": mandate, "labels": labels}, status=status)

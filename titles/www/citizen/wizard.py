@@ -7,10 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.http import max_body_bytes
+from core.http import max_body_bytes, render_form
 from titles import cards, filing, payments, services
 from titles.enums import PaymentMethod
 from titles.forms import CardForm, DocumentsForm, EligibilityForm, TimbreForm
@@ -92,14 +92,14 @@ def start(request, code):
             if outcome == "redirect":
                 return redirect("titles:start", code=value)
             if outcome == "unsupported":
-                return render(request, "titles/unsupported.html", {**context, "explanation": value})
+                return render_form(request, "titles/unsupported.html", {**context, "explanation": value})
             try:
                 application = filing.start_draft(procedure, user=request.user, capacity=capacity)
             except filing.FilingRefused as refusal:
                 messages.error(request, refusal.reason)
-                return render(request, "titles/start.html", context, status=403)
+                return render_form(request, "titles/start.html", context, status=403)
             return redirect(wizard_steps(application)[0].url)
-    return render(request, "titles/start.html", context)
+    return render_form(request, "titles/start.html", context)
 
 
 @login_required
@@ -123,7 +123,7 @@ def step(request, reference, slug):
             )
             return redirect("titles:dashboard")
         return redirect(current.next_url or steps[-1].url)
-    return render(request, "titles/step.html", _wizard_context(request, application, steps, current, form=form))
+    return render_form(request, "titles/step.html", _wizard_context(request, application, steps, current, form=form))
 
 
 @login_required
@@ -187,7 +187,7 @@ def documents(request, reference):
         return redirect(current.next_url)
     status = 400 if request.method == "POST" else 200
     uploaded = application.documents.filter(message__isnull=True)
-    return render(
+    return render_form(
         request,
         "titles/documents.html",
         _wizard_context(request, application, steps, current, form=form, uploaded=uploaded),
@@ -236,7 +236,7 @@ def payment(request, reference):
         else:
             messages.success(request, "Le timbre fiscal est enregistré.")
             return redirect(current.next_url)
-    return render(
+    return render_form(
         request,
         "titles/payment.html",
         _wizard_context(
@@ -282,7 +282,7 @@ def _card_payment(request, application, steps, current):
                 procedure.after_submit_url(request, result.submitted)
                 or reverse("titles:detail", kwargs={"reference": application.reference})
             )
-    return render(
+    return render_form(
         request,
         "titles/card_payment.html",
         _wizard_context(
@@ -323,7 +323,7 @@ def recap(request, reference):
                 procedure.after_submit_url(request, outcome)
                 or reverse("titles:detail", kwargs={"reference": application.reference})
             )
-    return render(
+    return render_form(
         request,
         "titles/recap.html",
         _wizard_context(

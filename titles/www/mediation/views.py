@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from core.http import render_form
 from titles import services
 from titles.models import Application, AssistedSession
 from titles.permissions import MEDIATEURS, member_required
@@ -38,7 +39,7 @@ def console(request):
     )
     for session in sessions:
         session.is_open = session.pk in open_ids
-    return render(
+    return render_form(
         request,
         "titles/mediation/console.html",
         {"form": form, "sessions": sessions, "places": places, "breadcrumb_data": {"current": "Accompagnement"}},
@@ -63,7 +64,7 @@ def consent(request, pk):
             return redirect("mediation:session", pk=session.pk)
     elif form.errors:
         status = 400
-    return render(request, "titles/mediation/consent.html", {"form": form, "session": session}, status=status)
+    return render_form(request, "titles/mediation/consent.html", {"form": form, "session": session}, status=status)
 
 
 @session_access
@@ -82,7 +83,7 @@ def session_page(request, pk):
         )
         for application in applications:
             application.summary = status_summary(application)
-    return render(
+    return render_form(
         request,
         "titles/mediation/session.html",
         {

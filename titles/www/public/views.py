@@ -1,9 +1,10 @@
 """The public pages of the engine, no sign-in: the verification of a generated document (`/verifier/`, where its
 QR code leads) and the dashboard of delays (`/statistiques/`, figures from `titles.stats`)."""
 
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import formats, timezone
 
+from core.http import render_form
 from titles.enums import DocumentStatus
 from titles.forms import VerifyForm
 from titles.models import GeneratedDocument, normalise_public_code
@@ -21,7 +22,7 @@ def public_statistics(request):
     code = None
     if form.is_valid():
         code = form.cleaned_data["demarche"] or None
-    return render(
+    return render_form(
         request,
         "titles/statistics.html",
         {
@@ -74,7 +75,8 @@ def verify(request, code=None):
             .first()
         )
     status = 404 if code is not None and document is None else 200
-    return render(request, "titles/verify.html", {"form": form, "document": document, "code": code}, status=status)
+    context = {"form": form, "document": document, "code": code}
+    return render_form(request, "titles/verify.html", context, status=status)
 
 
 def verify_short(request, code):
