@@ -103,7 +103,7 @@ def test_the_pro_space_page_asks_for_the_same_mandate(verified_client, client, d
     assert PAGE in pro.get(reverse("vehicles:pro")).content.decode()  # reachable from the pro space
 
     refused = pro.post(PAGE, {**body("camille.roux@exemple.fr"), "procedures": [], "organisation": garage.pk})
-    assert refused.status_code == 400 and "camille.roux@exemple.fr" in refused.content.decode()
+    assert refused.status_code == 422 and "camille.roux@exemple.fr" in refused.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = pro.post(PAGE, {**body("camille.roux@exemple.fr"), "organisation": garage.pk})
     assert response.status_code == 302 and response.url == reverse("vehicles:pro")

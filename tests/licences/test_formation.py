@@ -157,7 +157,7 @@ def test_a_training_the_register_does_not_allow_is_refused(
         django_capture_on_commit_callbacks):
     licence_with(student, *rows)
     _, response = file_training(staff_client(teacher), student, school, {
-        **step, "trained_on": "2026-03-05", "trainer": "Mme Petit"}, issue_code, django_capture_on_commit_callbacks)
+        "trained_on": "2026-03-05", **step, "trainer": "Mme Petit"}, issue_code, django_capture_on_commit_callbacks)
     assert response.status_code == 422 and message in response.content.decode()
 
 
