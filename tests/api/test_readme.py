@@ -73,7 +73,7 @@ def jpeg_bytes():
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs bash and curl")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_readme_curl_block_declares_a_cession_and_files_a_changement_de_titulaire(live_server, receiver,
                                                                                        tmp_path):
     if float(os.environ.get("PORTAL_TEST_CLOCK_OFFSET") or 0) > 60:

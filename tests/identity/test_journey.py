@@ -84,7 +84,9 @@ def test_passeport_journey(client, citizen, cert, mairies, slots, django_capture
     recapitulatif = GeneratedDocument.objects.get(application=application, kind="recapitulatif")
     assert recapitulatif.status == DocumentStatus.READY and recapitulatif.valid_until == pre_demande.expires_on
     text = pdf_text(recapitulatif)
-    assert pre_demande.number in text and pre_demande.number_display in text
+    # Compared without white space: the text extraction may split a kerned word (say « WV ») with a space.
+    compact = "".join(text.split())
+    assert pre_demande.number in compact and "".join(pre_demande.number_display.split()) in compact
     assert shows(text, citizen.family_name, "Pièces à apporter", recapitulatif.verification_code)
     response = client.get(reverse("titles:generated_file",
                                   kwargs={"reference": application.reference, "pk": recapitulatif.pk}))

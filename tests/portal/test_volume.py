@@ -42,7 +42,7 @@ def test_refused_on_sqlite_in_french():
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not on_postgres, reason="needs PostgreSQL (DATABASE_URL=postgres://…): the loader uses COPY")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_load_volume_counts_consistency_and_pages(client):
     out = io.StringIO()
     call_command("load_volume", files=FILES, stdout=out)
@@ -97,10 +97,11 @@ def test_load_volume_counts_consistency_and_pages(client):
     assert client.get(reverse("titles:verify", args=[document.verification_code])).status_code == 200
 
     # The agent's page of a file of every procedure (those only a professional files carry its organisation).
+    agents_cert = application.cert
     for procedure in registry.all():
-        application = (Application.objects.filter(procedure_code=procedure.code, cert=application.cert)
-                       .exclude(status=Status.DRAFT).first())
-        if application is not None:
-            page = client.get(reverse("backoffice:file", args=[application.reference]))
+        other = (Application.objects.filter(procedure_code=procedure.code, cert=agents_cert)
+                 .exclude(status=Status.DRAFT).first())
+        if other is not None:
+            page = client.get(reverse("backoffice:file", args=[other.reference]))
             assert page.status_code == 200, procedure.code
     connection.close()
