@@ -275,7 +275,9 @@ def run_journey(name, live_server, tmp_path):
     return result
 
 
-@pytest.mark.dates  # a loss days ago, a sale yesterday, the CT due, the mairie's free slots: all from today
+# Not marked `dates`: each journey loads the demo data and drives Chromium (≈ 15 s), and six more runs of the seven
+# would put .ci/run past its 15 minutes; the dates they use are all counted from today (a loss days ago, a sale
+# yesterday, the CT due, the mairie's next free slots), and the services under them run under the six days.
 @pytest.mark.parametrize("name", list(JOURNEYS))
 def test_the_journey_runs_with_the_keyboard_only(name, demo, live_server, tmp_path):
     """From sign-in (second factor included for a professional) to the journey's last page, with Tab, Enter,
