@@ -6,6 +6,7 @@ dotted path). The portal never stores, logs or journals a card number or a CVC: 
 provider's references.
 """
 
+import abc
 import logging
 import secrets
 from dataclasses import dataclass
@@ -54,17 +55,19 @@ class Charge:
     last4: str
 
 
-class CardPaymentProvider:
+class CardPaymentProvider(abc.ABC):
+    """What the portal asks of a payment provider (`CARD_PAYMENT_PROVIDER` names the class in use)."""
+
     name = "abstract"
 
+    @abc.abstractmethod
     def charge(self, *, amount_cents, card=None, token="", idempotency_key="", description=""):
         """Charge `amount_cents` on `card` (a Card) or `token` (the provider's token); return a Charge.
         Raise CardDeclined when the bank refuses. The same `idempotency_key` charges at most once."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def refund(self, reference, *, idempotency_key=""):
         """Refund the whole charge `reference`; return the refund's reference."""
-        raise NotImplementedError
 
 
 class EmbeddedCardProvider(CardPaymentProvider):

@@ -52,7 +52,7 @@ class Receiver(BaseHTTPRequestHandler):
         self.end_headers()
 
     def log_message(self, *args):
-        pass
+        """Quiet: the test reads what was received, not http.server's access log on stderr."""
 
 
 @pytest.fixture
