@@ -17,7 +17,6 @@ import datetime
 import hashlib
 import random
 import secrets
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,6 +29,7 @@ from identity.enums import MAIRIE
 from licences.apps import AUTO_ECOLE
 from licences.models import Licence, LicenceCategory, LicenceFile
 from portal.copy_rows import Table, next_id, reset_sequence
+from portal.volume_plan import LOADER_VERSION, NATIONAL_FILES, Plan, stamp  # noqa: F401 (re-exported)
 from titles.enums import ConsentMethod, DocumentStatus, Filer
 from titles.models import (
     CROCKFORD,
@@ -46,10 +46,6 @@ from titles.workflow import Actor, Status
 from vehicles.apps import PRO_AUTO
 from vehicles.models import Holder, Vehicle, VehicleFile
 
-NATIONAL_FILES = 1_000_000
-NATIONAL_AGENTS = 200
-NATIONAL_ORGANISATIONS = 5_000
-NATIONAL_CERTS = 50
 CHUNK = 20_000
 
 # Share of the files in each status (a year of activity: most delivered, a working queue, some drafts).
@@ -102,44 +98,12 @@ DAY = datetime.timedelta(days=1)
 MANDATED_SHARE = 3
 NETWORK_SHARE = 50
 PRO_KINDS = (PRO_AUTO, AUTO_ECOLE)
-# The version of what the loader writes, stamped on the database (bench/scale.py reloads an older one).
-LOADER_VERSION = 2
-STAMP_PREFIX = "load_volume"
 # An unusable password (Django's own marker): these accounts sign in only through a session the benchmark opens.
 UNUSABLE = "!volume"
 
 
 class VolumeError(Exception):
     """The load cannot run (French message for the command line)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    files: int
-    organisations: int
-    certs: int
-    agents: int
-
-    @classmethod
-    def for_files(cls, files, certs=None):
-        """Scale the national figures down to `files`; `certs` fixes the number of CERTs instead (the scale bench
-        loads every volume with the country's 50, so that its pages show as many centres at 10 k as at 1 M)."""
-        scale = files / NATIONAL_FILES
-        certs = certs or max(2, round(NATIONAL_CERTS * scale))
-        return cls(
-            files=files,
-            organisations=max(12, certs + 10, round(NATIONAL_ORGANISATIONS * scale)),
-            certs=certs,
-            agents=max(4, certs, round(NATIONAL_AGENTS * scale)),
-        )
-
-    @property
-    def citizens(self):
-        return self.files
-
-    @property
-    def vehicles(self):
-        return 2 * self.files
 
 
 def check_database():
@@ -196,10 +160,6 @@ def volume_api_key(organisation_id, kind):
     return f"{label}-api-v{organisation_id:07d}_{secret}"
 
 
-def stamp(files):
-    return f"{STAMP_PREFIX} v{LOADER_VERSION} files={files}"
-
-
 def read_stamp(cursor):
     """Return the stamp the loader left on the current database (its comment), or ""."""
     cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
@@ -250,7 +210,7 @@ class Loader:
     def write_stamp(self, cursor):
         cursor.execute("SELECT current_database()")
         name = cursor.fetchone()[0].replace('"', '""')
-        cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [stamp(self.plan.files)])
+        cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [stamp(self.plan)])
 
     @staticmethod
     def models():

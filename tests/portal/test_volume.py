@@ -111,7 +111,7 @@ def test_load_volume_counts_consistency_and_pages(client):
 
     # The database carries the loader's stamp (the bench reloads a database an older loader filled).
     with connection.cursor() as cursor:
-        assert read_stamp(cursor) == f"load_volume v{LOADER_VERSION} files={FILES}"
+        assert read_stamp(cursor) == f"load_volume v{LOADER_VERSION} files={FILES} certs=2"
 
     # The sequences follow the loaded ids: the ORM creates rows after them.
     created = Organisation.objects.create(kind="cert", name="Après le volume")
