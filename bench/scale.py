@@ -83,12 +83,16 @@ def measure_database(args, generator, label, database, var_dir):
     finally:
         server.stop()
     return {"database": database, "files": setup["files"], "page_reached": setup["page_reached"],
-            "explain": setup["explain"], "results": results}
+            "explain": setup["explain"], "api_files": setup["api_files"],
+            "api_page_reached": setup["api_page_reached"], "api_explain": setup["api_explain"], "results": results}
 
 
 def scenario_key(name):
-    """Page-50 scenarios are named after the page reached (a smaller queue has fewer pages): compare them."""
-    return "queue_page_n" if name.startswith("queue_page_") else name
+    """Page-n scenarios are named after the page reached (a smaller queue has fewer pages): compare them."""
+    for prefix in ("queue_page_", "api_page_"):
+        if name.startswith(prefix):
+            return prefix + "n"
+    return name
 
 
 def print_table(small, large):
@@ -105,15 +109,20 @@ def print_table(small, large):
         p95_small, p95_large = small_result["latency_ms"]["p95"], result["latency_ms"]["p95"]
         ratio = p95_large / p95_small if p95_small else float("inf")
         ratios[key] = round(ratio, 2)
-        label = name if small_name == name else f"{small_name}/{name.removeprefix('queue_')}"
+        label = name if small_name == name else f"{small_name}/{name.rpartition('_')[2]}"
         errors = sum(small_result["errors"].values()) + sum(result["errors"].values())
         print(f"{label:20} {small_result['latency_ms']['p50']:9.1f}ms {p95_small:9.1f}ms "
               f"{result['latency_ms']['p50']:9.1f}ms {p95_large:9.1f}ms   {ratio:9.2f}  "
               f"{'met' if ratio <= GOAL else 'NOT met'}{f' ({errors} errors)' if errors else ''}")
     print(f"\n{small['label']}: {small['files']} files, {large['label']}: {large['files']} files; "
           f"queue page {small['page_reached']} / {large['page_reached']} (50 files per page)")
+    print(f"API list (the benchmark's garage): {small['api_files']} / {large['api_files']} files; "
+          f"page {small['api_page_reached']} / {large['api_page_reached']} reached through `next`")
     print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the queue's query (default filter, first page) at {large['label']}:")
     for line in large["explain"]:
+        print("  " + line)
+    print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the API list's query (first page) at {large['label']}:")
+    for line in large["api_explain"]:
         print("  " + line)
     return ratios
 
