@@ -2,7 +2,7 @@
 the student confirms as on the web)."""
 
 from django.http import Http404, QueryDict
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -30,12 +30,18 @@ from vehicles.forms import ProMandateForm
     post=extend_schema(
         summary="Demander un mandat à un client (professionnel de l'automobile)",
         description="Comme « Demander un mandat à un client » dans l'espace professionnel : le client reçoit un "
-                    "courriel à l'adresse de son compte et confirme le mandat sur le site, après connexion ; "
-                    "jusque-là le mandat est en attente (`confirmed_at` vide) et ne permet aucun dépôt. Même "
-                    "formulaire et mêmes règles que le site. Les écoles de conduite inscrivent leurs élèves par "
-                    "/api/v1/students/. Droit « file ».",
+                    "courriel et confirme le mandat sur le site, après connexion ; jusque-là le mandat est en "
+                    "attente (`confirmed_at` vide) et ne permet aucun dépôt. La réponse (201, même corps) est la "
+                    "même que l'adresse ait ou non un compte sur le portail, pour ne pas le révéler : sans compte, "
+                    "la personne reçoit une invitation à créer le sien (ou à se connecter avec FranceConnect) avec "
+                    "cette adresse, puis à confirmer ; la demande attend ce compte jusqu'à son terme "
+                    "(`valid_until`). Même formulaire et mêmes règles que le site. Les écoles de conduite "
+                    "inscrivent leurs élèves par /api/v1/students/. Droit « file ».",
         request=s.MandateRequestSerializer,
-        responses={201: s.MandateSerializer, **errors(400, 401, 403, 404, 409, 422)},
+        responses={201: OpenApiResponse(s.MandateSerializer, description="Demande enregistrée, en attente de la "
+                                        "confirmation du client : même réponse que l'adresse ait un compte ou "
+                                        "non."),
+                   **errors(400, 401, 403, 404, 409, 422)},
         examples=[
             OpenApiExample("Demande de mandat", request_only=True, value={
                 "email": "camille.roux@exemple.fr", "given_names": "Camille", "family_name": "ROUX",

@@ -10,6 +10,7 @@ class Action(models.TextChoices):
 
     MANDATE_CREATED = "mandate.created", "Mandat demandé ou déclaré"
     MANDATE_CONFIRMED = "mandate.confirmed", "Mandat confirmé"
+    MANDATE_ATTACHED = "mandate.attached", "Demande de mandat rattachée au compte créé avec l'adresse invitée"
     MANDATE_REFUSED = "mandate.refused", "Mandat refusé"
     MANDATE_REVOKED = "mandate.revoked", "Mandat révoqué"
     SESSION_OPENED = "assisted_session.opened", "Séance d'accompagnement ouverte (code de consentement envoyé)"

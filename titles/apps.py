@@ -7,4 +7,6 @@ class TitlesConfig(AppConfig):
 
     def ready(self):
         # Register the tasks with Celery at start-up: services queue them by name.
-        from titles import tasks  # noqa: F401
+        from titles import invitations, tasks  # noqa: F401
+
+        invitations.connect()  # a verified address takes the mandate requests made for it

@@ -385,7 +385,10 @@ class MandateQuerySet(models.QuerySet):
 class Mandate(models.Model):
     """The citizen's authorisation for an organisation to file some procedures in their name."""
 
-    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mandates")
+    # Empty only while a professional's request waits for an account at `invited_email` (titles/invitations.py).
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mandates",
+                                null=True, blank=True)
+    invited_email = models.EmailField("adresse invitée (sans compte lors de la demande)", blank=True, db_index=True)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="mandates")
     procedures = models.JSONField("démarches couvertes", default=list)
     consent_method = models.CharField("recueil du consentement", max_length=20, choices=ConsentMethod.choices)
@@ -403,9 +406,13 @@ class Mandate(models.Model):
 
     class Meta:
         verbose_name = "mandat"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(citizen__isnull=False) | ~models.Q(invited_email=""),
+                                   name="mandate_has_citizen_or_invitation"),
+        ]
 
     def __str__(self):
-        return f"Mandat de {self.citizen} à {self.organisation}"
+        return f"Mandat de {self.citizen or self.invited_email} à {self.organisation}"
 
     @property
     def is_valid(self):

@@ -505,13 +505,7 @@ class ChangementTitulaireStockProcedure(ChangementTitulaireProcedure):
         if data.get("sold_on"):
             lines.append(("Vendu le", french_date(data["sold_on"])))
         lines.append(("Nouveau titulaire", application.applicant.get_full_name()))
-        holder = application.data.get("titulaire") or {}
-        if holder.get("address_line"):
-            lines.append(("Adresse", f"{holder['address_line']}, {holder.get('postal_code', '')} "
-                                     f"{holder.get('city', '')}"))
-        if holder.get("cotitulaire_family_name"):
-            lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
-                                         f"{holder.get('cotitulaire_given_names', '')}".strip()))
+        lines += self.holder_lines(application)
         controle = application.data.get("controle") or {}
         if controle.get("ct_date"):
             lines.append(("Contrôle technique du", french_date(controle["ct_date"])))

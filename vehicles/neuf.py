@@ -269,13 +269,7 @@ class ImmatriculationNeufProcedure(VehicleProcedure):
                 ("Date de première immatriculation", french_date(data["first_registration_date"])),
             ]
         lines.append(("Titulaire", application.applicant.get_full_name()))
-        holder = application.data.get("titulaire") or {}
-        if holder.get("address_line"):
-            lines.append(("Adresse", f"{holder['address_line']}, {holder.get('postal_code', '')} "
-                                     f"{holder.get('city', '')}"))
-        if holder.get("cotitulaire_family_name"):
-            lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
-                                         f"{holder.get('cotitulaire_given_names', '')}".strip()))
+        lines += self.holder_lines(application)
         if application.organisation_id:
             lines.append(("Vendeur (professionnel)", application.organisation.name))
         return lines

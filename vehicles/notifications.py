@@ -67,6 +67,14 @@ class MandateRequest(VehicleEmail):
     subject = "{organisation} vous demande un mandat pour vos démarches de carte grise"
 
 
+class MandateInvitation(VehicleEmail):
+    """To an address without an account that a professional asked a mandate of: create the account (or sign in
+    with FranceConnect) with this address, then confirm; the request waits on the new account's space."""
+
+    template = "mandate_invitation"
+    subject = "{organisation} vous demande un mandat pour vos démarches de carte grise"
+
+
 def my_vehicles_url():
     return absolute(reverse("vehicles:my_vehicles"))
 

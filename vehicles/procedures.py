@@ -136,6 +136,18 @@ class VehicleProcedure(Procedure):
             return []
         return [("Véhicule", f"{vehicle.registration_number} — {vehicle.label}")]
 
+    def holder_lines(self, application):
+        """The new holder's address and co-titulaire as the « titulaire » step recorded them, for the recap."""
+        holder = application.data.get("titulaire") or {}
+        lines = []
+        if holder.get("address_line"):
+            lines.append(("Adresse", f"{holder['address_line']}, {holder.get('postal_code', '')} "
+                                     f"{holder.get('city', '')}"))
+        if holder.get("cotitulaire_family_name"):
+            lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
+                                         f"{holder.get('cotitulaire_given_names', '')}".strip()))
+        return lines
+
     def valid_until(self, application, output, issued_at):
         if output.kind == CPI.kind:
             return add_months(timezone.localdate(issued_at), CPI_VALID_MONTHS)
@@ -344,13 +356,7 @@ class ChangementTitulaireProcedure(VehicleProcedure):
             lines.append(("Cédé le", french_date(cession.sold_at)))
             lines.append(("Vendeur", cession.application.applicant.get_full_name()))
         lines.append(("Nouveau titulaire", application.applicant.get_full_name()))
-        holder = application.data.get("titulaire") or {}
-        if holder.get("address_line"):
-            lines.append(("Adresse", f"{holder['address_line']}, {holder.get('postal_code', '')} "
-                                     f"{holder.get('city', '')}"))
-        if holder.get("cotitulaire_family_name"):
-            lines.append(("Cotitulaire", f"{holder['cotitulaire_family_name'].upper()} "
-                                         f"{holder.get('cotitulaire_given_names', '')}".strip()))
+        lines += self.holder_lines(application)
         controle = application.data.get("controle") or {}
         if controle.get("ct_date"):
             lines.append(("Contrôle technique du", french_date(controle["ct_date"])))

@@ -120,28 +120,38 @@ def request_mandate(organisation, *, staff, email, given_names, family_name, pro
     """Ask a client for a mandate over `procedures`, for `months`: the mandate waits for the client's confirmation
     on the web (`titles:confirm_mandate`, from the e-mail or their space) and opens nothing before it; until then
     the professional sees only the name it typed (`Mandate.declared_name`). Used by the pro space's page and the
-    API. Raise MandateRequestRefused when the organisation is not habilitated or no account has this address (the
-    client opens one, with FranceConnect, first). Return the mandate."""
+    API. Raise MandateRequestRefused when the organisation is not habilitated. The answer is the same whether or
+    not an account has this address, so that it does not tell the professional: without one, the mandate waits
+    for it (`Mandate.invited_email`) and the person gets an invitation to create it, then to confirm
+    (titles/invitations.py attaches the request to the account once its address is verified). Return the
+    mandate."""
     if not organisation.is_validated:
         raise MandateRequestRefused("not-habilitated", "L'habilitation de votre entreprise n'est pas encore validée "
                                                        "par la préfecture : vous ne pouvez pas encore demander de "
                                                        "mandat.")
-    client = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if client is None:
-        raise MandateRequestRefused("no-account", "Aucun compte du portail n'utilise cette adresse : votre client "
-                                                  "crée d'abord son compte (par exemple avec FranceConnect), puis "
-                                                  "vous lui demandez le mandat.")
+    address = email.strip()
+    client = get_user_model().objects.filter(email__iexact=address, is_active=True).first()
     now = timezone.now()
     mandate = Mandate.objects.create(
-        citizen=client, organisation=organisation, procedures=list(procedures),
-        consent_method=ConsentMethod.ELECTRONIC, valid_from=now, valid_until=add_months(now, months),
-        created_by=staff, declared_name=f"{given_names} {family_name}".strip(),
+        citizen=client, invited_email="" if client else address.lower(), organisation=organisation,
+        procedures=list(procedures), consent_method=ConsentMethod.ELECTRONIC, valid_from=now,
+        valid_until=add_months(now, months), created_by=staff, declared_name=f"{given_names} {family_name}".strip(),
     )
-    titles_services.journal_mandate(Action.MANDATE_CREATED, mandate, actor=staff, in_force=False)
-    notifications.MandateRequest(
-        client=client, organisation=organisation.name, valid_until=mandate.valid_until,
-        labels=[registry.get(code).label for code in procedures if code in registry],
-        url=notifications.absolute(reverse("titles:confirm_mandate", kwargs={"token": mandate.token})),
-        mandates_url=notifications.absolute(reverse("titles:mandates")),
-    ).send(key=f"vehicles:mandate-request:{mandate.pk}", to=client.email)
+    titles_services.journal_mandate(Action.MANDATE_CREATED, mandate, actor=staff, in_force=False,
+                                    invitation=client is None)
+    context = {
+        "organisation": organisation.name, "valid_until": mandate.valid_until,
+        "labels": [registry.get(code).label for code in procedures if code in registry],
+        "url": notifications.absolute(reverse("titles:confirm_mandate", kwargs={"token": mandate.token})),
+        "mandates_url": notifications.absolute(reverse("titles:mandates")),
+    }
+    if client is not None:
+        notifications.MandateRequest(client=client, **context).send(key=f"vehicles:mandate-request:{mandate.pk}",
+                                                                    to=client.email)
+    else:
+        notifications.MandateInvitation(
+            declared_name=mandate.declared_name, email=mandate.invited_email,
+            signup_url=notifications.absolute(reverse("accounts:signup")),
+            franceconnect_url=notifications.absolute(reverse("accounts:login")), **context,
+        ).send(key=f"vehicles:mandate-invitation:{mandate.pk}", to=mandate.invited_email)
     return mandate

@@ -73,14 +73,6 @@ def test_an_invalid_request_is_a_problem_naming_the_field(garage, change, field)
     assert not Mandate.objects.exists()
 
 
-def test_no_account_at_this_address_is_refused_in_french(garage):
-    response = garage.client.post(MANDATES, body("inconnu@exemple.fr"), format="json")
-    assert response.status_code == 422, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    assert "Aucun compte du portail" in response.json()["detail"]
-    assert not Mandate.objects.exists()
-
-
 def test_a_driving_school_and_a_read_only_key_may_not_ask(db):
     UserFactory(email="camille.roux@exemple.fr")
     school = make_org("Auto-école du Port", kind="auto_ecole")
