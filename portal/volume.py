@@ -202,8 +202,12 @@ class Loader:
         with connection.cursor() as cursor:
             for model in self.models():
                 reset_sequence(cursor.cursor, model)
+            # VACUUM sets the visibility map as autovacuum keeps it in production: without it, counting a CERT's
+            # queue at 1 M visits one heap page per row (17 ms) instead of an index-only scan (0.9 ms). It cannot
+            # run inside a transaction (a test's): ANALYZE alone there.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             for model in self.models():
-                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+                cursor.execute(f'{command} "{model._meta.db_table}"')
             self.write_stamp(cursor)
         return self.counts
 
