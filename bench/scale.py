@@ -3,21 +3,25 @@ in one run; p50/p95 of each, and the ratio p95(1 M) / p95(10 k), goal ≤ 1.2 (f
 
 The two databases are loaded beforehand by `manage.py load_volume` (`--scale-small` / `--scale-large`: about
 15 s and 20 min on this machine; load 10 k with `--certs 50`, the country's number, so both show as many centres).
-The bench migrates them (the queue's indexes), then for each in turn: clears its Redis database, opens sessions and
-picks targets (bench/scale_targets.py, which also refreshes the statistics' snapshot and EXPLAINs the queue's
-query), serves the portal with gunicorn (-w 4 -k sync, production settings) and measures every scenario with wrk
-for `--duration` seconds at `--scale-connections` connections: a moderate load, so that the latency says what the
-data costs rather than how long requests queue.
+The bench migrates them (the queue's indexes), then for each: clears its own Redis database, opens sessions and
+picks targets (bench/scale_targets.py, which also refreshes the statistics' snapshot and EXPLAINs the queue's and
+the API list's queries), and serves it with its own gunicorn (-w 4 -k sync, production settings). With both servers
+up, every scenario is measured with wrk for `--duration` seconds at `--scale-connections` connections,
+`--scale-repeats` times on each volume, alternately (10 k, 1 M, then 1 M, 10 k…): on a shared machine whose speed
+drifts, measuring one volume after the other put the drift into the ratio. A moderate load, so that the latency says
+what the data costs rather than how long requests queue; the medians of p50 and p95 are reported.
 """
 
 import copy
 import datetime
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench import load
@@ -30,9 +34,13 @@ OUT_DIR = BASE_DIR / "bench" / "out"
 def add_arguments(parser):
     group = parser.add_argument_group("scale (issue 16)")
     group.add_argument("--scale", action="store_true", help="run the 10 k / 1 M scale benchmark only")
+    group.add_argument("--no-scale", action="store_true",
+                       help="leave the 10 k / 1 M table out of the default run (it loads both volumes when absent)")
     group.add_argument("--scale-small", default="scale_10k", help="database loaded with load_volume --files 10000")
     group.add_argument("--scale-large", default="scale_1m", help="database loaded with load_volume --files 1000000")
     group.add_argument("--scale-connections", type=int, default=4, help="wrk connections per scenario")
+    group.add_argument("--scale-repeats", type=int, default=3,
+                       help="runs of each scenario on each volume, alternately (medians reported)")
 
 
 def log(message):
@@ -59,36 +67,67 @@ def measure(args, generator, port, targets, var_dir, name, seconds):
     return bench_json(output)
 
 
-def measure_database(args, generator, label, database, var_dir):
+def redis_for(url, offset):
+    """The Redis URL `offset` databases after `url`'s: each volume's server gets its own cache and sessions."""
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) + offset}"
+
+
+def prepare(args, label, database, redis_url, var_dir):
+    """Migrate `database`, clear its Redis database, pick its targets; return the server (not started) and setup."""
     port = free_port()
     scoped = copy.copy(args)
-    scoped.database = database
+    scoped.database, scoped.redis = database, redis_url
     env = bench_env(scoped, var_dir, port)
     log(f"{label}: migrate {database}")
     run([sys.executable, "manage.py", "migrate", "--noinput"], env)
     collect_static(env, log)
-    clear_redis(args.redis)
+    clear_redis(redis_url)
     log(f"{label}: sessions, targets, statistics snapshot, EXPLAIN")
     setup = bench_json(run([sys.executable, "-m", "bench.scale_targets"], env))
-    server = gunicorn(env, var_dir, port)
-    server.start()
-    results = {}
-    try:
-        for name, targets in setup["targets"].items():
-            measure(args, generator, port, targets, var_dir, name, 1)  # warm-up: templates, caches, buffers
-            result = measure(args, generator, port, targets, var_dir, name, args.duration)
-            results[name] = result
-            log(f"{label} {name:18} {result['rps']:7.1f} req/s  p50 {result['latency_ms']['p50']:7.1f} ms  "
-                f"p95 {result['latency_ms']['p95']:7.1f} ms  errors {sum(result['errors'].values())}")
-    finally:
-        server.stop()
-    return {"database": database, "files": setup["files"], "page_reached": setup["page_reached"],
-            "explain": setup["explain"], "results": results}
+    return gunicorn(env, var_dir / label, port), port, setup
+
+
+def summary(runs):
+    """One scenario's runs on one volume: the medians of their p50 and p95, and every error."""
+    return {"latency_ms": {"p50": statistics.median(r["latency_ms"]["p50"] for r in runs),
+                           "p95": statistics.median(r["latency_ms"]["p95"] for r in runs)},
+            "rps": statistics.median(r["rps"] for r in runs),
+            "errors": {kind: sum(r["errors"][kind] for r in runs) for kind in runs[0]["errors"]},
+            "p95_runs": [r["latency_ms"]["p95"] for r in runs]}
+
+
+def measure_side_by_side(args, generator, var_dir, small, large):
+    """Both servers up; each scenario measured `--scale-repeats` times on each volume, alternately (10 k then 1 M,
+    then 1 M then 10 k…), so that a slow spell of the machine falls on both sides alike."""
+    sides = {"small": small, "large": large}
+    large_names = {scenario_key(name): name for name in large["setup"]["targets"]}
+    for side in sides.values():
+        side["runs"] = {}
+    for name, small_targets in small["setup"]["targets"].items():
+        large_name = large_names.get(scenario_key(name))
+        if large_name is None:
+            continue
+        plan = [("small", name, small_targets), ("large", large_name, large["setup"]["targets"][large_name])]
+        for label, scenario, targets in plan:  # warm-up: templates, caches, buffers
+            measure(args, generator, sides[label]["port"], targets, var_dir, f"{label}-{scenario}", 1)
+        for repeat in range(args.scale_repeats):
+            for label, scenario, targets in (plan if repeat % 2 == 0 else plan[::-1]):
+                result = measure(args, generator, sides[label]["port"], targets, var_dir, f"{label}-{scenario}",
+                                 args.duration)
+                sides[label]["runs"].setdefault(scenario, []).append(result)
+                log(f"{label:5} {scenario:18} {result['rps']:7.1f} req/s  p50 {result['latency_ms']['p50']:7.1f} ms  "
+                    f"p95 {result['latency_ms']['p95']:7.1f} ms  errors {sum(result['errors'].values())}")
+    for side in sides.values():
+        side["results"] = {scenario: summary(runs) for scenario, runs in side["runs"].items()}
 
 
 def scenario_key(name):
-    """Page-50 scenarios are named after the page reached (a smaller queue has fewer pages): compare them."""
-    return "queue_page_n" if name.startswith("queue_page_") else name
+    """Page-n scenarios are named after the page reached (a smaller queue has fewer pages): compare them."""
+    for prefix in ("queue_page_", "api_page_"):
+        if name.startswith(prefix):
+            return prefix + "n"
+    return name
 
 
 def print_table(small, large):
@@ -105,15 +144,20 @@ def print_table(small, large):
         p95_small, p95_large = small_result["latency_ms"]["p95"], result["latency_ms"]["p95"]
         ratio = p95_large / p95_small if p95_small else float("inf")
         ratios[key] = round(ratio, 2)
-        label = name if small_name == name else f"{small_name}/{name.removeprefix('queue_')}"
+        label = name if small_name == name else f"{small_name}/{name.rpartition('_')[2]}"
         errors = sum(small_result["errors"].values()) + sum(result["errors"].values())
         print(f"{label:20} {small_result['latency_ms']['p50']:9.1f}ms {p95_small:9.1f}ms "
               f"{result['latency_ms']['p50']:9.1f}ms {p95_large:9.1f}ms   {ratio:9.2f}  "
               f"{'met' if ratio <= GOAL else 'NOT met'}{f' ({errors} errors)' if errors else ''}")
     print(f"\n{small['label']}: {small['files']} files, {large['label']}: {large['files']} files; "
           f"queue page {small['page_reached']} / {large['page_reached']} (50 files per page)")
+    print(f"API list (the benchmark's garage): {small['api_files']} / {large['api_files']} files; "
+          f"page {small['api_page_reached']} / {large['api_page_reached']} reached through `next`")
     print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the queue's query (default filter, first page) at {large['label']}:")
     for line in large["explain"]:
+        print("  " + line)
+    print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the API list's query (first page) at {large['label']}:")
+    for line in large["api_explain"]:
         print("  " + line)
     return ratios
 
@@ -122,19 +166,41 @@ def label_for(files):
     return f"{files / 1_000_000:g}M" if files >= 1_000_000 else f"{files / 1000:g}k"
 
 
+def ensure_volumes(args):
+    """Load the two volumes when they are absent or loaded by another version of load_volume (1 M: ~20 min)."""
+    from bench.volume_db import ensure_loaded
+
+    ensure_loaded(args.scale_small, 10_000, certs=50, postgres=args.postgres)
+    ensure_loaded(args.scale_large, 1_000_000, postgres=args.postgres)
+
+
 def main(args, generator):
+    ensure_volumes(args)
     var_dir = Path(tempfile.mkdtemp(prefix="portal-scale-"))
     started = time.monotonic()
+    sides = {}
     try:
-        small = measure_database(args, generator, "small", args.scale_small, var_dir)
-        large = measure_database(args, generator, "large", args.scale_large, var_dir)
+        for offset, (label, database) in enumerate((("small", args.scale_small), ("large", args.scale_large))):
+            (var_dir / label).mkdir()
+            server, port, setup = prepare(args, label, database, redis_for(args.redis, offset), var_dir)
+            sides[label] = {"database": database, "server": server, "port": port, "setup": setup}
+        with ExitStack() as servers:
+            for side in sides.values():
+                side["server"].start()
+                servers.callback(side["server"].stop)
+            measure_side_by_side(args, generator, var_dir, sides["small"], sides["large"])
     finally:
         if not args.keep:
             shutil.rmtree(var_dir, ignore_errors=True)
+    small, large = ({"database": side["database"], "results": side["results"], "runs": side["runs"],
+                     **{key: side["setup"][key] for key in ("files", "page_reached", "explain", "api_files",
+                                                            "api_page_reached", "api_explain")}}
+                    for side in (sides["small"], sides["large"]))
     small["label"], large["label"] = label_for(small["files"]), label_for(large["files"])
     ratios = print_table(small, large)
     report = {"started_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-              "duration": args.duration, "connections": args.scale_connections, "load_generator": generator,
+              "duration": args.duration, "repeats": args.scale_repeats, "connections": args.scale_connections,
+              "load_generator": generator,
               "small": small, "large": large, "p95_ratios": ratios, "goal": GOAL,
               "total_seconds": round(time.monotonic() - started, 1)}
     OUT_DIR.mkdir(parents=True, exist_ok=True)

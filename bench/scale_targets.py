@@ -11,6 +11,9 @@ import django
 
 SAMPLE = 40
 PAGE = 50
+# The API list: its page 10 (50 files a page), through the `next` links, and the EXPLAIN of its first page.
+API_PAGE = 10
+API_PAGE_SIZE = 50
 
 
 def sessions(user, count, device=None):
@@ -67,6 +70,67 @@ def explain(files):
         return [row[0] for row in cursor.fetchall()]
 
 
+def api_client_key():
+    """Return (full key, user, api_key) of the benchmark's garage (`portal.volume.volume_api_key`), authenticated
+    as the API authenticates it."""
+    from django.test import RequestFactory
+
+    from accounts.models import Organisation
+    from api.authentication import ApiKeyAuthentication
+    from portal.volume import volume_api_key
+    from vehicles.apps import PRO_AUTO
+
+    garage = (Organisation.objects.filter(kind=PRO_AUTO, api_keys__prefix__startswith="garage-api-v")
+              .order_by("pk").first())
+    if garage is None:
+        raise SystemExit("No API key in this volume: reload it with the current load_volume (bench/volume_db.py).")
+    full_key = volume_api_key(garage.pk, PRO_AUTO)
+    request = RequestFactory().get("/api/v1/files/", HTTP_AUTHORIZATION=f"Bearer {full_key}")
+    user, api_key = ApiKeyAuthentication().authenticate(request)
+    return full_key, user, api_key
+
+
+def api_files(user, api_key):
+    """The queryset the API list pages over (`api.base.ApiView.files`, ordered as `api.files.FilePagination`)."""
+    from types import SimpleNamespace
+
+    from api.base import ApiView
+    from api.files import FilePagination
+
+    view = ApiView()
+    view.request = SimpleNamespace(user=user, auth=api_key)
+    return view.files().select_related("applicant").order_by(*FilePagination.ordering)
+
+
+def api_page_path(full_key, page):
+    """Follow the API list's `next` links to page `page` (or its last); return its path and the page reached."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {full_key}")
+    path, number = "/api/v1/files/", 1
+    while number < page:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"API list answered {response.status_code}: {response.content[:300]!r}")
+        following = response.json()["next"]
+        if not following:
+            break
+        parts = urlsplit(following)
+        path, number = f"{parts.path}?{parts.query}", number + 1
+    return path, number
+
+
+def explain_query(query):
+    from django.db import connection
+
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def main():
     django.setup()
     from django_otp.plugins.otp_static.models import StaticDevice
@@ -112,12 +176,24 @@ def main():
         "statistics": [("/statistiques/", "")],
         "verify": [(f"/verifier/{code}/", "") for code in codes],
     }
+    full_key, key_user, api_key = api_client_key()
+    bearer = f"bearer:{full_key}"
+    api_path, api_page_reached = api_page_path(full_key, API_PAGE)
+    organisation_files = api_files(key_user, api_key)
+    targets.update({
+        "api_list": [("/api/v1/files/", bearer)],
+        "api_list_filtered": [(f"/api/v1/files/?status={Status.IN_REVIEW}", bearer)],
+        f"api_page_{api_page_reached}": [(api_path, bearer)],
+    })
     stats.refresh_snapshot()
     result = {
         "files": Application.objects.count(),
         "targets": targets,
         "page_reached": page_reached,
         "explain": explain(files),
+        "api_files": organisation_files.count(),
+        "api_page_reached": api_page_reached,
+        "api_explain": explain_query(organisation_files[: API_PAGE_SIZE + 1]),
     }
     sys.stdout.write("BENCH_JSON " + json.dumps(result) + "\n")
 

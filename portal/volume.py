@@ -3,31 +3,40 @@
 N files across every registered procedure and every status, each with the events its status implies (the
 transitions of `titles.workflow` that lead there, plus messages: about 10 per file), an uploaded document and a
 récépissé; N citizens, each with a licence entry and two vehicles (2N); 200 CERT agents and 5,000 organisations at
-N = 1,000,000, scaled down in proportion for a smaller N. Rows go through COPY in chunks, one transaction per
-chunk; the ids are given by the loader after those in use, and the sequences reset at the end, so that the portal
-keeps working on top of what it already held (the demo data, say).
+N = 1,000,000, scaled down in proportion for a smaller N. A file a garage or an auto-école files (those only a
+professional may file, and one in three of those it may file for its clients or students) carries a confirmed
+mandate; the first garage and the first auto-école (a network: 1 in 50 of their kind's files on top of their share)
+are the benchmark's, with an API key whose secret derives from the organisation's id (`volume_api_key`, documented
+in bench/README.md: a volume database is a benchmark's, never a production one); every other professional gets a
+random key. Rows go through COPY in chunks, one transaction per chunk; the ids are given by the loader after those
+in use, and the sequences reset at the end, so that the portal keeps working on top of what it already held (the
+demo data, say). The database's comment stamps the loader's version (`read_stamp`: the bench reloads an older one).
 """
 
 import datetime
+import hashlib
 import random
 import secrets
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.enums import OrganisationKind, Role
 from accounts.models import Membership, Organisation, User
+from api.enums import KEY_LABELS, Scope
+from api.models import ApiKey, hash_key
 from identity.enums import MAIRIE
 from licences.apps import AUTO_ECOLE
 from licences.models import Licence, LicenceCategory, LicenceFile
 from portal.copy_rows import Table, next_id, reset_sequence
-from titles.enums import DocumentStatus, Filer
+from portal.volume_plan import LOADER_VERSION, NATIONAL_FILES, Plan, stamp  # noqa: F401 (re-exported)
+from titles.enums import ConsentMethod, DocumentStatus, Filer
 from titles.models import (
     CROCKFORD,
     Application,
     ApplicationEvent,
     GeneratedDocument,
+    Mandate,
     Message,
     UploadedDocument,
     crockford_check,
@@ -37,10 +46,6 @@ from titles.workflow import Actor, Status
 from vehicles.apps import PRO_AUTO
 from vehicles.models import Holder, Vehicle, VehicleFile
 
-NATIONAL_FILES = 1_000_000
-NATIONAL_AGENTS = 200
-NATIONAL_ORGANISATIONS = 5_000
-NATIONAL_CERTS = 50
 CHUNK = 20_000
 
 # Share of the files in each status (a year of activity: most delivered, a working queue, some drafts).
@@ -88,41 +93,17 @@ MESSAGES_PER_FILE = 5
 # Room for the ids of one file's events: the longest path (8 transitions) and its messages.
 EVENT_STRIDE = 16
 DAY = datetime.timedelta(days=1)
+# One file in MANDATED_SHARE of those a professional may file for a citizen is filed by one, under mandate; one in
+# NETWORK_SHARE of a kind's files goes to its first organisation, the benchmark's (the API list).
+MANDATED_SHARE = 3
+NETWORK_SHARE = 50
+PRO_KINDS = (PRO_AUTO, AUTO_ECOLE)
 # An unusable password (Django's own marker): these accounts sign in only through a session the benchmark opens.
 UNUSABLE = "!volume"
 
 
 class VolumeError(Exception):
     """The load cannot run (French message for the command line)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    files: int
-    organisations: int
-    certs: int
-    agents: int
-
-    @classmethod
-    def for_files(cls, files, certs=None):
-        """Scale the national figures down to `files`; `certs` fixes the number of CERTs instead (the scale bench
-        loads every volume with the country's 50, so that its pages show as many centres at 10 k as at 1 M)."""
-        scale = files / NATIONAL_FILES
-        certs = certs or max(2, round(NATIONAL_CERTS * scale))
-        return cls(
-            files=files,
-            organisations=max(12, certs + 10, round(NATIONAL_ORGANISATIONS * scale)),
-            certs=certs,
-            agents=max(4, certs, round(NATIONAL_AGENTS * scale)),
-        )
-
-    @property
-    def citizens(self):
-        return self.files
-
-    @property
-    def vehicles(self):
-        return 2 * self.files
 
 
 def check_database():
@@ -170,6 +151,22 @@ def vin_for(number):
     return f"VF1VOL{number:011d}"
 
 
+def volume_api_key(organisation_id, kind):
+    """Return the full API key `load_volume` gives the benchmark's organisation `organisation_id` of `kind`:
+    `garage-api-v0000123_<40 hex>`, derived from the id alone, so that the bench finds it in any volume database
+    without a file to keep. Documented (bench/README.md): never load a volume into a production database."""
+    label = KEY_LABELS.get(kind, "pro")
+    secret = hashlib.sha256(f"load_volume bench key {organisation_id}".encode()).hexdigest()[:40]
+    return f"{label}-api-v{organisation_id:07d}_{secret}"
+
+
+def read_stamp(cursor):
+    """Return the stamp the loader left on the current database (its comment), or ""."""
+    cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
+    row = cursor.fetchone()
+    return (row[0] or "") if row else ""
+
+
 class Loader:
     def __init__(self, plan, *, seed=16, stdout=None, now=None):
         self.plan = plan
@@ -178,6 +175,8 @@ class Loader:
         self.now = now or timezone.now()
         self.procedures = sorted(registry.all(), key=lambda p: p.code)
         self.statuses = [status for status, share in STATUS_SHARES for _ in range(share)]
+        # A separate draw for who files: the rest of the data stays what the seed gave before mandates existed.
+        self.filing_rng = random.Random(seed + 1)
         self.counts = {}
 
     def say(self, text):
@@ -203,9 +202,19 @@ class Loader:
         with connection.cursor() as cursor:
             for model in self.models():
                 reset_sequence(cursor.cursor, model)
+            # VACUUM sets the visibility map as autovacuum keeps it in production: without it, counting a CERT's
+            # queue at 1 M visits one heap page per row (17 ms) instead of an index-only scan (0.9 ms). It cannot
+            # run inside a transaction (a test's): ANALYZE alone there.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             for model in self.models():
-                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+                cursor.execute(f'{command} "{model._meta.db_table}"')
+            self.write_stamp(cursor)
         return self.counts
+
+    def write_stamp(self, cursor):
+        cursor.execute("SELECT current_database()")
+        name = cursor.fetchone()[0].replace('"', '""')
+        cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [stamp(self.plan)])
 
     @staticmethod
     def models():
@@ -217,6 +226,7 @@ class Loader:
             LicenceCategory,
             Vehicle,
             Holder,
+            Mandate,
             Application,
             ApplicationEvent,
             Message,
@@ -224,6 +234,7 @@ class Loader:
             GeneratedDocument,
             VehicleFile,
             LicenceFile,
+            ApiKey,
         ]
 
     # Organisations and agents ------------------------------------------------------------------------------------
@@ -262,13 +273,33 @@ class Loader:
         self.tally(User, self.user_table().copy(cursor, users))
         self.tally(Membership, Table(Membership, ["id", "user", "organisation", "role"]).copy(cursor, memberships))
         self.first_citizen = start[User] + len(users)
+        self.load_api_keys(cursor)
+
+    def load_api_keys(self, cursor):
+        """One key per garage and auto-école, made by its member: the benchmark's (the first of each kind) with the
+        documented secret, the others random."""
+        keys, pk = [], self.start[ApiKey]
+        for kind in PRO_KINDS:
+            for rank, (organisation, member) in enumerate(self.filers_by_kind.get(kind, [])):
+                full_key = (volume_api_key(organisation, kind) if rank == 0
+                            else f"{KEY_LABELS[kind]}-api-{secrets.token_hex(4)}_{secrets.token_hex(20)}")
+                keys.append((pk, organisation, "Logiciel métier (volume)", full_key.partition("_")[0],
+                             hash_key(full_key), list(Scope.values), member, self.now))
+                pk += 1
+        fields = ["id", "organisation", "name", "prefix", "secret_hash", "scopes", "created_by", "created_at"]
+        self.tally(ApiKey, Table(ApiKey, fields).copy(cursor, keys))
 
     def filer(self, procedure, index, citizen):
-        """Return (organisation, filed_by) of a file: the citizen's own, unless only a professional may file it."""
-        if Filer.CITIZEN in procedure.filers:
+        """Return (organisation, filed_by) of a file: the citizen's own, unless only a professional may file it or
+        one in MANDATED_SHARE of those a professional may file; then one in NETWORK_SHARE goes to the first
+        organisation of its kind (the benchmark's), the others in turn."""
+        kinds = [kind for kind in procedure.filers if kind in PRO_KINDS and kind in self.filers_by_kind]
+        rng = self.filing_rng
+        if not kinds or (Filer.CITIZEN in procedure.filers and rng.randrange(MANDATED_SHARE)):
             return None, citizen
-        kind = next(kind for kind in procedure.filers if kind in self.filers_by_kind)
-        choices = self.filers_by_kind[kind]
+        choices = self.filers_by_kind[kinds[0]]
+        if rng.randrange(NETWORK_SHARE) == 0:
+            return choices[0]
         return choices[index % len(choices)]
 
     @staticmethod
@@ -281,6 +312,7 @@ class Loader:
         start, rng, now = self.start, self.rng, self.now
         users, licences, categories, vehicles, holders = [], [], [], [], []
         applications, events, messages, uploads, generated, vehicle_files, licence_files = [], [], [], [], [], [], []
+        mandates = []
         event_id = start[ApplicationEvent] + first * EVENT_STRIDE
         for index in range(first, first + size):
             citizen = self.first_citizen + index
@@ -310,6 +342,15 @@ class Loader:
             agent = agents[index % len(agents)] if agents else None
             path = PATHS[status]
             organisation, filed_by = self.filer(procedure, index, citizen)
+            mandate = None
+            if organisation is not None:
+                # The citizen's confirmed mandate to the organisation for this procedure, in force for a year more.
+                mandate = start[Mandate] + index
+                mandates.append(
+                    (mandate, citizen, organisation, [procedure.code], ConsentMethod.ELECTRONIC, created - DAY,
+                     now + 365 * DAY, filed_by, created - DAY, created - DAY, f"volume-{mandate}",
+                     f"Volume {index + 1} Camille")
+                )
             # The citizen's side acts as the applicant, or as the professional who filed for them.
             side = (filed_by, Actor.FILER, organisation) if organisation else (citizen, Actor.APPLICANT, None)
             at = created
@@ -356,7 +397,8 @@ class Loader:
                      submitted, submitted)
                 )
             applications.append(
-                (application, reference, procedure.code, procedure.title, citizen, filed_by, organisation, status,
+                (application, reference, procedure.code, procedure.title, citizen, filed_by, organisation, mandate,
+                 status,
                  cert if status != Status.DRAFT else None,
                  agent if status not in (Status.DRAFT, Status.SUBMITTED, Status.WITHDRAWN) else None,
                  procedure.fee_cents, created, at, submitted, decided)
@@ -375,8 +417,11 @@ class Loader:
         self.copy(cursor, Vehicle, Table(Vehicle, vehicle_fields), vehicles)
         self.copy(cursor, Holder, Table(Holder, ["id", "vehicle", "user", "family_name", "given_names", "since"]),
                   holders)
+        mandate_fields = ["id", "citizen", "organisation", "procedures", "consent_method", "valid_from",
+                          "valid_until", "created_by", "created_at", "confirmed_at", "token", "declared_name"]
+        self.copy(cursor, Mandate, Table(Mandate, mandate_fields), mandates)
         application_fields = ["id", "reference", "procedure_code", "title", "applicant", "filed_by", "organisation",
-                              "status", "cert",
+                              "mandate", "status", "cert",
                               "assigned_to", "fee_cents", "created_at", "updated_at", "submitted_at", "decided_at"]
         self.copy(cursor, Application, Table(Application, application_fields), applications)
         event_fields = ["id", "application", "kind", "actor", "actor_role", "from_status", "to_status", "payload",

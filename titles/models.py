@@ -165,6 +165,9 @@ class Application(models.Model):
                 condition=Q(status__in=QUEUE_STATUSES),
                 name="queue_pending_mine",
             ),
+            # The API's list of an organisation's files, newest first (api/files.py's cursor): read in order from
+            # the index and stopped at the page, instead of sorting all the organisation's files (issue 16).
+            models.Index(fields=["organisation", "-created_at", "-id"], name="organisation_files_recent"),
         ]
 
     def __str__(self):

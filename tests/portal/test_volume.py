@@ -10,12 +10,15 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership, Organisation, User
+from api.models import ApiKey
+from licences.apps import AUTO_ECOLE
 from licences.models import Licence
-from portal.volume import PATHS, TARGETS, Plan
+from portal.volume import LOADER_VERSION, PATHS, TARGETS, Plan, read_stamp, volume_api_key
 from tests.conftest import give_static_code
-from titles.models import Application, ApplicationEvent, GeneratedDocument
+from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate
 from titles.registry import registry
 from titles.workflow import Status
+from vehicles.apps import PRO_AUTO
 from vehicles.models import Holder, Vehicle
 
 FILES = 2000
@@ -70,6 +73,45 @@ def test_load_volume_counts_consistency_and_pages(client):
         else:
             assert application.status == Status.DRAFT and application.submitted_at is None
         assert (application.cert_id is None) == (application.status == Status.DRAFT)
+
+    # Every file a professional filed is under the citizen's confirmed mandate to that organisation, in force.
+    filed = Application.objects.filter(organisation__isnull=False)
+    assert filed.count() == Mandate.objects.count() > FILES // 10
+    assert not filed.filter(mandate__isnull=True).exists()
+    assert not Application.objects.filter(organisation__isnull=True, mandate__isnull=False).exists()
+    for application in filed.select_related("mandate")[:50]:
+        mandate = application.mandate
+        assert (mandate.citizen_id, mandate.organisation_id) == (application.applicant_id, application.organisation_id)
+        assert mandate.is_valid and application.procedure_code in mandate.procedures
+    # Citizens may file most of these themselves: a share only goes through a professional.
+    cession = Application.objects.filter(procedure_code="cession")
+    assert 0 < cession.filter(organisation__isnull=False).count() < cession.count()
+
+    # A key per garage and auto-école; the first of each (the benchmark's) opens the API with the documented key.
+    professionals = Organisation.objects.filter(kind__in=[PRO_AUTO, AUTO_ECOLE]).order_by("pk")
+    assert ApiKey.objects.count() == professionals.count() == len(set(ApiKey.objects.values_list("prefix", flat=True)))
+    garage = professionals.filter(kind=PRO_AUTO).first()
+    headers = {"Authorization": f"Bearer {volume_api_key(garage.pk, PRO_AUTO)}"}
+    expected = set(Application.objects.filter(organisation=garage).values_list("reference", flat=True))
+    assert len(expected) > 50  # more than a page: the cursor is walked
+    listed, url = [], "/api/v1/files/?page_size=50"
+    while url:
+        page = client.get(url, headers=headers)
+        assert page.status_code == 200, page.content
+        listed += [f["reference"] for f in page.json()["results"]]
+        url = page.json()["next"]
+    assert len(listed) == len(set(listed)) and set(listed) == expected
+    submitted = client.get("/api/v1/files/?status=submitted", headers=headers).json()["results"]
+    garage_submitted = set(Application.objects.filter(organisation=garage, status=Status.SUBMITTED)
+                           .values_list("reference", flat=True))
+    assert submitted and {f["reference"] for f in submitted} <= garage_submitted
+    assert len(submitted) == min(50, len(garage_submitted))
+    wrong = {"Authorization": f"Bearer {volume_api_key(garage.pk + 1, PRO_AUTO)}"}
+    assert client.get("/api/v1/files/", headers=wrong).status_code == 401
+
+    # The database carries the loader's stamp (the bench reloads a database an older loader filled).
+    with connection.cursor() as cursor:
+        assert read_stamp(cursor) == f"load_volume v{LOADER_VERSION} files={FILES} certs=2"
 
     # The sequences follow the loaded ids: the ORM creates rows after them.
     created = Organisation.objects.create(kind="cert", name="Après le volume")
