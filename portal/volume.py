@@ -112,6 +112,13 @@ def check_database():
             "Le chargement de volume écrit par COPY et ne fonctionne qu'avec PostgreSQL : "
             "définissez DATABASE_URL=postgres://… (la base SQLite embarquée ne convient pas)."
         )
+    if Application.objects.exists():
+        # The volume's bench API keys are derived from public figures (volume_api_key): never in a database in use.
+        raise VolumeError(
+            "Cette base contient déjà des dossiers : le chargement de volume ne s'applique qu'à une "
+            "base vide, créée pour les mesures (ses clés d'API de mesure sont calculables), jamais à une base en "
+            "service."
+        )
 
 
 def reference_for(number):

@@ -50,6 +50,9 @@ def test_load_volume_counts_consistency_and_pages(client):
     out = io.StringIO()
     call_command("load_volume", files=FILES, stdout=out)
     assert "Volume chargé" in out.getvalue()
+    # Never a second time, nor into a database in use: the volume's bench API keys can be computed.
+    with pytest.raises(CommandError, match="contient déjà des dossiers"):
+        call_command("load_volume", files=FILES, stdout=io.StringIO())
 
     assert Application.objects.count() == FILES
     assert Vehicle.objects.count() == Holder.objects.count() == 2 * FILES
