@@ -149,7 +149,8 @@ def exactly_once(timings, var_dir):
     references = list(Application.objects.filter(pk__in=ids).values_list("reference", flat=True))
     message_ids = []
     for path in (var_dir / "mail").glob("*"):
-        message_ids += re.findall(rb"^Message-ID: <(.+?)@", path.read_bytes(), re.MULTILINE)
+        # A long Message-ID is folded onto the next line by the email package (RFC 5322 allows it).
+        message_ids += re.findall(rb"^Message-ID:\s+<(.+?)@", path.read_bytes(), re.MULTILINE)
     result = {
         "submitted": len(ids),
         "documents_ready": GeneratedDocument.objects.filter(application__in=ids, status=DocumentStatus.READY).count(),

@@ -362,7 +362,8 @@ def check_exactly_once(var_dir):
     emails = OutgoingEmail.objects.filter(reference__in=references)
     message_ids = []
     for path in (var_dir / "mail").iterdir():
-        message_ids += re.findall(rb"^Message-ID: <(.+?)@", path.read_bytes(), re.MULTILINE)
+        # A long Message-ID is folded onto the next line by the email package (RFC 5322 allows it).
+        message_ids += re.findall(rb"^Message-ID:\s+<(.+?)@", path.read_bytes(), re.MULTILINE)
     sent = {message_id.decode() for message_id in message_ids}
     result = {
         "submissions": len(references),
