@@ -352,6 +352,7 @@ def check_exactly_once(var_dir):
     from bench.procedure import BenchProcedure
     from notifications.enums import EmailStatus
     from notifications.models import OutgoingEmail
+    from notifications.outbox import message_id
     from titles.enums import DocumentStatus
     from titles.models import Application, ApplicationEvent, GeneratedDocument
 
@@ -377,7 +378,8 @@ def check_exactly_once(var_dir):
             application__in=applications, kind="document_issued").count(),
         "emails": emails.count(),
         "emails_sent": emails.filter(status=EmailStatus.SENT, attempts=1).count(),
-        "mail_messages": sum(1 for key in emails.values_list("key", flat=True) if key.replace(":", "-") in sent),
+        # Each row's own Message-ID (notifications.outbox.message_id: "<readable key>.<digest>@host"), left of "@".
+        "mail_messages": sum(1 for email in emails if message_id(email)[1:].partition("@")[0] in sent),
         "all_mail_messages": len(message_ids),
         "distinct_message_ids": len(sent),
         "outbox_pending": GeneratedDocument.objects.filter(status=DocumentStatus.PENDING).count()
