@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from accounts import signals
 from accounts.enums import Gender, IdentitySource
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
         )
         user.set_unusable_password()
         user.save()
+        if user.email_verified_at is not None:
+            signals.address_verified.send(sender=type(user), user=user)
         logger.info("FranceConnect: created user %s", user.pk)
         return user
 

@@ -19,7 +19,7 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import forms, notifications, throttling
+from accounts import forms, notifications, signals, throttling
 from accounts.franceconnect import logout_everywhere
 from accounts.tokens import email_verification_token
 from core import qrcode
@@ -94,8 +94,10 @@ def verify_email(request, uidb64, token):
         return redirect("accounts:login")
     if user is None or not email_verification_token.check_token(user, token):
         return render_form(request, "accounts/verify_email_invalid.html", status=400)
-    user.email_verified_at = timezone.now()
-    user.save(update_fields=["email_verified_at"])
+    with transaction.atomic():
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        signals.address_verified.send(sender=type(user), user=user)
     messages.success(request, "Votre adresse électronique est confirmée. Vous pouvez maintenant vous connecter.")
     return redirect("accounts:login")
 

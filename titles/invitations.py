@@ -1,23 +1,19 @@
 """Mandate requests for an address without an account (issue 15): the professional gets the same answer whether or
 not the address has an account, so that its request does not tell it. Without an account, the request is a pending
 `Mandate` with no citizen and the address in `invited_email`; the person gets an invitation (create your account,
-or FranceConnect, then confirm). When an account with that address is verified — the link of the sign-up e-mail,
-FranceConnect's account creation, a changed address confirmed — its pending requests attach to it and wait on its
-Mon espace for a confirmation or a refusal, as any mandate request. The invitation expires with the request: a
-request past its `valid_until`, refused or revoked attaches to nobody.
+or FranceConnect, then confirm). When an account's address is verified (`accounts.signals.address_verified`: the
+sign-up e-mail's link followed, or an account created through FranceConnect with that e-mail), the pending requests
+for that address attach to it and wait on its Mon espace for a confirmation or a refusal, as any mandate request.
+The invitation expires with the request: a request past its `valid_until`, refused or revoked attaches to nobody.
 """
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_save
 from django.utils import timezone
 
+from accounts.signals import address_verified
 from journal import services as journal
 from journal.enums import Action
 from titles.models import Mandate
-
-# A save that may have made an address verified: a full save (creation), or one that names one of these fields.
-_VERIFYING_FIELDS = frozenset({"email", "email_verified_at"})
 
 
 def pending_invitations(email, now=None):
@@ -54,13 +50,9 @@ def attach_invitations(user):
     return attached
 
 
-def _on_user_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
-    if raw or instance.email_verified_at is None:
-        return
-    if update_fields is not None and not _VERIFYING_FIELDS & set(update_fields):
-        return  # a login, a profile change: no address newly verified
-    attach_invitations(instance)
+def _on_address_verified(sender, user, **kwargs):
+    attach_invitations(user)
 
 
 def connect():
-    post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="titles-mandate-invitations")
+    address_verified.connect(_on_address_verified, dispatch_uid="titles-mandate-invitations")

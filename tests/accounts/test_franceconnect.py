@@ -186,6 +186,34 @@ def test_first_login_creates_the_user_from_the_claims(client, settings, franceco
     assert jwt.decode(id_token, options={"verify_signature": False})["sub"] == sub
 
 
+def test_an_account_created_through_franceconnect_takes_the_mandate_requests_made_for_its_address(
+        client, settings, franceconnect, browser):
+    from django.utils import timezone
+
+    from journal.enums import Action
+    from journal.models import Entry
+    from tests.factories import OrganisationFactory
+    from titles.enums import ConsentMethod
+    from titles.models import Mandate
+
+    garage = OrganisationFactory(kind="pro_auto")
+    staff = UserFactory()
+    now = timezone.now()
+    invited = Mandate.objects.create(
+        invited_email="jp.martin@exemple.test", organisation=garage, procedures=["cession"],
+        consent_method=ConsentMethod.ELECTRONIC, valid_from=now, valid_until=now + datetime.timedelta(days=30),
+        created_by=staff, declared_name="Jean-Pierre Martin",
+    )
+    sub = new_sub()
+    login_with_franceconnect(client, settings, franceconnect, browser, sub, BORN_ABROAD)
+
+    user = User.objects.get(fc_sub=sub)
+    invited.refresh_from_db()
+    assert invited.citizen == user and invited.confirmed_at is None  # waits on Mon espace for the person's word
+    entry = Entry.objects.get(action=Action.MANDATE_ATTACHED)
+    assert (entry.actor, entry.organisation, entry.payload["requested_by"]) == (user, garage, staff.pk)
+
+
 def test_next_login_with_the_same_sub_finds_the_same_user_even_with_a_new_email(client, settings, franceconnect):
     sub = new_sub()
     with requests.Session() as browser:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import signals
 from accounts.models import User
 from journal.enums import Action
 from journal.models import Entry
@@ -21,6 +22,12 @@ from titles.models import Mandate
 pytestmark = pytest.mark.django_db
 
 MANDATES = "/api/v1/mandates/"
+
+
+def verified(user):
+    """Say `user`'s address is verified, as the sign-up link and FranceConnect's account creation do (their own
+    tests: the sign-up journey below, tests/accounts/test_franceconnect.py)."""
+    signals.address_verified.send(sender=User, user=user)
 PAGE = reverse("vehicles:request_mandate")
 NOW = datetime.datetime(2026, 3, 10, 9, 30, tzinfo=datetime.UTC)
 SITE = "https://portail.exemple.gouv.fr"
@@ -144,7 +151,8 @@ def test_the_request_attaches_to_the_account_created_with_the_address_then_is_co
 
 def test_the_attached_request_may_be_refused(garage, client):
     created = garage.client.post(MANDATES, body("camille.roux@exemple.fr"), format="json").json()
-    user = UserFactory(email="camille.roux@exemple.fr")  # a FranceConnect account: created with its address verified
+    user = UserFactory(email="camille.roux@exemple.fr")
+    verified(user)
     mandate = Mandate.objects.get(pk=created["id"])
     assert mandate.citizen == user
     client.force_login(user)
@@ -160,7 +168,9 @@ def test_an_expired_or_unverified_invitation_attaches_to_nobody(garage):
         garage.client.post(MANDATES, body("pas-verifiee@exemple.fr"), format="json")
     with time_machine.travel(NOW + datetime.timedelta(days=40), tick=False):
         late = UserFactory(email="tard@exemple.fr")
+        verified(late)
         unverified = UserFactory(email="pas-verifiee@exemple.fr", email_verified_at=None)
+        verified(unverified)  # sent by mistake: an address not verified takes nothing
     assert Mandate.objects.get(pk=expired["id"]).citizen is None
     assert not Mandate.objects.filter(citizen__in=[late, unverified]).exists()
     assert not Entry.objects.filter(action=Action.MANDATE_ATTACHED).exists()
