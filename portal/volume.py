@@ -9,8 +9,9 @@ mandate; the first garage and the first auto-école (a network: 1 in 50 of their
 are the benchmark's, with an API key whose secret derives from the organisation's id (`volume_api_key`, documented
 in bench/README.md: a volume database is a benchmark's, never a production one); every other professional gets a
 random key. Rows go through COPY in chunks, one transaction per chunk; the ids are given by the loader after those
-in use, and the sequences reset at the end, so that the portal keeps working on top of what it already held (the
-demo data, say). The database's comment stamps the loader's version (`read_stamp`: the bench reloads an older one).
+in use (a migrated database holds some rows already), and the sequences reset at the end. A database that already
+holds files is refused: a volume is loaded into a database made for measuring, never one in use. The database's
+comment stamps the loader's version (`read_stamp`: the bench reloads an older one).
 """
 
 import datetime
