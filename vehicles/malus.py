@@ -3,10 +3,12 @@ carbone (CIBS L421-58 and following; WLTP grid of L421-62) and the taxe sur la m
 and following), with the cap on the two together (L421-74).
 
 The tables are data (`vehicles/data/malus.json`), each applicable from a day (`valid_from`) until the end of its
-year (`valid_until`): the loi de finances pour 2025 (art. 9) set the CO2 grid from 1 March 2025 and the one for
-2026; the mass grids for 2025 and 2026. The table is the one in force on the day of the first registration. On a
-day no table covers (before the first, or after the last one loaded, e.g. from 1 January 2027 while no table for
-2027 is loaded), `MalusUnavailable` says so in French: the portal never applies a stale table. Every figure and its
+year (`valid_until`): the loi de finances pour 2025 (art. 9) set the CO2 grids from 1 March 2025, for 2026 and for
+2027; the mass grids for 2025 and from 2026 (unchanged in 2027). The table is the one in force on the day of the
+first registration. On a day no table covers (before the first, or after the last one loaded, e.g. from 1 January
+2028), `MalusUnavailable` says so in French, with the days the loaded tables cover: the portal never applies a stale
+table. A period whose hybrids' abatement is not recorded (`null`, 2027: its condition depends on the electric
+motor's power, which the portal does not collect) refuses the mass tax of a hybrid the same way. Every figure and its
 source is in docs/glossary.md (« malus »).
 """
 
@@ -33,15 +35,19 @@ TAXED_CATEGORIES = frozenset({Category.VP})
 
 
 class MalusUnavailable(LookupError):
-    """No malus table is loaded for that day: the message says so, in French."""
+    """No malus table is loaded for that day (or not for that vehicle): the message says so, in French."""
 
-    def __init__(self, day):
+    def __init__(self, day, reason=None):
         self.day = day
-        self.message = (
-            f"Le barème du malus applicable le {french_date(day)} n'est pas encore enregistré sur ce portail "
-            "(les barèmes connus couvrent les immatriculations du 1er mars 2025 au 31 décembre 2026) : le malus ne "
-            "peut pas être calculé. Adressez-vous à la préfecture, ou déposez le dossier lorsque le barème "
-            "sera publié.")
+        if reason:
+            self.message = f"{reason} : le malus ne peut pas être calculé. Adressez-vous à la préfecture."
+        else:
+            first, last = covered_days()
+            self.message = (
+                f"Le barème du malus applicable le {french_date(day)} n'est pas encore enregistré sur ce portail "
+                f"(les barèmes connus couvrent les immatriculations du {french_date(first)} au {french_date(last)}) "
+                ": le malus ne peut pas être calculé. Adressez-vous à la préfecture, ou déposez le dossier lorsque "
+                "le barème sera publié.")
         super().__init__(self.message)
 
 
@@ -68,10 +74,11 @@ class WeightTable:
     valid_until: datetime.date
     source: str
     brackets: tuple  # ((up to kg inclusive or None, euros per kg of that fraction), ...)
-    hybrid_abatement_kg: int
-    plug_in_abatement_kg: int
-    plug_in_abatement_max_percent: int
-    plug_in_min_electric_range_km: int
+    # None: the hybrids' abatement of that period is not recorded (the mass tax of a hybrid is refused).
+    hybrid_abatement_kg: int | None
+    plug_in_abatement_kg: int | None
+    plug_in_abatement_max_percent: int | None
+    plug_in_min_electric_range_km: int | None
 
     @property
     def threshold_kg(self):
@@ -106,6 +113,12 @@ def tables():
                                t["plug_in_abatement_kg"], t["plug_in_abatement_max_percent"],
                                t["plug_in_min_electric_range_km"]) for t in raw["weight"])
     return co2, weight
+
+
+def covered_days():
+    """Return (first, last) day on which both a CO2 table and a mass table are loaded (they are contiguous)."""
+    co2, weight = tables()
+    return (max(co2[0].valid_from, weight[0].valid_from), min(co2[-1].valid_until, weight[-1].valid_until))
 
 
 def _in_force(rows, day):
@@ -153,7 +166,14 @@ def compute(*, category, energy, co2_g_km, mass_kg, on, electric_range_km=None):
     co2_label = (f"Malus CO2 — {co2_g_km} g/km (WLTP), {since}" if co2 else
                  f"Malus CO2 — {co2_g_km} g/km (WLTP) : non dû, sous le seuil de {co2_table.first_taxed_g} g/km")
     taxed_mass, abatement_words = mass_kg, ""
-    if energy in PLUG_IN_HYBRIDS and (electric_range_km or 0) > weight_table.plug_in_min_electric_range_km:
+    if energy in HYBRIDS | PLUG_IN_HYBRIDS and weight_table.hybrid_abatement_kg is None:
+        # An abatement only lowers the tax: under the threshold without it, the tax is 0 whatever the abatement.
+        if weight_table.tariff(mass_kg):
+            raise MalusUnavailable(day, reason=(
+                f"L'abattement du malus au poids des véhicules hybrides ({Energy(energy).label}) applicable le "
+                f"{french_date(day)} n'est pas enregistré sur ce portail : il dépend de la puissance du moteur "
+                "électrique, que le portail ne recueille pas"))
+    elif energy in PLUG_IN_HYBRIDS and (electric_range_km or 0) > weight_table.plug_in_min_electric_range_km:
         abatement = min(weight_table.plug_in_abatement_kg, mass_kg * weight_table.plug_in_abatement_max_percent // 100)
         taxed_mass -= abatement
         abatement_words = (f", abattement de {_kg(abatement)} (hybride rechargeable, autonomie électrique en ville de "

@@ -224,15 +224,40 @@ def test_the_malus_follows_the_day_of_the_first_registration(verified_client, bu
     assert [cents for _, cents in malus_lines(datetime.date(2026, 1, 1))] == [10000, 51000]
 
 
-def test_no_table_for_2027_the_form_says_so(verified_client, buyer, cert, frozen):
+def test_a_first_registration_in_2027_owes_the_2027_grid(verified_client, buyer, cert, frozen):
+    frozen.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=PARIS))
+    organisation, staff = garage()
+    client = verified_client(staff)
+    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    fill_steps(client, application, buyer, holder=False, first_registration_date="2027-01-04")
+    lines = {line.label: line.cents for line in application.procedure.fee_lines(application)
+             if line.label.startswith("Malus")}
+    # 140 g/km: 3 119 € on the 2027 grid (first taxed at 103 g/km); 1 550 kg: 51 kg at 10 €.
+    assert lines == {"Malus CO2 — 140 g/km (WLTP), barème applicable depuis le 1er janvier 2027": 311900,
+                     "Malus au poids — 1\u202f550 kg en ordre de marche": 51000}
+
+
+def test_no_table_for_2028_the_form_says_so(verified_client, buyer, cert, frozen):
+    frozen.move_to(datetime.datetime(2028, 1, 4, 10, 0, tzinfo=PARIS))
+    organisation, staff = garage()
+    client = verified_client(staff)
+    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    page = client.post(step_url(application, "vehicule"),
+                       new_vehicle(first_registration_date="2028-01-04")).content.decode()
+    assert "Le barème du malus applicable le 4 janvier 2028 n&#x27;est pas encore enregistré" in page
+    assert "du 1er mars 2025 au 31 décembre 2027" in page
+    assert registry.get(IMMATRICULATION_NEUF).fee_pending(Application.objects.get(pk=application.pk))
+
+
+def test_a_hybrid_in_2027_the_form_says_its_mass_tax_is_not_computed(verified_client, buyer, cert, frozen):
     frozen.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=PARIS))
     organisation, staff = garage()
     client = verified_client(staff)
     application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
     page = client.post(step_url(application, "vehicule"),
-                       new_vehicle(first_registration_date="2027-01-04")).content.decode()
-    assert "Le barème du malus applicable le 4 janvier 2027 n&#x27;est pas encore enregistré" in page
-    assert registry.get(IMMATRICULATION_NEUF).fee_pending(Application.objects.get(pk=application.pk))
+                       new_vehicle(energy="EH", first_registration_date="2027-01-04")).content.decode()
+    assert "L&#x27;abattement du malus au poids des véhicules hybrides" in page
+    assert "puissance du moteur électrique" in page
 
 
 @pytest.mark.parametrize("way_out", ["withdraw", "close"])
