@@ -9,16 +9,12 @@ latest public event, read in the file's query: events are append-only, so a new 
 never sees a stale timeline, in any process, with nothing to invalidate.
 """
 
-import threading
-from types import SimpleNamespace
-
 from django.core.cache import caches
-from django.db import connections
 from django.db.models import OuterRef, Subquery
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.compiled_query import CompiledQuery
 from titles.models import Application, ApplicationEvent, normalise_public_code
 from titles.permissions import FILER
 from titles.presentation import event_words, status_summary
@@ -48,7 +44,7 @@ def _last_public_event():
 
 def timeline(application, procedure):
     """The file's public events, oldest first, as `EventSerializer` writes them; cached in the process under the
-    id of its latest public event (read with the file, `_fetch_file`): a new event gives a new key."""
+    id of its latest public event (read with the file, `_FILE`): a new event gives a new key."""
     last = getattr(application, "last_public_event", _UNKNOWN)
     if last is _UNKNOWN:
         last = Application.objects.filter(pk=application.pk).values_list(_last_public_event(), flat=True)[0]
@@ -68,56 +64,22 @@ def timeline(application, procedure):
 
 # The file's query, compiled once per thread: building Django's SQL for a select_related of four relations costs
 # more than running it. Per request only its two parameters change (the reference, the organisation).
-_SENTINEL_REFERENCE, _SENTINEL_ORGANISATION = "api-compiled-reference", -918273645
-_prepared = threading.local()
-
-
-def _prepared_query():
-    prepared = getattr(_prepared, "query", None)
-    if prepared is None:
-        queryset = (
-            Application.objects.filter(reference=_SENTINEL_REFERENCE, organisation_id=_SENTINEL_ORGANISATION)
-            .select_related("applicant", "cert", "cession", "mandate")
-            .annotate(last_public_event=_last_public_event())
-            .order_by()[:1]  # the reference is unique: no ORDER BY
-        )
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()  # also fills compiler.select and klass_info, as for any query
-        klass_info = compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        prepared = _prepared.query = SimpleNamespace(
-            db=queryset.db, compiler=compiler, sql=sql, params=list(params), start=start, end=end,
-            where=(list(params).index(_SENTINEL_REFERENCE), list(params).index(_SENTINEL_ORGANISATION)),
-            init_list=[column[0].target.attname for column in compiler.select[start:end]],
-            populators=get_related_populators(klass_info, compiler.select, queryset.db),
-            annotations=dict(compiler.annotation_col_map),
-        )
-    return prepared
-
-
-def _fetch_file(reference, organisation_id):
-    """One file with its applicant, CERT, cession and mandate, as `select_related` gives them, or None."""
-    query = _prepared_query()
-    params = list(query.params)
-    params[query.where[0]], params[query.where[1]] = reference, organisation_id
-    with connections[query.db].cursor() as cursor:
-        cursor.execute(query.sql, params)
-        rows = cursor.fetchall()
-    for row in query.compiler.results_iter([rows]):
-        application = Application.from_db(query.db, query.init_list, row[query.start:query.end])
-        for populator in query.populators:
-            populator.populate(row, application)
-        for name, position in query.annotations.items():
-            setattr(application, name, row[position])
-        return application
-    return None
+_FILE = CompiledQuery(
+    lambda reference, organisation_id: (
+        Application.objects.filter(reference=reference, organisation_id=organisation_id)
+        .select_related("applicant", "cert", "cession", "mandate")
+        .annotate(last_public_event=_last_public_event())
+        .order_by()[:1]  # the reference is unique: no ORDER BY
+    ),
+    reference="api-compiled-reference", organisation_id=-918273645,
+)
 
 
 def reachable_file(user, organisation, reference):
     """The organisation's file `reference` if the key's user reaches it as a filer, else None: the same rule as
     `ApiView.files()` (`titles.permissions.FILER`, narrowed to the key's organisation), checked on the row rather
     than compiled into the query (the `visible()` query costs more to build than to run)."""
-    application = _fetch_file(normalise_public_code(reference), organisation.pk)
+    application = _FILE.first(reference=normalise_public_code(reference), organisation_id=organisation.pk)
     if application is None or not FILER.check(application, user, timezone.now()):
         return None
     return application

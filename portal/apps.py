@@ -6,6 +6,6 @@ class PortalConfig(AppConfig):
     verbose_name = "Portail"
 
     def ready(self):
-        from portal.navigation import connect_signals
+        from core.navigation import connect_signals
 
         connect_signals()

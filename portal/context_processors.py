@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.franceconnect import franceconnect_enabled
-from portal.navigation import staff_links
+from core.navigation import staff_links
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,18 @@ class Procedure:
     # Where a procedure that an organisation files in its own name starts (its professional space), instead of the
     # start page's form; None for the others.
     start_url = None
+    # Whether the file's page shows nothing the file's fingerprint does not cover, so that it may be kept whole
+    # (titles/page_cache.py). None works it out: yes, unless the procedure adds a panel, words its own status or
+    # guards a transition, any of which may read other rows (an appointment, the buyer's use of a cession code). A
+    # procedure whose overrides read the file alone says True.
+    page_reads_only_the_file = None
+
+    @classmethod
+    def page_shows_only_the_file(cls):
+        if cls.page_reads_only_the_file is not None:
+            return cls.page_reads_only_the_file
+        return all(getattr(cls, name) is getattr(Procedure, name)
+                   for name in ("detail_panel", "status_summary", "guard"))
 
     @property
     def submit_outputs(self):

@@ -123,6 +123,10 @@ class LicenceProcedure(Procedure):
     # and in which statuses.
     requires = "licence"
     allowed_statuses = frozenset({LicenceStatus.VALID})
+    # The file's page may be kept whole (titles/page_cache.py): the guard refuses only production steps and a
+    # submission under a refused mandate, never the withdrawal the page offers, and the status wordings
+    # (replacement.py) read the file and its centre alone. A subclass reading more says False.
+    page_reads_only_the_file = True
     outputs = {"submit": (RECEPISSE,)}
     writes = (
         RegisterWrite(at="submit", do=ensure_neph, undo=NEPH_STAYS),

@@ -397,6 +397,8 @@ PORTAL_SITE_TAGLINE = env.str(
 PORTAL_BRAND_HTML = env.str("PORTAL_BRAND_HTML", default="Démonstration<br>non officielle")
 PORTAL_OPERATOR = env.str("PORTAL_OPERATOR", default="Équipe du portail (démonstration)")
 PORTAL_CONTACT_EMAIL = env.str("PORTAL_CONTACT_EMAIL", default="contact@demarches.example")
+# The release's name (the image's commit, say): it keys the pages kept whole in the cache (core/release.py).
+PORTAL_RELEASE = env.str("PORTAL_RELEASE", default="")
 PORTAL_NOTICE = env.str(
     "PORTAL_NOTICE",
     default="Site de démonstration : aucune démarche déposée ici n'a de valeur officielle." if DEBUG else "",

@@ -7,7 +7,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from portal.navigation import staff_links
+from core.navigation import staff_links
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)

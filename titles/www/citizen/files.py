@@ -70,7 +70,9 @@ def _may_withdraw(application, procedure, roles):
 def detail(request, reference):
     """One file: its status and what is expected, timeline, documents, messages."""
     application = applicant_side_file(request, reference, fingerprinted=True)
-    return render_form(request, "titles/detail.html", _detail_context(request, application))
+    return page_cache.cached_page(
+        request, application,
+        lambda: render_form(request, "titles/detail.html", _detail_context(request, application)))
 
 
 @login_required

@@ -24,7 +24,7 @@ STAFF_SPACES = [
 ]
 
 
-def _key(user_id):
+def cache_key(user_id):
     return f"staff-links:{user_id}"
 
 
@@ -44,15 +44,15 @@ def staff_links(user):
     """The user's professional spaces, from the cache when they are there."""
     if user is None or not user.is_authenticated:
         return []
-    links = cache.get(_key(user.pk))
+    links = cache.get(cache_key(user.pk))
     if links is None:
         links = compute_staff_links(user)
-        cache.set(_key(user.pk), links, STAFF_LINKS_TTL)
+        cache.set(cache_key(user.pk), links, STAFF_LINKS_TTL)
     return [tuple(link) for link in links]
 
 
 def forget_staff_links(user_ids):
-    cache.delete_many([_key(user_id) for user_id in set(user_ids) if user_id is not None])
+    cache.delete_many([cache_key(user_id) for user_id in set(user_ids) if user_id is not None])
 
 
 def _membership_changed(sender, instance, **kwargs):
@@ -84,7 +84,7 @@ def connect_signals():
             model = apps.get_model(app_label, model_name)
         except LookupError:
             continue
-        uid = f"portal.navigation.{app_label}.{model_name}"
+        uid = f"core.navigation.{app_label}.{model_name}"
         # weak=False: the handlers made by _members_changed have no other reference and would be collected.
         post_save.connect(handler, sender=model, dispatch_uid=uid + ".save", weak=False)
         post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete", weak=False)
