@@ -110,6 +110,9 @@ if "DATABASE_URL" not in env:
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The pages read most prepare their query once per connection on PostgreSQL (core/compiled_query.py); off behind a
+# connection pooler in transaction mode, which does not keep a session's prepared statements.
+PORTAL_PREPARED_QUERIES = env.bool("PORTAL_PREPARED_QUERIES", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the writer rather than failing at once under the development server's threads.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
