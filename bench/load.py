@@ -10,10 +10,13 @@ import time
 
 
 def auth_headers(credential):
-    """A target's credential: a session cookie, or `bearer:<API key>` (as bench/wrk.lua reads it)."""
+    """A target's credential: a session cookie, `<session>,<CSRF secret>` (a browser's two cookies), or
+    `bearer:<API key>` (as bench/wrk.lua reads it)."""
     if credential.startswith("bearer:"):
         return {"Authorization": f"Bearer {credential.removeprefix('bearer:')}"}
-    return {"Cookie": f"sessionid={credential}"} if credential else {}
+    session, _, csrf = credential.partition(",")
+    cookie = f"sessionid={session}" + (f"; csrftoken={csrf}" if csrf else "")
+    return {"Cookie": cookie} if credential else {}
 
 
 def run(host, port, targets, *, connections, seconds, timeout=5.0):

@@ -148,11 +148,13 @@ def submit(count, user):
 
 
 def sessions_for(user, count):
-    """Log `user` in `count` times, as the login view would, and return the session keys (the cookies)."""
+    """Log `user` in `count` times, as the login view would, and return the cookies of each browser: the session key
+    and the CSRF secret its first page set (`<session>,<secret>`; a browser sends both with every request)."""
     from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import _get_new_csrf_string
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     keys = []
@@ -162,7 +164,7 @@ def sessions_for(user, count):
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        keys.append(session.session_key)
+        keys.append(f"{session.session_key},{_get_new_csrf_string()}")
     return keys
 
 

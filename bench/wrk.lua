@@ -1,6 +1,6 @@
 -- wrk script for bench/run.py.
 -- `wrk ... -s bench/wrk.lua URL -- targets.txt`: each request takes the next line of the file, "<path> [<session
--- cookie> | bearer:<API key>]", so the load spreads over several sessions and files, as many citizens' would. Every scenario goes
+-- cookie>[,<CSRF secret>] | bearer:<API key>]", so the load spreads over several sessions and files, as many citizens' would. Every scenario goes
 -- through this same script, so the Lua cost per request is the same on both sides of a ratio.
 -- At the end it prints one line "BENCH_JSON {...}" with throughput, latency percentiles (ms) and errors.
 
@@ -15,7 +15,13 @@ function init(args)
       if cookie:sub(1, 7) == "bearer:" then
         headers["Authorization"] = "Bearer " .. cookie:sub(8)
       elseif cookie ~= "" then
-        headers["Cookie"] = "sessionid=" .. cookie
+        -- "<session>,<CSRF secret>": a browser's two cookies (the CSRF one set by the first page it showed).
+        local session, csrf = cookie:match("^([^,]+),(.+)$")
+        if session then
+          headers["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. csrf
+        else
+          headers["Cookie"] = "sessionid=" .. cookie
+        end
       end
       targets[#targets + 1] = wrk.format("GET", target_path, headers)
     end

@@ -48,22 +48,21 @@ PAGE_TTL = FRAGMENT_TTL
 CSRF_SLOT, NONCE_SLOT = "\x00csrf\x00", "\x00nonce\x00"
 _CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
-# (annotation, table, aggregate): scalar subqueries over the rows that make up the fragment.
+# (annotation, table, what it reads): scalar subqueries over the rows that make up the fragment, one per table (the
+# aggregates of a table read together, as text: one index scan per table).
 _PARTS = [
     ("fp_event", ApplicationEvent, "MAX(id)"),
     ("fp_message", Message, "MAX(id)"),
-    ("fp_upload_count", UploadedDocument, "COUNT(*)"),
-    ("fp_upload_last", UploadedDocument, "MAX(id)"),
-    ("fp_document_count", GeneratedDocument, "COUNT(*)"),
-    ("fp_document_rendered", GeneratedDocument, "MAX(rendered_at)"),
-    ("fp_document_revoked", GeneratedDocument, "MAX(revoked_at)"),
+    ("fp_upload", UploadedDocument, "COUNT(*) || ':' || COALESCE(CAST(MAX(id) AS TEXT), '')"),
+    ("fp_document", GeneratedDocument, "COUNT(*) || ':' || COALESCE(CAST(MAX(rendered_at) AS TEXT), '') || ':' || "
+                                       "COALESCE(CAST(MAX(revoked_at) AS TEXT), '')"),
 ]
 
 
 def with_fingerprint(queryset):
     """Add what the fingerprint is made of to the query that loads the file: no query of its own.
 
-    Plain SQL (``RawSQL``): the ORM would build and compile seven correlated subqueries on every page, which costs
+    Plain SQL (``RawSQL``): the ORM would build and compile the correlated subqueries on every page, which costs
     more than running them."""
     outer = f"{Application._meta.db_table}.id"
     return queryset.annotate(
