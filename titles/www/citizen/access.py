@@ -24,10 +24,11 @@ def procedure_or_404(code):
 # longer than running it.
 _FILE = CompiledQuery(lambda reference: Application.objects.filter(reference=reference).select_related("cert")
                       .order_by()[:1], reference="compiled-file-reference")
-# The file's page: what its cached fragment and page are made of comes with the row (titles/page_cache.py).
+# The file's page: what its cached fragment and page are made of comes with the row (titles/page_cache.py). No
+# join: a page served from the cache reads nothing of the centre (its id is in the fingerprint); a page rendered
+# reads it then, one query.
 _FINGERPRINTED_FILE = CompiledQuery(
-    lambda reference: page_cache.with_fingerprint(Application.objects.filter(reference=reference)
-                                                  .select_related("cert")).order_by()[:1],
+    lambda reference: page_cache.with_fingerprint(Application.objects.filter(reference=reference)).order_by()[:1],
     reference="compiled-file-reference")
 
 
