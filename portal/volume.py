@@ -3,7 +3,8 @@
 N files across every registered procedure and every status, each with the events its status implies (the
 transitions of `titles.workflow` that lead there, plus messages: about 10 per file), an uploaded document and a
 récépissé; N citizens, each with a licence entry and two vehicles (2N); 200 CERT agents and 5,000 organisations at
-N = 1,000,000, scaled down in proportion for a smaller N. A file a garage or an auto-école files (those only a
+N = 1,000,000, scaled down in proportion for a smaller N; files go round the CERTs, or a share `--busiest` of them
+to the first (the scale bench's 10 k volume, `Plan.busiest`). A file a garage or an auto-école files (those only a
 professional may file, and one in three of those it may file for its clients or students) carries a confirmed
 mandate; the first garage and the first auto-école (a network: 1 in 50 of their kind's files on top of their share)
 are the benchmark's, with an API key whose secret derives from the organisation's id (`volume_api_key`, documented
