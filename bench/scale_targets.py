@@ -70,6 +70,25 @@ def explain(files):
         return [row[0] for row in cursor.fetchall()]
 
 
+def explain_status(files, status):
+    """EXPLAIN (ANALYZE, BUFFERS) of the queue filtered by one status: its first page, and its count capped as
+    `core.pagination.KeysetPaginator` counts it (the SQL Django runs for it, captured)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.pagination import COUNT_CAP
+
+    filtered = files.filter(status=status, submitted_at__isnull=False)
+    page = (filtered.select_related("applicant", "cert", "assigned_to", "organisation")
+            .order_by("submitted_at", "pk")[: PAGE + 1])
+    with CaptureQueriesContext(connection) as captured:
+        filtered.order_by()[: COUNT_CAP + 1].count()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
+        count = [row[0] for row in cursor.fetchall()]
+    return {"page": explain_query(page), "count": count}
+
+
 def api_client_key():
     """Return (full key, user, api_key) of the benchmark's garage (`portal.volume.volume_api_key`), authenticated
     as the API authenticates it."""
@@ -191,9 +210,11 @@ def main():
         "targets": targets,
         "page_reached": page_reached,
         "explain": explain(files),
+        "explain_status": explain_status(files, Status.SUBMITTED),
         "api_files": organisation_files.count(),
         "api_page_reached": api_page_reached,
         "api_explain": explain_query(organisation_files[: API_PAGE_SIZE + 1]),
+        "api_explain_status": explain_query(organisation_files.filter(status=Status.IN_REVIEW)[: API_PAGE_SIZE + 1]),
     }
     sys.stdout.write("BENCH_JSON " + json.dumps(result) + "\n")
 

@@ -3,7 +3,8 @@ the expected volume (the stamp `portal.volume.stamp` on the database), else drop
 `manage.py load_volume` (about 1 min for 10 k, 25 min for 1 M on this machine).
 
 Also runnable alone, to load ahead of a bench run:
-    .venv/bin/python -m bench.volume_db scale_1m 1000000          # add --certs 50 for 10 k, as the bench does
+    .venv/bin/python -m bench.volume_db scale_1m 1000000
+    .venv/bin/python -m bench.volume_db scale_10k 10000 --certs 50 --busiest 0.75   # as the bench loads 10 k
 """
 
 import argparse
@@ -61,11 +62,11 @@ def loader_env(postgres, database):
     return env
 
 
-def ensure_loaded(database, files, *, certs=None, postgres=POSTGRES, reload=False):
+def ensure_loaded(database, files, *, certs=None, busiest=0.0, postgres=POSTGRES, reload=False):
     """Make `database` hold the volume `load_volume --files files` writes today; return whether it was loaded."""
     from portal.volume_plan import Plan, stamp
 
-    wanted = stamp(Plan.for_files(files, certs))
+    wanted = stamp(Plan.for_files(files, certs, busiest))
     found = current_stamp(postgres, database)
     if found == wanted and not reload:
         log(f"{database}: reused ({found})")
@@ -76,7 +77,8 @@ def ensure_loaded(database, files, *, certs=None, postgres=POSTGRES, reload=Fals
     env = loader_env(postgres, database)
     started = time.monotonic()
     for command in (["migrate", "--noinput"],
-                    ["load_volume", "--files", str(files), *(["--certs", str(certs)] if certs else [])]):
+                    ["load_volume", "--files", str(files), *(["--certs", str(certs)] if certs else []),
+                     *(["--busiest", f"{busiest:g}"] if busiest else [])]):
         result = subprocess.run([sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env,
                                 capture_output=True, text=True)
         if result.returncode:
@@ -91,9 +93,11 @@ def main():
     parser.add_argument("database")
     parser.add_argument("files", type=int)
     parser.add_argument("--certs", type=int, default=None)
+    parser.add_argument("--busiest", type=float, default=0.0,
+                        help="share of the files routed to the first CERT (bench/scale.py: 0.75 at 10 k)")
     parser.add_argument("--reload", action="store_true", help="load even when the stamp matches")
     args = parser.parse_args()
-    ensure_loaded(args.database, args.files, certs=args.certs, reload=args.reload)
+    ensure_loaded(args.database, args.files, certs=args.certs, busiest=args.busiest, reload=args.reload)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 N files across every registered procedure and every status, each with the events its status implies (the
 transitions of `titles.workflow` that lead there, plus messages: about 10 per file), an uploaded document and a
 récépissé; N citizens, each with a licence entry and two vehicles (2N); 200 CERT agents and 5,000 organisations at
-N = 1,000,000, scaled down in proportion for a smaller N. A file a garage or an auto-école files (those only a
+N = 1,000,000, scaled down in proportion for a smaller N; files go round the CERTs, or a share `--busiest` of them
+to the first (the scale bench's 10 k volume, `Plan.busiest`). A file a garage or an auto-école files (those only a
 professional may file, and one in three of those it may file for its clients or students) carries a confirmed
 mandate; the first garage and the first auto-école (a network: 1 in 50 of their kind's files on top of their share)
 are the benchmark's, with an API key whose secret derives from the organisation's id (`volume_api_key`, documented
@@ -185,6 +186,8 @@ class Loader:
         self.statuses = [status for status, share in STATUS_SHARES for _ in range(share)]
         # A separate draw for who files: the rest of the data stays what the seed gave before mandates existed.
         self.filing_rng = random.Random(seed + 1)
+        # And one for the busiest CERT's files (Plan.busiest), drawn only when one is asked.
+        self.cert_rng = random.Random(seed + 2)
         self.counts = {}
 
     def say(self, text):
@@ -345,7 +348,7 @@ class Loader:
             procedure = self.procedures[index % len(self.procedures)]
             status = self.statuses[rng.randrange(len(self.statuses))]
             created = now - DAY * rng.uniform(0.5, 365)
-            cert = self.certs[index % len(self.certs)]
+            cert = self.route(index)
             agents = self.agents_by_cert[cert]
             agent = agents[index % len(agents)] if agents else None
             path = PATHS[status]
@@ -448,12 +451,20 @@ class Loader:
         self.copy(cursor, LicenceFile, Table(LicenceFile, ["id", "application", "licence", "recorded_at"]),
                   licence_files)
 
+    def route(self, index):
+        """The CERT of the `index`-th file: round the CERTs, or the first one for a share `Plan.busiest` of them."""
+        if self.plan.busiest and self.cert_rng.random() < self.plan.busiest:
+            return self.certs[0]
+        return self.certs[index % len(self.certs)]
+
     def copy(self, cursor, model, table, rows):
         self.tally(model, table.copy(cursor, rows))
 
 
-def load(files, *, certs=None, seed=16, stdout=None):
+def load(files, *, certs=None, busiest=0.0, seed=16, stdout=None):
     """Load `files` files and everything around them (see the module's docstring); return the rows per model."""
     if files < 1:
         raise VolumeError("Indiquez un nombre de dossiers supérieur à zéro.")
-    return Loader(Plan.for_files(files, certs), seed=seed, stdout=stdout).run()
+    if not 0 <= busiest < 1:
+        raise VolumeError("La part du CERT le plus chargé doit être comprise entre 0 et 1 (exclu), par exemple 0.5.")
+    return Loader(Plan.for_files(files, certs, busiest), seed=seed, stdout=stdout).run()

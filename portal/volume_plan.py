@@ -19,11 +19,17 @@ class Plan:
     organisations: int
     certs: int
     agents: int
+    # Share of the files routed to the first CERT (the rest go round the CERTs, the first included): 0, the
+    # default, spreads them evenly. The scale bench gives the 10 k volume a busy first CERT (its agent is the one
+    # measured), so that each filter of its queue fills a first page of 50 as at 1 M (bench/scale.py).
+    busiest: float = 0.0
 
     @classmethod
-    def for_files(cls, files, certs=None):
+    def for_files(cls, files, certs=None, busiest=0.0):
         """Scale the national figures down to `files`; `certs` fixes the number of CERTs instead (the scale bench
         loads every volume with the country's 50, so that its pages show as many centres at 10 k as at 1 M)."""
+        if not 0 <= busiest < 1:
+            raise ValueError("busiest: a share from 0 (included) to 1 (excluded)")
         scale = files / NATIONAL_FILES
         certs = certs or max(2, round(NATIONAL_CERTS * scale))
         return cls(
@@ -31,6 +37,7 @@ class Plan:
             organisations=max(12, certs + 10, round(NATIONAL_ORGANISATIONS * scale)),
             certs=certs,
             agents=max(4, certs, round(NATIONAL_AGENTS * scale)),
+            busiest=busiest,
         )
 
     @property
@@ -44,4 +51,7 @@ class Plan:
 
 
 def stamp(plan):
-    return f"{STAMP_PREFIX} v{LOADER_VERSION} files={plan.files} certs={plan.certs}"
+    """The stamp names the busiest CERT's share only when one is asked (an even spread stamps as before it existed,
+    so that a volume loaded then is still reused)."""
+    busiest = f" busiest={plan.busiest:g}" if plan.busiest else ""
+    return f"{STAMP_PREFIX} v{LOADER_VERSION} files={plan.files} certs={plan.certs}{busiest}"

@@ -160,14 +160,28 @@ class Application(models.Model):
                 condition=Q(status__in=QUEUE_STATUSES),
                 name="queue_pending_procedure",
             ),
+            # "Mine": the agent's own files, then the CERT, so that the planner reads them in order (estimating
+            # the agent's files and the CERT's as independent, it sorted the agent's 1 174 files at 1 M otherwise).
+            # The columns included let the capped count read the index alone (PostgreSQL; ignored by SQLite).
             models.Index(
-                fields=["assigned_to", "submitted_at", "id"],
+                fields=["assigned_to", "cert", "submitted_at", "id"],
+                include=["status", "applicant"],
                 condition=Q(status__in=QUEUE_STATUSES),
                 name="queue_pending_mine",
+            ),
+            # A waiting status chosen in the filter: its page in order, and its capped count from the index alone
+            # (without it the count ANDed `queue_pending` with the national status index: 80 250 entries at 1 M).
+            models.Index(
+                fields=["cert", "status", "submitted_at", "id"],
+                include=["applicant"],
+                condition=Q(status__in=QUEUE_STATUSES),
+                name="queue_status",
             ),
             # The API's list of an organisation's files, newest first (api/files.py's cursor): read in order from
             # the index and stopped at the page, instead of sorting all the organisation's files (issue 16).
             models.Index(fields=["organisation", "-created_at", "-id"], name="organisation_files_recent"),
+            # The same list filtered by status (`?status=`): the status's files of the organisation, in order.
+            models.Index(fields=["organisation", "status", "-created_at", "-id"], name="organisation_status_recent"),
         ]
 
     def __str__(self):

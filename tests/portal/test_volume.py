@@ -2,6 +2,7 @@
 sequences reset), and the pages of an agent and a citizen rendering over it. PostgreSQL only (COPY)."""
 
 import io
+from collections import Counter
 
 import pytest
 from django.conf import settings
@@ -13,7 +14,7 @@ from accounts.models import Membership, Organisation, User
 from api.models import ApiKey
 from licences.apps import AUTO_ECOLE
 from licences.models import Licence
-from portal.volume import LOADER_VERSION, PATHS, TARGETS, Plan, read_stamp, volume_api_key
+from portal.volume import LOADER_VERSION, PATHS, TARGETS, Loader, Plan, read_stamp, stamp, volume_api_key
 from tests.conftest import give_static_code
 from titles.models import Application, ApplicationEvent, GeneratedDocument, Mandate
 from titles.registry import registry
@@ -33,6 +34,33 @@ def test_the_plan_scales_the_national_volume_down():
     # The scale bench loads every volume with the country's 50 CERTs, each with an agent.
     fixed = Plan.for_files(10_000, certs=50)
     assert (fixed.certs, fixed.agents, fixed.organisations) == (50, 50, 60)
+
+
+def test_the_busiest_cert_is_stamped_only_when_asked():
+    # An even spread stamps as before the option existed: a volume loaded then is reused, not reloaded.
+    assert stamp(Plan.for_files(1_000_000)) == f"load_volume v{LOADER_VERSION} files=1000000 certs=50"
+    busy = Plan.for_files(10_000, certs=50, busiest=0.75)
+    assert stamp(busy) == f"load_volume v{LOADER_VERSION} files=10000 certs=50 busiest=0.75"
+    with pytest.raises(ValueError):
+        Plan.for_files(10_000, busiest=1)
+
+
+def test_the_busiest_cert_takes_its_share_and_the_others_their_turn():
+    loader = Loader(Plan.for_files(10_000, certs=50, busiest=0.75), seed=16)
+    loader.certs = list(range(1, 51))
+    routed = Counter(loader.route(index) for index in range(10_000))
+    assert set(routed) == set(loader.certs)
+    assert 0.73 < routed[1] / 10_000 < 0.78  # three quarters, plus its turn among the rest
+    assert max(count for cert, count in routed.items() if cert != 1) < 100
+    even = Loader(Plan.for_files(10_000, certs=50), seed=16)
+    even.certs = loader.certs
+    assert [even.route(index) for index in range(100)] == [index % 50 + 1 for index in range(100)]
+
+
+@pytest.mark.django_db
+def test_a_share_out_of_bounds_is_refused_in_french():
+    with pytest.raises(CommandError, match="part comprise entre 0 et 1"):
+        call_command("load_volume", files=10, busiest=1.5, stdout=io.StringIO())
 
 
 @pytest.mark.skipif(on_postgres, reason="the refusal is SQLite's")

@@ -9,8 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.enums import Role
 from core.pagination import KeysetPaginator
+from tests.conftest import verified
+from tests.factories import MembershipFactory
 from tests.titles.test_backoffice import age, submit
+from titles import services
 from titles.models import Application
 from titles.www.backoffice import views as backoffice
 
@@ -109,3 +113,23 @@ def test_the_count_is_capped(procedure, cert, citizen):
         submit(procedure, citizen)
     page = KeysetPaginator(Application.objects.all(), keys=("submitted_at", "pk"), per_page=2, count_cap=2).page()
     assert page.count_capped and page.count == 2 and page.count_cap_display == "2"
+
+
+def test_a_waiting_status_and_mine_are_paged_and_counted_alone(five_files, verified_client, agent, cert):
+    """The status and « mine » filters read their own indexes (titles migration 0014): each page and the count hold
+    that status's files, the agent's own among them, and nothing else."""
+    colleague = verified(MembershipFactory(organisation=cert, role=Role.AGENT).user)
+    for application in five_files[:2]:
+        services.apply_transition(application, "take", actor=agent)
+    services.apply_transition(five_files[2], "take", actor=colleague)
+    client = verified_client(agent)
+    references = [a.reference for a in five_files]
+    for params, expected in (({"status": "in_review"}, references[:3]), ({"mine": "on"}, references[:2]),
+                             ({"status": "submitted"}, references[3:])):
+        page = client.get(QUEUE, params).content.decode()
+        assert f"{len(expected)} dossiers" in page, params
+        seen = shown(page, five_files)
+        while "Page suivante" in links(page):
+            page = client.get(QUEUE + links(page)["Page suivante"]).content.decode()
+            seen += shown(page, five_files)
+        assert seen == expected, params

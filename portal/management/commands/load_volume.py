@@ -15,17 +15,21 @@ class Command(BaseCommand):
         parser.add_argument("--files", type=int, required=True, help="nombre de dossiers (1000000 : volume national)")
         parser.add_argument("--certs", type=int, default=None,
                             help="nombre de CERT (par défaut : 50 au volume national, à proportion en dessous)")
+        parser.add_argument("--busiest", type=float, default=0.0,
+                            help="part des dossiers confiée au premier CERT, de 0 (répartition égale) à 1 exclu")
         parser.add_argument("--seed", type=int, default=16, help="graine du tirage (même graine, mêmes données)")
 
-    def handle(self, *args, files, certs, seed, **options):
-        plan = Plan.for_files(files, certs)
+    def handle(self, *args, files, certs, busiest, seed, **options):
+        if not 0 <= busiest < 1:
+            raise CommandError("--busiest : indiquez une part comprise entre 0 et 1 (exclu), par exemple 0.5.")
+        plan = Plan.for_files(files, certs, busiest)
         self.stdout.write(
             f"Chargement de {plan.files} dossiers, {plan.citizens} usagers, {plan.vehicles} véhicules, "
             f"{plan.agents} agents dans {plan.certs} CERT, {plan.organisations} organisations…"
         )
         started = time.monotonic()
         try:
-            counts = load(files, certs=certs, seed=seed, stdout=self.stdout)
+            counts = load(files, certs=certs, busiest=busiest, seed=seed, stdout=self.stdout)
         except VolumeError as error:
             raise CommandError(str(error)) from error
         for model, count in sorted(counts.items()):
