@@ -128,6 +128,14 @@ class ProcedureFigures:
             return [*self.by_cert, self.total]
         return self.by_cert or [self.total]
 
+    def rows_for(self, centre=None):
+        """Return the lines the page shows: the whole procedure (its one CERT's line when only one instructs it);
+        with a `centre` (a CERT's name), that CERT's line then the whole. The page stays the same size whatever
+        the number of files and CERTs."""
+        if centre is None or len(self.by_cert) <= 1:
+            return self.by_cert if len(self.by_cert) == 1 else [self.total]
+        return [*(line for line in self.by_cert if line.cert_name == centre), self.total]
+
 
 @dataclass
 class Dashboard:
@@ -239,18 +247,23 @@ class History:
     def cert_names(self, code=None):
         return sorted({cert for (c, cert) in self.backlog | self.delays if c == code and cert is not None})
 
-    def backlog_series(self, code=None):
-        """Return the backlog of one procedure (or all), one series per CERT plus the whole when several."""
-        return self._series(self.backlog, code, lambda counts: counts)
+    def backlog_series(self, code=None, centre=None):
+        """Return the backlog of one procedure (or all): the whole, and one CERT's (`centre`) beside it."""
+        return self._series(self.backlog, code, lambda counts: counts, centre)
 
-    def delay_series(self, code=None):
-        """Return the monthly median delay of one procedure (or all), one series per CERT plus the whole."""
-        return self._series(self.delays, code, lambda months: [median_of_counts(m, self.min_sample) for m in months])
+    def delay_series(self, code=None, centre=None):
+        """Return the monthly median delay of one procedure (or all): the whole, and one CERT's beside it."""
+        return self._series(self.delays, code, lambda months: [median_of_counts(m, self.min_sample) for m in months],
+                            centre)
 
-    def _series(self, table, code, values):
+    def _series(self, table, code, values, centre=None):
+        """The whole (the one CERT's line when only one instructs the procedure), and `centre`'s before it: a
+        chart of every CERT would draw 50 lines, and grow with the number of CERTs having data."""
         names = self.cert_names(code)
-        series = [Series(name, values(table[(code, name)])) for name in names if (code, name) in table]
-        if len(names) > 1 and (code, None) in table:
+        if len(names) <= 1:
+            return [Series(name, values(table[(code, name)])) for name in names if (code, name) in table]
+        series = [Series(centre, values(table[(code, centre)]))] if centre in names and (code, centre) in table else []
+        if (code, None) in table:
             series.append(Series(ALL_CERTS, values(table[(code, None)])))
         return series
 

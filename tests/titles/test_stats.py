@@ -201,8 +201,11 @@ def test_the_median_of_a_histogram_is_the_median_of_its_values(values):
 def test_backlog_week_by_week(known_times, withdrawn_last_week, procedure):
     figures = history()
     assert figures.weeks[-1] == NOW and figures.weeks[0] == NOW - 11 * 7 * DAY
-    series = {s.label: s.values for s in figures.backlog_series(procedure.code)}
-    assert list(series) == ["CERT de Bordeaux", "CERT de Marseille", ALL_CERTS]
+    # The whole only by default (a chart of every CERT would draw 50 lines); one CERT's beside it on demand.
+    assert [s.label for s in figures.backlog_series(procedure.code)] == [ALL_CERTS]
+    series = {s.label: s.values for centre in ("CERT de Bordeaux", "CERT de Marseille")
+              for s in figures.backlog_series(procedure.code, centre)}
+    assert list(series) == ["CERT de Bordeaux", ALL_CERTS, "CERT de Marseille"]
     # Bordeaux: the file decided 40 days ago had waited since 90 days ago (the first seven instants, 77 to 42 days
     # ago, then the one decided 29 days ago after 10 days (35 days ago); none 28 and 21 days ago; the one filed 20
     # days ago since; a week ago also the one withdrawn since; now also the one filed 5 days ago. The files decided
@@ -212,13 +215,15 @@ def test_backlog_week_by_week(known_times, withdrawn_last_week, procedure):
     assert series["CERT de Marseille"] == [0] * 10 + [2, 1]
     assert series[ALL_CERTS] == [1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 4, 3]
     # Per CERT, every procedure together: here the only one.
-    assert {s.label: s.values for s in figures.backlog_series()}["CERT de Bordeaux"] == series["CERT de Bordeaux"]
+    assert ({s.label: s.values for s in figures.backlog_series(centre="CERT de Bordeaux")}["CERT de Bordeaux"]
+            == series["CERT de Bordeaux"])
 
 
 def test_median_delay_month_by_month(known_times, procedure):
     figures = history()
     assert [m.strftime("%Y-%m") for m in (figures.months[0], figures.months[-1])] == ["2025-04", "2026-03"]
-    series = {s.label: s.values for s in figures.delay_series(procedure.code)}
+    series = {s.label: s.values for centre in ("CERT de Bordeaux", "CERT de Marseille")
+              for s in figures.delay_series(procedure.code, centre)}
     # March: Bordeaux decided after 1, 2, 3, 4 and 10 days; Marseille after 6 and 8 (too few to say).
     assert series["CERT de Bordeaux"][-1] == 3
     assert series["CERT de Marseille"][-1] is None
@@ -262,13 +267,33 @@ def test_the_page_draws_the_charts_with_their_tables(client, known_times, proced
     page = client.get(reverse("statistics")).content.decode()
     assert page.count('role="img"') == 2
     assert '<title id="attente-title">Demandes en attente de décision, semaine par semaine (toutes' in page
-    assert "CERT de Bordeaux : 3 jours (mars 2026 (mois en cours))" in page
-    assert "Voir les données du graphique" in page and '<th scope="row">31 mars 2026</th><td>2</td>' in page
+    assert "Ensemble des centres : 4 jours (mars 2026 (mois en cours))" in page
+    assert "CERT de Bordeaux : 3 jours" not in page  # one CERT's line only on demand
+    assert "Voir les données du graphique" in page and '<th scope="row">31 mars 2026</th><td>3</td>' in page
     # Coordinates are not localised: SVG would read the French "112,7" as two numbers.
     assert 'x="112.7"' in page and not re.search(r'(x|y|cx|cy)="\d+,\d|translate\(\d+,\d', page)
 
     page = client.get(reverse("statistics"), {"demarche": procedure.code}).content.decode()
     assert "semaine par semaine (Démarche d&#x27;essai)" in page
+    page = client.get(reverse("statistics"), {"centre": "CERT de Bordeaux"}).content.decode()
+    assert "CERT de Bordeaux : 3 jours (mars 2026 (mois en cours))" in page
+
+
+def test_the_tables_show_the_whole_and_one_centre_on_demand(client, known_times, procedure):
+    """The page keeps the same size whatever the number of files and CERTs: each procedure's whole by default,
+    one CERT's line beside it when asked (the per-CERT table links to it)."""
+    cache.clear()
+    page = client.get(reverse("statistics")).content.decode()
+    procedure_table = page[page.index("<caption>"):page.index("Par centre d'instruction")]
+    assert "Ensemble des centres" in procedure_table and "CERT de Marseille" not in procedure_table
+    assert 'href="?centre=CERT%20de%20Marseille"' in page
+    page = client.get(reverse("statistics"), {"centre": "CERT de Marseille"}).content.decode()
+    procedure_table = page[page.index("<caption>"):page.index("Par centre d'instruction")]
+    assert "CERT de Marseille" in procedure_table and "CERT de Bordeaux" not in procedure_table
+    assert "Ensemble des centres" in procedure_table
+    response = client.get(reverse("statistics"), {"centre": "CERT de Nulle-part"})
+    assert response.status_code == 422
+    assert "Ce centre d&#x27;instruction n&#x27;existe pas" in response.content.decode()
 
 
 def test_an_unknown_procedure_is_a_french_400(client, frozen):
