@@ -31,6 +31,7 @@ WINDOW_DAYS = 30
 # Below this many decided files, a median says nothing: the procedure's default delay is used instead.
 MIN_SAMPLE = 5
 CACHE_KEY = "titles:stats:dashboard"
+VERSION_KEY = "titles:stats:version"  # (computed_at, the dashboard's key) of the figures under CACHE_KEY
 # How often titles.tasks.refresh_statistics recomputes the figures (CELERY_BEAT_SCHEDULE reads it too).
 SNAPSHOT_SECONDS = 300
 UNROUTED = "Non orienté"
@@ -382,22 +383,42 @@ def refresh_snapshot(now=None):
     StatisticsSnapshot.objects.update_or_create(
         name=SNAPSHOT_NAME, defaults={"computed_at": now, "data": pickle.dumps(figures)}
     )
-    cache.set(CACHE_KEY, (now, figures), READ_CACHE_SECONDS)
+    _keep(now, figures)
     cache.delete(REFRESH_LOCK_KEY)
     return figures
+
+
+# The figures this process read last, unpickled, by their dashboard's key (each computation has its own): the shared
+# cache says which snapshot is current in a few bytes (VERSION_KEY), so a page unpickles the snapshot (hundreds of
+# kilobytes at national scale) once per process and computation, not on every request.
+_read = {}
+
+
+def _keep(computed_at, figures):
+    cache.set_many({CACHE_KEY: (computed_at, figures), VERSION_KEY: (computed_at, figures[0].key)},
+                   READ_CACHE_SECONDS)
+    _read.clear()
+    _read[figures[0].key] = figures
 
 
 def current_figures(now=None):
     """Return (dashboard, history) from the snapshot, computing it here when it is missing or older than
     SNAPSHOT_STALE."""
     now = now or timezone.now()
-    cached = cache.get(CACHE_KEY)
-    if cached is not None and now - cached[0] <= SNAPSHOT_STALE:
-        return cached[1]
+    version = cache.get(VERSION_KEY)
+    if version is not None and now - version[0] <= SNAPSHOT_STALE:
+        figures = _read.get(version[1])
+        if figures is not None:
+            return figures
+        cached = cache.get(CACHE_KEY)
+        if cached is not None and cached[1][0].key == version[1]:
+            _read.clear()
+            _read[version[1]] = cached[1]
+            return cached[1]
     row = StatisticsSnapshot.objects.filter(name=SNAPSHOT_NAME).first()
     if row is not None and now - row.computed_at <= SNAPSHOT_STALE:
         figures = pickle.loads(row.data)  # noqa: S301 (written by the portal's own task only)
-        cache.set(CACHE_KEY, (row.computed_at, figures), READ_CACHE_SECONDS)
+        _keep(row.computed_at, figures)
         return figures
     if row is not None and not cache.add(REFRESH_LOCK_KEY, True, 120):
         return pickle.loads(row.data)  # noqa: S301 (another process is computing it: serve the stale figures)

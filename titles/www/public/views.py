@@ -11,7 +11,7 @@ from titles.enums import DocumentStatus
 from titles.forms import VerifyForm
 from titles.models import GeneratedDocument, normalise_public_code
 from titles.registry import registry
-from titles.stats import cached_dashboard, cached_history
+from titles.stats import current_figures
 from titles.www.public.charts import line_chart
 from titles.www.public.forms import HistoryForm
 
@@ -21,7 +21,7 @@ def public_statistics(request):
     time to a decision over the last 30 days; then, for one procedure or all, the backlog week by week and the
     median delay month by month, as charts with their tables. The whole country by default; one CERT's figures
     beside it on demand (`centre`): the page keeps the same size whatever the number of files."""
-    dashboard = cached_dashboard()
+    dashboard, history = current_figures()  # one read of the snapshot
     form = HistoryForm(request.GET or None, centres=[line.cert_name for line in dashboard.certs])
     code = centre = None
     if form.is_valid():
@@ -37,7 +37,7 @@ def public_statistics(request):
             "procedure_tables": tables,
             "centre": centre,
             "history_form": form,
-            "charts": history_charts(cached_history(), code, centre),
+            "charts": history_charts(history, code, centre),
             "breadcrumb_data": {"current": "Délais de traitement"},
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
