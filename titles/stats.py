@@ -210,11 +210,6 @@ def dashboard(now=None):
     return Dashboard(now=now, procedures=figures, certs=sorted(certs.values(), key=lambda line: line.cert_name))
 
 
-def cached_dashboard():
-    """Return the dashboard of the current snapshot (`current_figures`)."""
-    return current_figures()[0]
-
-
 # --- History: the backlog week by week and the median delay month by month (`/statistiques/`'s charts) ---------
 #
 # Two aggregate queries whatever the number of files. The backlog counts, for each of HISTORY_WEEKS instants a week
@@ -356,11 +351,6 @@ def history(now=None):
             histogram = delays.setdefault(key, [{} for _ in months])[index]
             histogram[days] = histogram.get(days, 0) + row["count"]
     return History(now=now, weeks=weeks, months=months, backlog=backlog, delays=delays)
-
-
-def cached_history():
-    """Return the history of the current snapshot (`current_figures`)."""
-    return current_figures()[1]
 
 
 # --- The snapshot: the figures computed every 5 minutes by Celery beat, read by the page ---------------------------
