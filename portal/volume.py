@@ -465,6 +465,4 @@ def load(files, *, certs=None, busiest=0.0, seed=16, stdout=None):
     """Load `files` files and everything around them (see the module's docstring); return the rows per model."""
     if files < 1:
         raise VolumeError("Indiquez un nombre de dossiers supérieur à zéro.")
-    if not 0 <= busiest < 1:
-        raise VolumeError("La part du CERT le plus chargé doit être comprise entre 0 et 1 (exclu), par exemple 0.5.")
     return Loader(Plan.for_files(files, certs, busiest), seed=seed, stdout=stdout).run()

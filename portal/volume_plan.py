@@ -28,8 +28,9 @@ class Plan:
     def for_files(cls, files, certs=None, busiest=0.0):
         """Scale the national figures down to `files`; `certs` fixes the number of CERTs instead (the scale bench
         loads every volume with the country's 50, so that its pages show as many centres at 10 k as at 1 M)."""
-        if not 0 <= busiest < 1:
-            raise ValueError("busiest: a share from 0 (included) to 1 (excluded)")
+        if not 0 <= busiest < 1:  # the one check of the share (French: the command says it as it is)
+            raise ValueError("la part du CERT le plus chargé doit être comprise entre 0 et 1 (exclu), par exemple "
+                             "0.5.")
         scale = files / NATIONAL_FILES
         certs = certs or max(2, round(NATIONAL_CERTS * scale))
         return cls(

@@ -122,13 +122,6 @@ class ProcedureFigures:
     total: Line
     by_cert: list
 
-    @property
-    def rows(self):
-        """Return the lines to show: one per CERT, plus the whole procedure when several CERTs instruct it."""
-        if len(self.by_cert) > 1:
-            return [*self.by_cert, self.total]
-        return self.by_cert or [self.total]
-
     def rows_for(self, centre=None):
         """Return the lines the page shows: the whole procedure (its one CERT's line when only one instructs it);
         with a `centre` (a CERT's name), that CERT's line then the whole. The page stays the same size whatever

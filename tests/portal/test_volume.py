@@ -41,7 +41,7 @@ def test_the_busiest_cert_is_stamped_only_when_asked():
     assert stamp(Plan.for_files(1_000_000)) == f"load_volume v{LOADER_VERSION} files=1000000 certs=50"
     busy = Plan.for_files(10_000, certs=50, busiest=0.75)
     assert stamp(busy) == f"load_volume v{LOADER_VERSION} files=10000 certs=50 busiest=0.75"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="comprise entre 0 et 1"):
         Plan.for_files(10_000, busiest=1)
 
 
@@ -59,7 +59,7 @@ def test_the_busiest_cert_takes_its_share_and_the_others_their_turn():
 
 @pytest.mark.django_db
 def test_a_share_out_of_bounds_is_refused_in_french():
-    with pytest.raises(CommandError, match="part comprise entre 0 et 1"):
+    with pytest.raises(CommandError, match="--busiest : la part du CERT le plus chargé doit être comprise"):
         call_command("load_volume", files=10, busiest=1.5, stdout=io.StringIO())
 
 

@@ -1,6 +1,8 @@
+import datetime
 import io
 
 import pytest
+import time_machine
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -87,3 +89,11 @@ def submitted(procedure, cert, citizen, django_capture_on_commit_callbacks):
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     return application
+
+
+@pytest.fixture
+def midday():
+    """Time running from a fixed noon: a file page kept whole is keyed by the day (titles/page_cache.py), and a run
+    across midnight would render it again."""
+    with time_machine.travel(datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC), tick=True):
+        yield

@@ -9,6 +9,8 @@ from titles.models import GeneratedDocument
 from titles.uploads import clean_upload
 from titles.workflow import Status
 
+pytestmark = pytest.mark.usefixtures("midday")  # the whole page's key holds the day
+
 
 def _page(client, application):
     return client.get(reverse("titles:detail", kwargs={"reference": application.reference})).content.decode()

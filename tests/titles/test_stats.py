@@ -111,7 +111,10 @@ def test_figures_on_known_times(known_times, procedure, cert, marseille):
     assert ours.total.waiting == 3 and ours.total.oldest_age_days == 20
     assert ours.total.decided.median == pytest.approx(4)
     assert ours.total.decided.p90 == pytest.approx(8.8)
-    assert [line.cert_name for line in ours.rows] == ["CERT de Bordeaux", "CERT de Marseille", "Ensemble des centres"]
+    # The page shows the whole, and one CERT's line beside it on demand.
+    assert [line.cert_name for line in ours.rows_for()] == ["Ensemble des centres"]
+    assert [line.cert_name for line in ours.rows_for("CERT de Marseille")] == ["CERT de Marseille",
+                                                                              "Ensemble des centres"]
 
     by_cert = {line.cert_name: line for line in figures.certs}
     assert by_cert["CERT de Bordeaux"].decided.median == pytest.approx(3)

@@ -18,6 +18,7 @@ from titles import page_cache, services
 from titles.registry import registry
 from titles.www.citizen import files
 
+pytestmark = pytest.mark.usefixtures("midday")  # the page's key holds the day
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -224,11 +224,16 @@ def test_the_malus_follows_the_day_of_the_first_registration(verified_client, bu
     assert [cents for _, cents in malus_lines(datetime.date(2026, 1, 1))] == [10000, 51000]
 
 
-def test_a_first_registration_in_2027_owes_the_2027_grid(verified_client, buyer, cert, frozen):
-    frozen.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=PARIS))
+def dealer_draft_on(day, verified_client, buyer, frozen):
+    """A garage's new-vehicle draft for `buyer`, opened at 10:00 on `day` (Paris): (client, application)."""
+    frozen.move_to(datetime.datetime.combine(day, datetime.time(10), tzinfo=PARIS))
     organisation, staff = garage()
     client = verified_client(staff)
-    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    return client, open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+
+
+def test_a_first_registration_in_2027_owes_the_2027_grid(verified_client, buyer, cert, frozen):
+    client, application = dealer_draft_on(datetime.date(2027, 1, 4), verified_client, buyer, frozen)
     fill_steps(client, application, buyer, holder=False, first_registration_date="2027-01-04")
     lines = {line.label: line.cents for line in application.procedure.fee_lines(application)
              if line.label.startswith("Malus")}
@@ -238,10 +243,7 @@ def test_a_first_registration_in_2027_owes_the_2027_grid(verified_client, buyer,
 
 
 def test_no_table_for_2028_the_form_says_so(verified_client, buyer, cert, frozen):
-    frozen.move_to(datetime.datetime(2028, 1, 4, 10, 0, tzinfo=PARIS))
-    organisation, staff = garage()
-    client = verified_client(staff)
-    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    client, application = dealer_draft_on(datetime.date(2028, 1, 4), verified_client, buyer, frozen)
     page = client.post(step_url(application, "vehicule"),
                        new_vehicle(first_registration_date="2028-01-04")).content.decode()
     assert "Le barème du malus applicable le 4 janvier 2028 n&#x27;est pas encore enregistré" in page
@@ -250,10 +252,7 @@ def test_no_table_for_2028_the_form_says_so(verified_client, buyer, cert, frozen
 
 
 def test_a_hybrid_in_2027_the_form_says_its_mass_tax_is_not_computed(verified_client, buyer, cert, frozen):
-    frozen.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=PARIS))
-    organisation, staff = garage()
-    client = verified_client(staff)
-    application = open_draft(client, mandate(buyer, organisation, procedures=(IMMATRICULATION_NEUF,)))
+    client, application = dealer_draft_on(datetime.date(2027, 1, 4), verified_client, buyer, frozen)
     page = client.post(step_url(application, "vehicule"),
                        new_vehicle(energy="EH", first_registration_date="2027-01-04")).content.decode()
     assert "L&#x27;abattement du malus au poids des véhicules hybrides" in page

@@ -20,9 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=16, help="graine du tirage (même graine, mêmes données)")
 
     def handle(self, *args, files, certs, busiest, seed, **options):
-        if not 0 <= busiest < 1:
-            raise CommandError("--busiest : indiquez une part comprise entre 0 et 1 (exclu), par exemple 0.5.")
-        plan = Plan.for_files(files, certs, busiest)
+        try:
+            plan = Plan.for_files(files, certs, busiest)
+        except ValueError as error:  # the share of the busiest CERT
+            raise CommandError(f"--busiest : {error}") from error
         self.stdout.write(
             f"Chargement de {plan.files} dossiers, {plan.citizens} usagers, {plan.vehicles} véhicules, "
             f"{plan.agents} agents dans {plan.certs} CERT, {plan.organisations} organisations…"

@@ -20,7 +20,7 @@ def procedure_or_404(code):
 
 # Only the centre is joined: each more join costs PostgreSQL about 0.2 ms of planning on every page, and the
 # organisation, mandate and filer are empty on most files (an empty foreign key costs no query). Compiled once per
-# thread (core/compiled_query.py): building the SQL of the file's page (seven subqueries for its fingerprint) took
+# thread (core/compiled_query.py): building the SQL of the file's page (the subqueries of its fingerprint) took
 # longer than running it.
 _FILE = CompiledQuery(lambda reference: Application.objects.filter(reference=reference).select_related("cert")
                       .order_by()[:1], reference="compiled-file-reference")
